@@ -1,0 +1,205 @@
+//! Response bodies, field for field as the SDKs parse them. Serialization is compact serde_json, which
+//! writes what JavaScript's `JSON.stringify` writes for these shapes (integers only, raw UTF-8,
+//! lowercase `\u00xx` control escapes, unescaped `/`), so the Node SDK's re-serialization keeps the
+//! signed bytes intact.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Compact JSON bytes of a response body.
+pub fn to_json(value: &impl Serialize) -> Vec<u8> {
+    serde_json::to_vec(value).expect("response bodies contain only serializable data")
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CompanyRef {
+    pub id: i64,
+}
+
+/// `customer` on a license; empty strings when the license has no customer.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CustomerBody {
+    pub email: String,
+    pub company_name: String,
+    pub reference: String,
+    pub phone: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub city: String,
+    pub postcode: String,
+    pub state: String,
+    pub country: String,
+    pub address: String,
+    pub customer_account: Option<Value>,
+    pub metadata: Value,
+}
+
+/// `product_details` inside a license body.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductDetailsBody {
+    pub product_id: i64,
+    pub product_name: String,
+    pub short_code: String,
+    pub authorization_method: &'static str,
+    pub metadata: Value,
+    pub allow_trial: bool,
+    pub trial_days: i64,
+    pub floating_timeout: i64,
+    pub prevent_vm: bool,
+    pub allow_overages: bool,
+    pub max_overages: i64,
+    pub validity_period: Option<String>,
+    pub company_id: i64,
+}
+
+/// The license object of `activate_license` and `check_license`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LicenseBody {
+    pub id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license_key: Option<String>,
+    pub license_type: &'static str,
+    pub license_active: bool,
+    pub license_enabled: bool,
+    pub is_expired: bool,
+    pub is_trial: bool,
+    pub trial_days: i64,
+    pub validity_period: Option<String>,
+    pub start_date: Option<String>,
+    pub maintenance_period: Option<String>,
+    pub enable_maintenance_period: bool,
+    pub allow_grace_period: bool,
+    pub grace_period: i64,
+    pub times_activated: i64,
+    pub max_activations: i64,
+    pub allow_unlimited_activations: bool,
+    pub transfer_count: i64,
+    pub max_transfers: i64,
+    pub prevent_vm: bool,
+    pub is_floating: bool,
+    pub is_floating_cloud: bool,
+    pub floating_timeout: i64,
+    pub floating_users: i64,
+    pub can_borrow: bool,
+    pub max_borrow_time: i64,
+    pub is_borrowed: bool,
+    pub borrowed_until: Option<String>,
+    pub is_air_gapped: bool,
+    pub is_hardware_key_auth: bool,
+    pub allow_offline_activation: bool,
+    pub order_store_id: Option<String>,
+    pub license_template_id: Option<i64>,
+    pub allow_overages: bool,
+    pub max_overages: i64,
+    pub metadata: Value,
+    pub custom_fields: Vec<Value>,
+    pub company: CompanyRef,
+    pub customer: CustomerBody,
+    pub product_details: ProductDetailsBody,
+    pub product_features: Vec<Value>,
+    pub device_id: i64,
+    pub hardware_id: String,
+    pub license_signature: String,
+    #[serde(flatten)]
+    pub request_extras: RequestExtras,
+}
+
+/// Fields that differ between an activation answer and a check answer.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum RequestExtras {
+    Activation {
+        active: bool,
+        request: &'static str,
+        variables: Vec<DeviceVariableIso>,
+    },
+    Check(LatestRelease),
+}
+
+/// The latest installation file, flattened into check answers; all null while the product has no release.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LatestRelease {
+    pub version: Option<String>,
+    pub installation_file: Option<String>,
+    pub release_date: Option<String>,
+    pub hash_md5: Option<String>,
+    pub requires_version: Option<String>,
+    pub environment: Option<String>,
+    pub eula_link: Option<String>,
+    pub release_notes_link: Option<String>,
+    pub size: Option<String>,
+    pub channel: Option<String>,
+}
+
+/// A device variable with an ISO `created_at` (activation answers and `get_device_variables`).
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceVariableIso {
+    pub id: i64,
+    pub created_at: String,
+    pub variable: String,
+    pub value: String,
+    pub device_id: i64,
+}
+
+/// A device variable as `track_device_variables` answers it: `created_at` in epoch milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrackedVariable {
+    pub variable: String,
+    pub value: String,
+    pub device_id: i64,
+    pub created_at: i64,
+}
+
+/// `product_details` endpoint answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductBody {
+    pub product_id: i64,
+    pub product_name: String,
+    pub short_code: String,
+    pub allow_trial: bool,
+    pub trial_days: i64,
+    pub authorization_method: &'static str,
+    pub floating_timeout: i64,
+    pub allow_overages: bool,
+    pub max_overages: i64,
+    pub prevent_vm: bool,
+    pub metadata: Value,
+    pub company: CompanyRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_version: Option<Option<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_fields: Option<Vec<Value>>,
+}
+
+/// Error body `{status, code, message}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorBody<'a> {
+    pub status: u16,
+    pub code: &'a str,
+    pub message: &'a str,
+}
+
+/// The plain-string success of `deactivate_license`.
+pub const LICENSE_DEACTIVATED: &str = "license_deactivated";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_compact_and_keeps_non_ascii_and_slashes_raw() {
+        let body = to_json(&serde_json::json!({"a": "é/ü\u{1}\n", "b": [1, 2]}));
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            "{\"a\":\"é/ü\\u0001\\n\",\"b\":[1,2]}"
+        );
+    }
+
+    #[test]
+    fn missing_optional_fields_are_null_not_absent() {
+        let body = to_json(&LatestRelease::default());
+        assert!(String::from_utf8(body)
+            .unwrap()
+            .starts_with("{\"version\":null,"));
+    }
+}
