@@ -72,12 +72,18 @@ impl LicenseRules {
     /// The instant after which the license no longer works: validity plus any grace period.
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
         let validity = self.validity_period?;
-        let grace = if self.allow_grace_period && self.license_type == LicenseType::Subscription {
-            Duration::hours(self.grace_period_hours.max(0))
-        } else {
-            Duration::zero()
-        };
-        Some(validity + grace)
+        let grace_hours =
+            if self.allow_grace_period && self.license_type == LicenseType::Subscription {
+                self.grace_period_hours.max(0)
+            } else {
+                0
+            };
+        // A grace period too long to represent never ends.
+        Some(
+            Duration::try_hours(grace_hours)
+                .and_then(|grace| validity.checked_add_signed(grace))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        )
     }
 
     /// Expired from the expiry instant on: at `expires_at` itself the license is already expired.
