@@ -15,6 +15,8 @@ pub enum DomainError {
     LicenseStartDate(DateTime<Utc>),
     #[error("license has reached its maximum number of activations")]
     ActivatedMaxTimes,
+    #[error("a device with this hardware id is already active on the license")]
+    DeviceExists,
     #[error("device is blacklisted")]
     Blacklisted,
     #[error("virtual machines are not allowed")]

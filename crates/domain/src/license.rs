@@ -123,8 +123,6 @@ pub enum ActivationOutcome {
     NewDevice,
     /// The device was deactivated before: mark it active again and take an activation.
     Reactivate,
-    /// The device is already active: answer with the license, take nothing.
-    AlreadyActive,
 }
 
 /// May this device activate the license now?
@@ -152,19 +150,18 @@ pub fn decide_activation(
         return Err(license.expired_error());
     }
     match device {
-        Some(d) if d.active => Ok(ActivationOutcome::AlreadyActive),
+        // The hardware id already holds an activation: the client must deactivate first.
+        Some(d) if d.active => Err(DomainError::DeviceExists),
         _ if !license.has_free_activation() => Err(DomainError::ActivatedMaxTimes),
         Some(_) => Ok(ActivationOutcome::Reactivate),
         None => Ok(ActivationOutcome::NewDevice),
     }
 }
 
-/// Does this device hold a working license now?
-pub fn decide_check(
+/// May this device use the license at all (send variables, read them)? Time limits are not looked at.
+pub fn decide_device_use(
     license: &LicenseRules,
     device: Option<DeviceState>,
-    is_vm: bool,
-    now: DateTime<Utc>,
 ) -> Result<(), DomainError> {
     if !license.enabled {
         return Err(DomainError::LicenseNotEnabled);
@@ -178,6 +175,17 @@ pub fn decide_check(
     if !device.is_some_and(|d| d.active) {
         return Err(DomainError::DeviceNotFound);
     }
+    Ok(())
+}
+
+/// Does this device hold a working license now?
+pub fn decide_check(
+    license: &LicenseRules,
+    device: Option<DeviceState>,
+    is_vm: bool,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    decide_device_use(license, device)?;
     if is_vm && license.prevent_vm {
         return Err(DomainError::VmNotAllowed);
     }

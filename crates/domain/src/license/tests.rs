@@ -367,7 +367,6 @@ fn activation_outcome_depends_on_the_device() {
     let cases = [
         (NEW, ActivationOutcome::NewDevice),
         (INACTIVE, ActivationOutcome::Reactivate),
-        (ACTIVE, ActivationOutcome::AlreadyActive),
     ];
     for (device, outcome) in cases {
         assert_eq!(
@@ -418,7 +417,7 @@ fn activation_refuses_vm_only_when_license_prevents_it() {
             prevent_vm,
             ..rules()
         };
-        for device in [NEW, INACTIVE, ACTIVE] {
+        for device in [NEW, INACTIVE] {
             let result = decide_activation(&license, device, is_vm, now());
             assert_eq!(
                 result == Err(DomainError::VmNotAllowed),
@@ -474,11 +473,11 @@ fn activation_start_date_error_carries_the_start_date() {
 fn activation_expiry_boundaries() {
     for (name, license, error) in expiry_cases() {
         for (device, outcome) in [
-            (NEW, ActivationOutcome::NewDevice),
-            (INACTIVE, ActivationOutcome::Reactivate),
-            (ACTIVE, ActivationOutcome::AlreadyActive),
+            (NEW, Ok(ActivationOutcome::NewDevice)),
+            (INACTIVE, Ok(ActivationOutcome::Reactivate)),
+            (ACTIVE, Err(DomainError::DeviceExists)),
         ] {
-            let expected = error.clone().map_or(Ok(outcome), Err);
+            let expected = error.clone().map_or(outcome, Err);
             assert_eq!(
                 decide_activation(&license, device, false, now()),
                 expected,
@@ -501,15 +500,15 @@ fn activation_respects_max_activations() {
         (4, 3, false, NEW, full.clone()),
         (0, 0, false, NEW, full.clone()),
         (0, 1, false, NEW, Ok(NewDevice)),
-        // An already active device takes no activation, so a full license still accepts it.
-        (3, 3, false, ACTIVE, Ok(AlreadyActive)),
-        (4, 3, false, ACTIVE, Ok(AlreadyActive)),
+        // An already active device is refused as existing, whether or not the license is full.
+        (3, 3, false, ACTIVE, Err(DomainError::DeviceExists)),
+        (1, 3, false, ACTIVE, Err(DomainError::DeviceExists)),
         // Unlimited activations ignore the maximum.
         (3, 3, true, NEW, Ok(NewDevice)),
         (3, 3, true, INACTIVE, Ok(Reactivate)),
         (100, 3, true, NEW, Ok(NewDevice)),
         (0, 0, true, NEW, Ok(NewDevice)),
-        (3, 3, true, ACTIVE, Ok(AlreadyActive)),
+        (3, 3, true, ACTIVE, Err(DomainError::DeviceExists)),
     ];
     for (times_activated, max_activations, allow_unlimited_activations, device, expected) in cases {
         let license = LicenseRules {

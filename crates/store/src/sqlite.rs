@@ -1,0 +1,50 @@
+//! SQLite: the zero-setup default for one node. WAL lets readers run beside the writer; all writes go
+//! through one connection and start with `BEGIN IMMEDIATE`, so a transaction that reads a limit holds
+//! the database write lock from its first statement and no two writers interleave.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use crate::secrets::SecretBox;
+use crate::sql::impl_sql_store;
+use crate::StoreResult;
+
+pub struct SqliteStore {
+    reader: SqlitePool,
+    writer: SqlitePool,
+    secrets: SecretBox,
+}
+
+impl SqliteStore {
+    pub async fn connect(database_url: &str, secrets: SecretBox) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(database_url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self {
+            reader,
+            writer,
+            secrets,
+        })
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+impl_sql_store!(SqliteStore, Sqlite, sqlx::sqlite::SqliteRow, lock_license = "");
