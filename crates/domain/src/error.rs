@@ -3,24 +3,24 @@ use chrono::{DateTime, Utc};
 /// Every way a licensing rule can refuse a request. The API code for each lives in the server's error table.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
-    #[error("license is disabled")]
+    #[error("The license is not enabled")]
     LicenseNotEnabled,
-    #[error("license is not active")]
+    #[error("The license is not active")]
     LicenseNotActive,
-    #[error("license validity period has expired")]
+    #[error("License validity period has expired")]
     LicenseExpired,
-    #[error("trial has expired")]
+    #[error("Trial period has expired")]
     TrialExpired,
-    #[error("license cannot be activated before {0}")]
+    #[error("This license cannot be activated before start date: {0}")]
     LicenseStartDate(DateTime<Utc>),
-    #[error("license has reached its maximum number of activations")]
+    #[error("This license key has already been activated the maximum number of times")]
     ActivatedMaxTimes,
-    #[error("a device with this hardware id is already active on the license")]
+    #[error("A device matching this hardware_id is already created on the license.")]
     DeviceExists,
-    #[error("device is blacklisted")]
+    #[error("This device is blacklisted")]
     Blacklisted,
-    #[error("virtual machines are not allowed")]
+    #[error("Virtual machine not allowed")]
     VmNotAllowed,
-    #[error("no active device with this hardware id on the license")]
+    #[error("An active device matching the hardware_id not found")]
     DeviceNotFound,
 }

@@ -6,6 +6,6 @@ mod license;
 
 pub use error::DomainError;
 pub use license::{
-    decide_activation, decide_check, decide_deactivation, decide_device_use, ActivationOutcome, DeviceState,
-    LicenseRules, LicenseType, ParseLicenseTypeError,
+    decide_activation, decide_check, decide_deactivation, decide_device_use, ActivationOutcome,
+    DeviceState, LicenseRules, LicenseType, ParseLicenseTypeError,
 };

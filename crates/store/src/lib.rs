@@ -41,10 +41,11 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Decides an activation from the locked license and this hardware id's device (domain rule).
-pub type ActivationRule<'a> =
-    &'a (dyn Fn(&LicenseRules, Option<DeviceState>) -> Result<ActivationOutcome, DomainError> + Sync);
+pub type ActivationRule<'a> = &'a (dyn Fn(&LicenseRules, Option<DeviceState>) -> Result<ActivationOutcome, DomainError>
+         + Sync);
 /// Decides whether a device may act on the license (domain rule).
-pub type DeviceRule<'a> = &'a (dyn Fn(&LicenseRules, Option<DeviceState>) -> Result<(), DomainError> + Sync);
+pub type DeviceRule<'a> =
+    &'a (dyn Fn(&LicenseRules, Option<DeviceState>) -> Result<(), DomainError> + Sync);
 
 /// A new company's secrets, in the clear; the store seals them.
 pub struct NewCompany<'a> {
@@ -65,7 +66,11 @@ pub struct Activation {
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // Companies and API keys.
-    async fn create_company(&self, company: NewCompany<'_>, now: DateTime<Utc>) -> StoreResult<Company>;
+    async fn create_company(
+        &self,
+        company: NewCompany<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Company>;
     async fn company(&self, company_id: i64) -> StoreResult<Option<Company>>;
     async fn company_signing_key(&self, company_id: i64) -> StoreResult<Vec<u8>>;
     async fn company_count(&self) -> StoreResult<i64>;
@@ -81,18 +86,29 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_api_key(&self, api_key: &str) -> StoreResult<()>;
 
     // Catalogue.
-    async fn create_product(&self, product: NewProduct, now: DateTime<Utc>) -> StoreResult<Product>;
+    async fn create_product(&self, product: NewProduct, now: DateTime<Utc>)
+        -> StoreResult<Product>;
     async fn product(&self, company_id: i64, code: &str) -> StoreResult<Option<Product>>;
     async fn product_by_id(&self, product_id: i64) -> StoreResult<Product>;
-    async fn create_license(&self, license: NewLicense, now: DateTime<Utc>) -> StoreResult<License>;
+    async fn create_license(&self, license: NewLicense, now: DateTime<Utc>)
+        -> StoreResult<License>;
     /// Licenses with this key, across companies when `company_id` is `None` (vendor CLI).
-    async fn licenses_by_key(&self, company_id: Option<i64>, license_key: &str) -> StoreResult<Vec<License>>;
+    async fn licenses_by_key(
+        &self,
+        company_id: Option<i64>,
+        license_key: &str,
+    ) -> StoreResult<Vec<License>>;
     async fn set_license_enabled(&self, license_id: i64, enabled: bool) -> StoreResult<()>;
 
     // Devices.
     async fn devices(&self, license_id: i64) -> StoreResult<Vec<Device>>;
     /// Blacklists a hardware id on a license, freeing its activation if it held one.
-    async fn blacklist_device(&self, license_id: i64, hardware_id: &str, now: DateTime<Utc>) -> StoreResult<Device>;
+    async fn blacklist_device(
+        &self,
+        license_id: i64,
+        hardware_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Device>;
 
     // License API.
     /// Product, license and device in one indexed read: the whole of `check_license`'s storage work.
@@ -125,11 +141,18 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Opens the store a database URL names, applying migrations. `sqlite://` and `postgres://` are known.
-pub async fn connect(database_url: &str, secrets: SecretBox) -> StoreResult<std::sync::Arc<dyn Store>> {
+pub async fn connect(
+    database_url: &str,
+    secrets: SecretBox,
+) -> StoreResult<std::sync::Arc<dyn Store>> {
     if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Ok(std::sync::Arc::new(PostgresStore::connect(database_url, secrets).await?))
+        Ok(std::sync::Arc::new(
+            PostgresStore::connect(database_url, secrets).await?,
+        ))
     } else {
-        Ok(std::sync::Arc::new(SqliteStore::connect(database_url, secrets).await?))
+        Ok(std::sync::Arc::new(
+            SqliteStore::connect(database_url, secrets).await?,
+        ))
     }
 }
 

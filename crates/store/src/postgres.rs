@@ -34,4 +34,9 @@ impl PostgresStore {
     }
 }
 
-impl_sql_store!(PostgresStore, Postgres, sqlx::postgres::PgRow, lock_license = " FOR UPDATE OF l");
+impl_sql_store!(
+    PostgresStore,
+    Postgres,
+    sqlx::postgres::PgRow,
+    lock_license = " FOR UPDATE OF l"
+);

@@ -47,4 +47,9 @@ impl SqliteStore {
     }
 }
 
-impl_sql_store!(SqliteStore, Sqlite, sqlx::sqlite::SqliteRow, lock_license = "");
+impl_sql_store!(
+    SqliteStore,
+    Sqlite,
+    sqlx::sqlite::SqliteRow,
+    lock_license = ""
+);

@@ -13,7 +13,7 @@ pub const MAX_DATE_SKEW: Duration = Duration::minutes(15);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
-    #[error("Date and Authorization headers are required")]
+    #[error("Some headers are missing: Date and Authorization are required")]
     MissingHeaders,
     #[error(
         "Date header is not a valid RFC 7231 date or is more than 15 minutes from server time"

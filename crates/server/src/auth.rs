@@ -1,0 +1,106 @@
+//! Request authentication and response signing for the License API, as one middleware: it resolves the
+//! tenant from the API key, hands it to the handler, and signs whatever body the handler answers with
+//! that tenant's key.
+
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use latch_wire::auth::{check_date, parse_authorization, verify_request_signature, AuthError};
+use latch_wire::signing::Signer;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The company a request acts for, resolved from its API key.
+#[derive(Clone)]
+pub struct Tenant {
+    pub company_id: i64,
+    pub signer: Arc<Signer>,
+    read_only: bool,
+}
+
+impl Tenant {
+    /// Refuses read-only API keys on calls that change licenses or devices.
+    pub fn require_write(&self) -> Result<(), ApiError> {
+        if self.read_only {
+            return Err(AuthError::ReadOnlyApiKey.into());
+        }
+        Ok(())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Tenant>().cloned().ok_or_else(|| {
+            tracing::error!("License API handler mounted without the authentication layer");
+            ApiError::Internal
+        })
+    }
+}
+
+const LICENSE_SIGNATURE: &str = "LicenseSignature";
+
+pub async fn authenticate_and_sign(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let tenant = match authenticate(&state, request.headers()).await {
+        Ok(tenant) => tenant,
+        Err(error) => return error.into_response(),
+    };
+    request.extensions_mut().insert(tenant.clone());
+    let response = next.run(request).await;
+    sign(&state, &tenant, response)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Tenant, ApiError> {
+    let (Some(date), Some(authorization)) = (
+        header_str(headers, header::DATE),
+        header_str(headers, header::AUTHORIZATION),
+    ) else {
+        return Err(AuthError::MissingHeaders.into());
+    };
+    let params = parse_authorization(authorization)?;
+    check_date(date, Utc::now())?;
+    let key = state
+        .api_key(&params.api_key)
+        .await?
+        .ok_or(AuthError::InvalidApiKey)?;
+    verify_request_signature(&key.shared_key, date, &params.signature)?;
+    if key.revoked {
+        return Err(AuthError::RevokedApiKey.into());
+    }
+    Ok(Tenant {
+        company_id: key.company_id,
+        signer: state.signer(key.company_id).await?,
+        read_only: key.read_only,
+    })
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name)?.to_str().ok().filter(|v| !v.is_empty())
+}
+
+async fn sign(state: &AppState, tenant: &Tenant, response: Response) -> Result<Response, ApiError> {
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX)
+        .await
+        .map_err(|_| ApiError::Internal)?;
+    let signature = state.sign_body(tenant.company_id, &tenant.signer, &bytes)?;
+    parts.headers.insert(
+        LICENSE_SIGNATURE,
+        HeaderValue::from_str(&signature).map_err(|_| ApiError::Internal)?,
+    );
+    Ok(Response::from_parts(parts, Body::from(bytes)))
+}

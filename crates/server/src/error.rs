@@ -1,0 +1,136 @@
+//! Every failure a License API client can see, and the one table that gives each its HTTP status and
+//! `code` (compare with the error lists of the spec).
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use latch_domain::DomainError;
+use latch_store::StoreError;
+use latch_wire::auth::AuthError;
+use latch_wire::body::{to_json, ErrorBody};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("Provided product was not found")]
+    UnknownProduct,
+    #[error("License with the provided license key not found")]
+    LicenseNotFound,
+    #[error("missing parameter: {0}")]
+    MissingParameter(&'static str),
+    #[error("{0}")]
+    Validation(String),
+    #[error("request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    #[error("request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("no such endpoint")]
+    NotFound,
+    #[error("method not allowed on this endpoint")]
+    MethodNotAllowed,
+    #[error("internal error")]
+    Internal,
+}
+
+impl ApiError {
+    /// The status and code of each failure.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        use StatusCode as S;
+        match self {
+            ApiError::Auth(error) => match error {
+                AuthError::MissingHeaders => (S::BAD_REQUEST, "missing_headers"),
+                AuthError::DateHeaderDiff => (S::BAD_REQUEST, "date_header_diff"),
+                AuthError::InvalidHeaders => (S::BAD_REQUEST, "authorization_invalid_headers"),
+                AuthError::MissingParams => (S::BAD_REQUEST, "authorization_missing_params"),
+                AuthError::HmacRequired => (S::BAD_REQUEST, "hmac_required"),
+                AuthError::SignatureMismatch => (S::BAD_REQUEST, "signature_mismatch"),
+                AuthError::InvalidApiKey => (S::BAD_REQUEST, "invalid_api_key"),
+                AuthError::RevokedApiKey => (S::BAD_REQUEST, "revoked_api_key"),
+                AuthError::ReadOnlyApiKey => (S::BAD_REQUEST, "read_only_api_key"),
+            },
+            ApiError::Domain(error) => match error {
+                DomainError::LicenseNotEnabled => (S::BAD_REQUEST, "license_not_enabled"),
+                DomainError::LicenseNotActive => (S::BAD_REQUEST, "license_not_active"),
+                DomainError::LicenseExpired => (S::BAD_REQUEST, "license_expired"),
+                DomainError::TrialExpired => (S::BAD_REQUEST, "trial_expired"),
+                DomainError::LicenseStartDate(_) => (S::BAD_REQUEST, "license_start_date_error"),
+                DomainError::ActivatedMaxTimes => (S::BAD_REQUEST, "license_activated_max_times"),
+                DomainError::DeviceExists => (S::CONFLICT, "license_device_exists"),
+                DomainError::Blacklisted => (S::BAD_REQUEST, "blacklisted"),
+                DomainError::VmNotAllowed => (S::BAD_REQUEST, "vm_not_allowed"),
+                DomainError::DeviceNotFound => (S::BAD_REQUEST, "device_not_found"),
+            },
+            ApiError::UnknownProduct => (S::BAD_REQUEST, "unknown_product"),
+            ApiError::LicenseNotFound => (S::BAD_REQUEST, "license_not_found"),
+            ApiError::MissingParameter(_) => (S::BAD_REQUEST, "missing_parameters"),
+            ApiError::Validation(_) => (S::BAD_REQUEST, "validation_error"),
+            ApiError::InvalidJson(_) => (S::BAD_REQUEST, "invalid_json"),
+            ApiError::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::NotFound => (S::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::Internal => (S::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Rejected(domain) => ApiError::Domain(domain),
+            StoreError::UnknownProduct => ApiError::UnknownProduct,
+            StoreError::LicenseNotFound => ApiError::LicenseNotFound,
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = self.to_string();
+        let body = to_json(&ErrorBody {
+            status: status.as_u16(),
+            code,
+            message: &message,
+        });
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_exists_is_the_one_conflict() {
+        let (status, code) = ApiError::Domain(DomainError::DeviceExists).status_and_code();
+        assert_eq!((status.as_u16(), code), (409, "license_device_exists"));
+    }
+
+    #[test]
+    fn business_failures_are_never_5xx() {
+        let samples = [
+            ApiError::Domain(DomainError::LicenseExpired),
+            ApiError::Auth(AuthError::SignatureMismatch),
+            ApiError::UnknownProduct,
+            ApiError::MissingParameter("product"),
+            ApiError::PayloadTooLarge(1),
+        ];
+        for error in samples {
+            assert!(error.status_and_code().0.is_client_error(), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn the_start_date_message_carries_the_date() {
+        use chrono::TimeZone;
+        let start = chrono::Utc.with_ymd_and_hms(2030, 1, 2, 0, 0, 0).unwrap();
+        let error = ApiError::Domain(DomainError::LicenseStartDate(start));
+        assert!(error.to_string().contains("2030-01-02"));
+    }
+}

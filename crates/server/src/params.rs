@@ -1,0 +1,221 @@
+//! Request parameters: the query string of a GET or the JSON object of a POST, read leniently the way
+//! the SDKs send them (GET values are strings; POST values are typed; `null` means absent). Parameters
+//! the SDKs add that an endpoint does not use are ignored, as the hosted service does.
+
+use axum::body::to_bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::Method;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Longest accepted string parameter, in characters.
+const MAX_STRING_CHARS: usize = 1024;
+
+#[derive(Debug, Default)]
+pub struct Params(Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
+        if request.method() == Method::GET {
+            let query = request.uri().query().unwrap_or_default();
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+                .map_err(|e| ApiError::Validation(format!("malformed query string: {e}")))?;
+            return Ok(Params(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect(),
+            ));
+        }
+        let bytes = to_bytes(request.into_body(), MAX_BODY_BYTES)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+        Params::from_json(&bytes)
+    }
+}
+
+impl Params {
+    pub fn from_json(bytes: &[u8]) -> Result<Self, ApiError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Params::default());
+        }
+        match serde_json::from_slice(bytes) {
+            Ok(Value::Object(map)) => Ok(Params(map)),
+            Ok(_) => Err(ApiError::Validation(
+                "request body must be a JSON object".into(),
+            )),
+            Err(e) => Err(ApiError::InvalidJson(e.to_string())),
+        }
+    }
+
+    pub fn has(&self, name: &'static str) -> bool {
+        self.present(name).is_some()
+    }
+
+    fn present(&self, name: &'static str) -> Option<&Value> {
+        self.0.get(name).filter(|v| !v.is_null())
+    }
+
+    pub fn optional_str(&self, name: &'static str) -> Result<Option<&str>, ApiError> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.chars().count() > MAX_STRING_CHARS => {
+                Err(ApiError::Validation(format!(
+                    "{name} is longer than {MAX_STRING_CHARS} characters"
+                )))
+            }
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(ApiError::Validation(format!("{name} must be a string"))),
+        }
+    }
+
+    /// A string parameter that must be present and non-empty.
+    pub fn required_str(&self, name: &'static str) -> Result<&str, ApiError> {
+        self.optional_str(name)?
+            .filter(|s| !s.is_empty())
+            .ok_or(ApiError::MissingParameter(name))
+    }
+
+    /// A boolean sent as JSON `true`/`false` or as the strings `"true"`/`"false"`/`"1"`/`"0"`.
+    pub fn flag(&self, name: &'static str) -> Result<bool, ApiError> {
+        match self.present(name) {
+            None => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(true),
+                "false" | "0" | "" => Ok(false),
+                _ => Err(ApiError::Validation(format!(
+                    "{name} must be true or false"
+                ))),
+            },
+            Some(_) => Err(ApiError::Validation(format!(
+                "{name} must be true or false"
+            ))),
+        }
+    }
+
+    /// `variables`: an object of name to string, number or boolean; values are kept as text.
+    pub fn variables(&self) -> Result<Vec<(String, String)>, ApiError> {
+        let Some(value) = self.present("variables") else {
+            return Ok(Vec::new());
+        };
+        let Value::Object(map) = value else {
+            return Err(ApiError::Validation("variables must be an object".into()));
+        };
+        map.iter()
+            .map(|(name, value)| {
+                if name.is_empty() || name.chars().count() > MAX_STRING_CHARS {
+                    return Err(ApiError::Validation(format!(
+                        "variable names must have 1 to {MAX_STRING_CHARS} characters"
+                    )));
+                }
+                let text = match value {
+                    Value::String(s) if s.chars().count() <= MAX_STRING_CHARS => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => {
+                        return Err(ApiError::Validation(format!(
+                            "variable {name} must be a string (up to {MAX_STRING_CHARS} characters), number or boolean"
+                        )))
+                    }
+                };
+                Ok((name.clone(), text))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(text: &str) -> Params {
+        Params::from_json(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn empty_bodies_are_empty_params_and_bad_bodies_are_refused() {
+        assert!(Params::from_json(b"").unwrap().0.is_empty());
+        assert!(matches!(
+            Params::from_json(b"{\"a\":"),
+            Err(ApiError::InvalidJson(_))
+        ));
+        assert!(matches!(
+            Params::from_json(b"[1]"),
+            Err(ApiError::Validation(_))
+        ));
+        assert!(matches!(
+            Params::from_json(&[0xff, 0xfe]),
+            Err(ApiError::InvalidJson(_))
+        ));
+    }
+
+    #[test]
+    fn nulls_and_empty_strings_count_as_missing_for_required_strings() {
+        let params = json(r#"{"a":null,"b":"","c":"x","d":5}"#);
+        assert!(matches!(
+            params.required_str("a"),
+            Err(ApiError::MissingParameter("a"))
+        ));
+        assert!(matches!(
+            params.required_str("b"),
+            Err(ApiError::MissingParameter("b"))
+        ));
+        assert_eq!(params.required_str("c").unwrap(), "x");
+        assert!(matches!(
+            params.required_str("d"),
+            Err(ApiError::Validation(_))
+        ));
+        assert_eq!(params.optional_str("a").unwrap(), None);
+    }
+
+    #[test]
+    fn flags_accept_json_booleans_and_strings() {
+        let params = json(r#"{"a":true,"b":"true","c":"false","d":"maybe","e":1}"#);
+        assert!(params.flag("a").unwrap());
+        assert!(params.flag("b").unwrap());
+        assert!(!params.flag("c").unwrap());
+        assert!(!params.flag("missing").unwrap());
+        assert!(params.flag("d").is_err());
+        assert!(params.flag("e").is_err());
+    }
+
+    #[test]
+    fn variables_keep_scalars_as_text_and_refuse_the_rest() {
+        let params = json(r#"{"variables":{"s":"x","n":12,"b":false}}"#);
+        let mut variables = params.variables().unwrap();
+        variables.sort();
+        assert_eq!(
+            variables,
+            [
+                ("b".into(), "false".into()),
+                ("n".into(), "12".into()),
+                ("s".into(), "x".into())
+            ]
+        );
+        for bad in [
+            r#"{"variables":[1]}"#,
+            r#"{"variables":{"o":{}}}"#,
+            r#"{"variables":{"":"x"}}"#,
+        ] {
+            assert!(json(bad).variables().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn overlong_strings_are_refused() {
+        let params = json(&format!(
+            r#"{{"hardware_id":"{}"}}"#,
+            "x".repeat(MAX_STRING_CHARS + 1)
+        ));
+        assert!(matches!(
+            params.required_str("hardware_id"),
+            Err(ApiError::Validation(_))
+        ));
+    }
+}
