@@ -115,7 +115,12 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 pub async fn open_store(config: &crate::config::Config) -> Result<Arc<dyn Store>, AdminError> {
     std::fs::create_dir_all(&config.data_dir)?;
     let secrets = load_master_key(config.master_key.as_deref(), &config.data_dir)?;
-    Ok(latch_store::connect(&config.database_url, secrets).await?)
+    Ok(latch_store::connect(
+        &config.database_url,
+        config.database_schema.as_deref(),
+        secrets,
+    )
+    .await?)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "latch-data";
-pub const DEFAULT_LOG: &str = "info";
+pub const DEFAULT_LOG: &str = "info,sqlx=warn";
 
 /// What the TOML file may set; every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -16,6 +16,7 @@ pub const DEFAULT_LOG: &str = "info";
 struct FileConfig {
     listen: Option<String>,
     database_url: Option<String>,
+    database_schema: Option<String>,
     data_dir: Option<PathBuf>,
     log: Option<String>,
     master_key: Option<String>,
@@ -25,6 +26,8 @@ struct FileConfig {
 pub struct Config {
     pub listen: SocketAddr,
     pub database_url: String,
+    /// PostgreSQL schema holding Latch's tables (default: the connection's search path).
+    pub database_schema: Option<String>,
     pub data_dir: PathBuf,
     pub log: String,
     /// base64 master key from configuration; when absent, a key file in the data dir is used.
@@ -87,6 +90,7 @@ impl Config {
         Ok(Self {
             listen,
             database_url,
+            database_schema: env("LATCH_DATABASE_SCHEMA").or(from_file.database_schema),
             data_dir,
             log: env("LATCH_LOG")
                 .or(from_file.log)
@@ -146,7 +150,7 @@ mod tests {
         let config = Config::load(None, env(&[])).unwrap();
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(config.database_url, "sqlite://latch-data/latch.db");
-        assert_eq!(config.log, "info");
+        assert_eq!(config.log, DEFAULT_LOG);
         assert!(config.master_key.is_none());
     }
 

@@ -140,14 +140,16 @@ pub trait Store: Send + Sync + 'static {
     async fn record_checks(&self, checks: &[(i64, DateTime<Utc>)]) -> StoreResult<()>;
 }
 
-/// Opens the store a database URL names, applying migrations. `sqlite://` and `postgres://` are known.
+/// Opens the store a database URL names, applying migrations. `sqlite:` and `postgres://` are known;
+/// `schema` applies to PostgreSQL only.
 pub async fn connect(
     database_url: &str,
+    schema: Option<&str>,
     secrets: SecretBox,
 ) -> StoreResult<std::sync::Arc<dyn Store>> {
     if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
         Ok(std::sync::Arc::new(
-            PostgresStore::connect(database_url, secrets).await?,
+            PostgresStore::connect(database_url, schema, secrets).await?,
         ))
     } else {
         Ok(std::sync::Arc::new(

@@ -2,7 +2,7 @@
 //! UPDATE` on the license row inside each limit-changing transaction.
 
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Connection, Executor, PgPool, Postgres, Transaction};
 
 use crate::secrets::SecretBox;
 use crate::sql::impl_sql_store;
@@ -15,11 +15,27 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    pub async fn connect(database_url: &str, secrets: SecretBox) -> StoreResult<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .connect(database_url)
-            .await?;
+    /// Connects; with `schema`, every table lives in that schema (created if missing), so several
+    /// deployments or test runs can share one database.
+    pub async fn connect(
+        database_url: &str,
+        schema: Option<&str>,
+        secrets: SecretBox,
+    ) -> StoreResult<Self> {
+        let mut options = PgPoolOptions::new().max_connections(16);
+        if let Some(schema) = schema {
+            let quoted = quote_identifier(schema);
+            let setup = sqlx::PgConnection::connect(database_url).await?;
+            create_schema(setup, &quoted).await?;
+            options = options.after_connect(move |conn, _| {
+                let set_path = format!("SET search_path TO {quoted}");
+                Box::pin(async move {
+                    conn.execute(set_path.as_str()).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(database_url).await?;
         // sqlx holds a PostgreSQL advisory lock while migrating, so nodes starting together take turns.
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Self {
@@ -40,3 +56,32 @@ impl_sql_store!(
     sqlx::postgres::PgRow,
     lock_license = " FOR UPDATE OF l"
 );
+
+/// `"name"` with inner quotes doubled: any schema name is safe to splice into SQL.
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+async fn create_schema(mut conn: sqlx::PgConnection, quoted: &str) -> StoreResult<()> {
+    // Concurrent starts may race to create it; the unique violation of the loser is harmless.
+    if let Err(error) = conn
+        .execute(format!("CREATE SCHEMA IF NOT EXISTS {quoted}").as_str())
+        .await
+    {
+        let duplicate = matches!(&error, sqlx::Error::Database(db) if db.is_unique_violation());
+        if !duplicate {
+            return Err(error.into());
+        }
+    }
+    conn.close().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(super::quote_identifier("t1"), "\"t1\"");
+        assert_eq!(super::quote_identifier("a\"b"), "\"a\"\"b\"");
+    }
+}
