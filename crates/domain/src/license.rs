@@ -66,6 +66,22 @@ pub struct LicenseRules {
     pub allow_unlimited_activations: bool,
     /// Devices currently active on the license.
     pub times_activated: i64,
+    /// Distinct devices that ever held an activation; a new device beyond `max_activations` of them
+    /// takes a slot another device gave back: a transfer.
+    pub devices_seen: i64,
+    pub transfer_count: i64,
+    /// Most transfers allowed; 0 means no limit.
+    pub max_transfers: i64,
+    /// The license user's own limit, on user-based licenses.
+    pub user: Option<UserActivations>,
+}
+
+/// A license user's activations of one license.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserActivations {
+    pub max_activations: i64,
+    pub allow_unlimited_activations: bool,
+    pub total_activations: i64,
 }
 
 impl LicenseRules {
@@ -100,6 +116,21 @@ impl LicenseRules {
         self.allow_unlimited_activations || self.times_activated < self.max_activations
     }
 
+    fn user_has_free_activation(&self) -> bool {
+        self.user.is_none_or(|u| {
+            u.allow_unlimited_activations || u.total_activations < u.max_activations
+        })
+    }
+
+    /// Would a device new to the license take a slot that another device gave back?
+    fn new_device_is_transfer(&self) -> bool {
+        !self.allow_unlimited_activations && self.devices_seen >= self.max_activations
+    }
+
+    fn may_transfer(&self) -> bool {
+        self.max_transfers <= 0 || self.transfer_count < self.max_transfers
+    }
+
     fn expired_error(&self) -> DomainError {
         if self.is_trial {
             DomainError::TrialExpired
@@ -119,8 +150,9 @@ pub struct DeviceState {
 /// What an accepted activation has to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActivationOutcome {
-    /// The device is new to the license: create it and take an activation.
-    NewDevice,
+    /// The device is new to the license: create it and take an activation; `transfer` when the slot
+    /// it takes was given back by another device.
+    NewDevice { transfer: bool },
     /// The device was deactivated before: mark it active again and take an activation.
     Reactivate,
 }
@@ -149,13 +181,24 @@ pub fn decide_activation(
     if license.is_expired(now) {
         return Err(license.expired_error());
     }
-    match device {
+    if device.is_some_and(|d| d.active) {
         // The hardware id already holds an activation: the client must deactivate first.
-        Some(d) if d.active => Err(DomainError::DeviceExists),
-        _ if !license.has_free_activation() => Err(DomainError::ActivatedMaxTimes),
-        Some(_) => Ok(ActivationOutcome::Reactivate),
-        None => Ok(ActivationOutcome::NewDevice),
+        return Err(DomainError::DeviceExists);
     }
+    if !license.has_free_activation() {
+        return Err(DomainError::ActivatedMaxTimes);
+    }
+    if !license.user_has_free_activation() {
+        return Err(DomainError::UserActivatedMaxTimes);
+    }
+    if device.is_some() {
+        return Ok(ActivationOutcome::Reactivate);
+    }
+    let transfer = license.new_device_is_transfer();
+    if transfer && !license.may_transfer() {
+        return Err(DomainError::TransferredMaxTimes);
+    }
+    Ok(ActivationOutcome::NewDevice { transfer })
 }
 
 /// May this device use the license at all (send variables, read them)? Time limits are not looked at.
@@ -174,6 +217,18 @@ pub fn decide_device_use(
     }
     if !device.is_some_and(|d| d.active) {
         return Err(DomainError::DeviceNotFound);
+    }
+    Ok(())
+}
+
+/// May this device change the license's consumption counter?
+pub fn decide_consumption_use(
+    license: &LicenseRules,
+    device: Option<DeviceState>,
+) -> Result<(), DomainError> {
+    decide_device_use(license, device)?;
+    if license.license_type != LicenseType::Consumption {
+        return Err(DomainError::LicenseNotConsumption);
     }
     Ok(())
 }

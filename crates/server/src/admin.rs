@@ -51,6 +51,11 @@ pub fn generate_license_key() -> Result<String, AdminError> {
 
 const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/// A random password for a license user who did not choose one.
+pub fn generate_password() -> Result<String, AdminError> {
+    random_string(SECRET_ALPHABET, 16)
+}
+
 pub async fn create_api_key(
     store: &dyn Store,
     company_id: i64,

@@ -16,8 +16,24 @@ pub enum ApiError {
     Domain(#[from] DomainError),
     #[error("Provided product was not found")]
     UnknownProduct,
-    #[error("License with the provided license key not found")]
+    #[error("License not found for the provided license key or license user")]
     LicenseNotFound,
+    #[error("The license has no feature with this code")]
+    InvalidLicenseFeatureCode,
+    #[error("The product has no consumption feature with this code on this license")]
+    UnsupportedProductFeature,
+    #[error("Wrong username or password")]
+    InvalidCredentials,
+    #[error("Customer does not exist")]
+    CustomerDoesNotExist,
+    #[error("Trials are not allowed for this product")]
+    TrialNotAllowed,
+    #[error("hardware_id is required")]
+    MissingHardwareId,
+    #[error("An active license on this device is required")]
+    ActiveLicenseRequired,
+    #[error("No release with this version")]
+    VersionNotFound,
     #[error("missing parameter: {0}")]
     MissingParameter(&'static str),
     #[error("{0}")]
@@ -61,9 +77,43 @@ impl ApiError {
                 DomainError::Blacklisted => (S::BAD_REQUEST, "blacklisted"),
                 DomainError::VmNotAllowed => (S::BAD_REQUEST, "vm_not_allowed"),
                 DomainError::DeviceNotFound => (S::BAD_REQUEST, "device_not_found"),
+                DomainError::UserActivatedMaxTimes => {
+                    (S::BAD_REQUEST, "license_user_activated_max_times")
+                }
+                DomainError::TransferredMaxTimes => {
+                    (S::BAD_REQUEST, "license_transferred_max_times")
+                }
+                DomainError::LicenseNotConsumption => (S::BAD_REQUEST, "license_not_consumption"),
+                DomainError::NotEnoughConsumptions => {
+                    (S::BAD_REQUEST, "license_not_enough_consumptions")
+                }
+                DomainError::FeatureNotEnoughConsumptions => {
+                    (S::BAD_REQUEST, "feature_not_enough_consumptions")
+                }
+                DomainError::FeatureNotConsumption => {
+                    (S::BAD_REQUEST, "unsupported_product_feature")
+                }
+                DomainError::NegativeConsumptionsNotAllowed => {
+                    (S::BAD_REQUEST, "negative_consumptions_not_allowed")
+                }
+                DomainError::FloatingNotAvailable => (S::BAD_REQUEST, "floating_not_available"),
+                DomainError::BorrowNotAllowed => (S::BAD_REQUEST, "license_borrow_not_allowed"),
+                DomainError::BorrowUntilNotValid => (S::BAD_REQUEST, "borrow_until_not_valid"),
+                DomainError::FeatureNotFloating => (S::BAD_REQUEST, "feature_not_floating"),
+                DomainError::FloatingFeatureDeviceNotInUse => {
+                    (S::BAD_REQUEST, "floating_feature_device_not_in_use")
+                }
             },
             ApiError::UnknownProduct => (S::BAD_REQUEST, "unknown_product"),
             ApiError::LicenseNotFound => (S::BAD_REQUEST, "license_not_found"),
+            ApiError::InvalidLicenseFeatureCode => (S::BAD_REQUEST, "invalid_license_feature_code"),
+            ApiError::UnsupportedProductFeature => (S::BAD_REQUEST, "unsupported_product_feature"),
+            ApiError::InvalidCredentials => (S::BAD_REQUEST, "invalid_credentials"),
+            ApiError::CustomerDoesNotExist => (S::BAD_REQUEST, "customer_does_not_exist"),
+            ApiError::TrialNotAllowed => (S::BAD_REQUEST, "trial_not_allowed"),
+            ApiError::MissingHardwareId => (S::BAD_REQUEST, "missing_hardware_id"),
+            ApiError::ActiveLicenseRequired => (S::BAD_REQUEST, "active_license_required"),
+            ApiError::VersionNotFound => (S::BAD_REQUEST, "version_not_found"),
             ApiError::MissingParameter(_) => (S::BAD_REQUEST, "missing_parameters"),
             ApiError::Validation(_) => (S::BAD_REQUEST, "validation_error"),
             ApiError::InvalidJson(_) => (S::BAD_REQUEST, "invalid_json"),
@@ -81,8 +131,21 @@ impl From<StoreError> for ApiError {
             StoreError::Rejected(domain) => ApiError::Domain(domain),
             StoreError::UnknownProduct => ApiError::UnknownProduct,
             StoreError::LicenseNotFound => ApiError::LicenseNotFound,
+            StoreError::UnknownFeature => ApiError::InvalidLicenseFeatureCode,
             other => {
                 tracing::error!(error = %other, "storage failure");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<crate::admin::AdminError> for ApiError {
+    fn from(error: crate::admin::AdminError) -> Self {
+        match error {
+            crate::admin::AdminError::Store(store) => store.into(),
+            other => {
+                tracing::error!(error = %other, "could not create secrets");
                 ApiError::Internal
             }
         }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 mod license_api;
 pub mod params;
+pub mod passwords;
 pub mod state;
 pub mod write_behind;
 

@@ -5,6 +5,7 @@
 use axum::body::to_bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::Method;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
@@ -57,6 +58,11 @@ impl Params {
         self.present(name).is_some()
     }
 
+    /// Whether the parameter was sent at all, even as `null`.
+    pub fn contains(&self, name: &'static str) -> bool {
+        self.0.contains_key(name)
+    }
+
     fn present(&self, name: &'static str) -> Option<&Value> {
         self.0.get(name).filter(|v| !v.is_null())
     }
@@ -68,6 +74,9 @@ impl Params {
                 Err(ApiError::Validation(format!(
                     "{name} is longer than {MAX_STRING_CHARS} characters"
                 )))
+            }
+            Some(Value::String(s)) if s.contains('\0') => {
+                Err(ApiError::Validation(format!("{name} must not contain NUL characters")))
             }
             Some(Value::String(s)) => Ok(Some(s.as_str())),
             Some(_) => Err(ApiError::Validation(format!("{name} must be a string"))),
@@ -99,6 +108,29 @@ impl Params {
         }
     }
 
+    /// An integer sent as a JSON number or as decimal text (query strings).
+    pub fn optional_i64(&self, name: &'static str) -> Result<Option<i64>, ApiError> {
+        let invalid = || ApiError::Validation(format!("{name} must be an integer"));
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(invalid),
+            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| invalid()),
+            Some(_) => Err(invalid()),
+        }
+    }
+
+    /// A date sent as ISO 8601 / RFC 3339 text, or the shorter forms the docs accept
+    /// (`2024-09-27 23:30:48.016`, `2024-09-27 23:30:48`, `2024-09-27 23:30`, `2024-09-27`), read as UTC.
+    pub fn optional_date(&self, name: &'static str) -> Result<Option<DateTime<Utc>>, ApiError> {
+        let Some(text) = self.optional_str(name)? else {
+            return Ok(None);
+        };
+        parse_date(text)
+            .map(Some)
+            .ok_or_else(|| ApiError::Validation(format!("{name} is not a valid date")))
+    }
+
     /// `variables`: an object of name to string, number or boolean; values are kept as text.
     pub fn variables(&self) -> Result<Vec<(String, String)>, ApiError> {
         let Some(value) = self.present("variables") else {
@@ -109,18 +141,18 @@ impl Params {
         };
         map.iter()
             .map(|(name, value)| {
-                if name.is_empty() || name.chars().count() > MAX_STRING_CHARS {
+                if name.is_empty() || name.chars().count() > MAX_STRING_CHARS || name.contains('\0') {
                     return Err(ApiError::Validation(format!(
                         "variable names must have 1 to {MAX_STRING_CHARS} characters"
                     )));
                 }
                 let text = match value {
-                    Value::String(s) if s.chars().count() <= MAX_STRING_CHARS => s.clone(),
+                    Value::String(s) if s.chars().count() <= MAX_STRING_CHARS && !s.contains('\0') => s.clone(),
                     Value::Number(n) => n.to_string(),
                     Value::Bool(b) => b.to_string(),
                     _ => {
                         return Err(ApiError::Validation(format!(
-                            "variable {name} must be a string (up to {MAX_STRING_CHARS} characters), number or boolean"
+                            "variable {name} must be a string (up to {MAX_STRING_CHARS} characters, no NUL), number or boolean"
                         )))
                     }
                 };
@@ -128,6 +160,27 @@ impl Params {
             })
             .collect()
     }
+}
+
+fn parse_date(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(date) = DateTime::parse_from_rfc3339(text) {
+        return Some(date.with_timezone(&Utc));
+    }
+    let text = text.strip_suffix('Z').unwrap_or(text);
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()?
+            .and_hms_opt(0, 0, 0)
+    })
+    .map(|naive| naive.and_utc())
 }
 
 #[cfg(test)]
@@ -205,6 +258,65 @@ mod tests {
         ] {
             assert!(json(bad).variables().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn integers_come_as_numbers_or_text() {
+        let params = json(r#"{"a":5,"b":"7","c":"x","d":1.5,"e":""}"#);
+        assert_eq!(params.optional_i64("a").unwrap(), Some(5));
+        assert_eq!(params.optional_i64("b").unwrap(), Some(7));
+        assert_eq!(params.optional_i64("e").unwrap(), None);
+        assert_eq!(params.optional_i64("missing").unwrap(), None);
+        assert!(params.optional_i64("c").is_err());
+        assert!(params.optional_i64("d").is_err());
+    }
+
+    #[test]
+    fn dates_take_every_documented_form() {
+        use chrono::TimeZone;
+        let cases = [
+            (
+                "2024-09-27T23:30:48.016Z",
+                Utc.with_ymd_and_hms(2024, 9, 27, 23, 30, 48).unwrap()
+                    + chrono::Duration::milliseconds(16),
+            ),
+            (
+                "2024-09-27 23:30:48.016",
+                Utc.with_ymd_and_hms(2024, 9, 27, 23, 30, 48).unwrap()
+                    + chrono::Duration::milliseconds(16),
+            ),
+            (
+                "2024-09-27 23:30:48",
+                Utc.with_ymd_and_hms(2024, 9, 27, 23, 30, 48).unwrap(),
+            ),
+            (
+                "2024-09-27 23:30",
+                Utc.with_ymd_and_hms(2024, 9, 27, 23, 30, 0).unwrap(),
+            ),
+            (
+                "2024-09-27",
+                Utc.with_ymd_and_hms(2024, 9, 27, 0, 0, 0).unwrap(),
+            ),
+            (
+                "2024-09-27T23:30:48+02:00",
+                Utc.with_ymd_and_hms(2024, 9, 27, 21, 30, 48).unwrap(),
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_date(text), Some(expected), "{text}");
+        }
+        for bad in ["", "tomorrow", "2024-13-01", "27/09/2024"] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn nul_characters_are_refused_everywhere() {
+        let params = json(r#"{"a":"x\u0000y","variables":{"v":"\u0000"}}"#);
+        assert!(matches!(params.optional_str("a"), Err(ApiError::Validation(_))));
+        assert!(params.variables().is_err());
+        let names = json(r#"{"variables":{"\u0000":"x"}}"#);
+        assert!(names.variables().is_err());
     }
 
     #[test]

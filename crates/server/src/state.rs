@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use latch_store::{ApiKey, Store};
+use latch_store::{ApiKey, Release, Store};
 use latch_wire::signing::Signer;
 use quick_cache::sync::Cache;
 
@@ -13,6 +13,34 @@ use crate::write_behind::WriteBehind;
 /// How long a looked-up API key is trusted before it is read again: a revocation reaches every node
 /// within this time.
 pub const API_KEY_TTL: Duration = Duration::from_secs(2);
+/// How long a product's release list is reused before it is read again.
+pub const RELEASES_TTL: Duration = Duration::from_secs(5);
+
+/// Values trusted for a fixed time after they were read.
+struct Expiring<K, V> {
+    entries: Cache<K, (V, Instant)>,
+    ttl: Duration,
+}
+
+impl<K: Eq + std::hash::Hash + Clone, V: Clone> Expiring<K, V> {
+    fn new(capacity: usize, ttl: Duration) -> Self {
+        Self {
+            entries: Cache::new(capacity),
+            ttl,
+        }
+    }
+
+    fn get(&self, key: &K) -> Option<V> {
+        self.entries
+            .get(key)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(value, _)| value)
+    }
+
+    fn insert(&self, key: K, value: V) {
+        self.entries.insert(key, (value, Instant::now()));
+    }
+}
 
 /// Signatures by (company, SHA-256 of the signed body).
 type BodySignatures = Cache<(i64, [u8; 32]), Arc<str>>;
@@ -20,10 +48,11 @@ type BodySignatures = Cache<(i64, [u8; 32]), Arc<str>>;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    api_keys: Arc<Cache<String, (Option<ApiKey>, Instant)>>,
+    api_keys: Arc<Expiring<String, Option<ApiKey>>>,
     signers: Arc<Cache<i64, Arc<Signer>>>,
     /// Header signatures by (company, SHA-256 of the body): identical bodies are signed once.
     body_signatures: Arc<BodySignatures>,
+    releases: Arc<Expiring<i64, Arc<Vec<Release>>>>,
     pub write_behind: WriteBehind,
 }
 
@@ -31,23 +60,32 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, write_behind: WriteBehind) -> Self {
         Self {
             store,
-            api_keys: Arc::new(Cache::new(10_000)),
+            api_keys: Arc::new(Expiring::new(10_000, API_KEY_TTL)),
             signers: Arc::new(Cache::new(10_000)),
             body_signatures: Arc::new(Cache::new(100_000)),
+            releases: Arc::new(Expiring::new(10_000, RELEASES_TTL)),
             write_behind,
         }
     }
 
     pub async fn api_key(&self, api_key: &str) -> Result<Option<ApiKey>, ApiError> {
-        if let Some((found, at)) = self.api_keys.get(api_key) {
-            if at.elapsed() < API_KEY_TTL {
-                return Ok(found);
-            }
+        if let Some(found) = self.api_keys.get(&api_key.to_owned()) {
+            return Ok(found);
         }
         let found = self.store.api_key(api_key).await?;
-        self.api_keys
-            .insert(api_key.to_owned(), (found.clone(), Instant::now()));
+        self.api_keys.insert(api_key.to_owned(), found.clone());
         Ok(found)
+    }
+
+    /// A product's enabled releases, newest first; read through a short-lived cache because every
+    /// check answer carries the latest one.
+    pub async fn releases(&self, product_id: i64) -> Result<Arc<Vec<Release>>, ApiError> {
+        if let Some(releases) = self.releases.get(&product_id) {
+            return Ok(releases);
+        }
+        let releases = Arc::new(self.store.releases(product_id).await?);
+        self.releases.insert(product_id, releases.clone());
+        Ok(releases)
     }
 
     pub async fn signer(&self, company_id: i64) -> Result<Arc<Signer>, ApiError> {

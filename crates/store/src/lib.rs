@@ -1,7 +1,13 @@
-//! Storage behind one trait, with one implementation per database (SQLite, PostgreSQL).
+//! Storage behind traits, with one implementation per database (SQLite, PostgreSQL) generated from one
+//! body of SQL.
 //!
 //! Limits that many requests race for are guarded inside the database, never by a read in Rust followed
-//! by a write: each guard is named where it is taken.
+//! by a write. The guards:
+//! - activations, transfers, license-user activations, floating seats, consumptions (license and
+//!   feature): the license row is locked (`FOR UPDATE` on PostgreSQL; SQLite runs every write
+//!   transaction as `BEGIN IMMEDIATE` on one connection) for the whole decision;
+//! - one device per hardware id and license: UNIQUE (license_id, hardware_id);
+//! - one trial per product and hardware id: the `trials` primary key.
 
 mod model;
 mod postgres;
@@ -11,7 +17,7 @@ mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use latch_domain::{ActivationOutcome, DeviceState, DomainError, LicenseRules};
+use latch_domain::{ActivationOutcome, DeviceState, DomainError, LicenseRules, Seat};
 
 pub use model::*;
 pub use postgres::PostgresStore;
@@ -26,6 +32,8 @@ pub enum StoreError {
     UnknownProduct,
     #[error("license not found")]
     LicenseNotFound,
+    #[error("the license has no feature with this code")]
+    UnknownFeature,
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0} already exists")]
@@ -54,18 +62,16 @@ pub struct NewCompany<'a> {
     pub public_key_pem: &'a str,
 }
 
-/// The license and device after an activation.
+/// The license after an activation, and the device's variables.
 #[derive(Debug, Clone)]
 pub struct Activation {
-    pub product: Product,
-    pub license: License,
-    pub device: Device,
+    pub view: LicenseView,
     pub variables: Vec<DeviceVariable>,
 }
 
+/// Companies and their API keys.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // Companies and API keys.
+pub trait TenantStore: Send + Sync {
     async fn create_company(
         &self,
         company: NewCompany<'_>,
@@ -84,14 +90,42 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<ApiKey>;
     async fn api_key(&self, api_key: &str) -> StoreResult<Option<ApiKey>>;
     async fn revoke_api_key(&self, api_key: &str) -> StoreResult<()>;
+}
 
-    // Catalogue.
+/// What vendors set up and inspect: products, features, releases, customers, users, licenses, devices.
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
     async fn create_product(&self, product: NewProduct, now: DateTime<Utc>)
         -> StoreResult<Product>;
     async fn product(&self, company_id: i64, code: &str) -> StoreResult<Option<Product>>;
     async fn product_by_id(&self, product_id: i64) -> StoreResult<Product>;
+    async fn create_product_feature(
+        &self,
+        product_id: i64,
+        code: &str,
+        name: &str,
+        feature_type: FeatureType,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ProductFeature>;
+    async fn product_features(&self, product_id: i64) -> StoreResult<Vec<ProductFeature>>;
+    async fn create_release(&self, release: NewRelease, now: DateTime<Utc>)
+        -> StoreResult<Release>;
+    /// Enabled releases of a product, newest release date first.
+    async fn releases(&self, product_id: i64) -> StoreResult<Vec<Release>>;
+    async fn create_customer(
+        &self,
+        customer: Customer,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Customer>;
+    async fn customer_by_email(
+        &self,
+        company_id: i64,
+        email: &str,
+    ) -> StoreResult<Option<Customer>>;
+    async fn customer(&self, customer_id: i64) -> StoreResult<Option<Customer>>;
     async fn create_license(&self, license: NewLicense, now: DateTime<Utc>)
         -> StoreResult<License>;
+    async fn license(&self, license_id: i64) -> StoreResult<License>;
     /// Licenses with this key, across companies when `company_id` is `None` (vendor CLI).
     async fn licenses_by_key(
         &self,
@@ -99,8 +133,14 @@ pub trait Store: Send + Sync + 'static {
         license_key: &str,
     ) -> StoreResult<Vec<License>>;
     async fn set_license_enabled(&self, license_id: i64, enabled: bool) -> StoreResult<()>;
-
-    // Devices.
+    async fn add_license_feature(&self, feature: NewLicenseFeature) -> StoreResult<LicenseFeature>;
+    async fn license_features(&self, license_id: i64) -> StoreResult<Vec<LicenseFeature>>;
+    async fn create_license_user(
+        &self,
+        user: NewLicenseUser,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LicenseUser>;
+    async fn assign_license_user(&self, assignment: Assignment) -> StoreResult<()>;
     async fn devices(&self, license_id: i64) -> StoreResult<Vec<Device>>;
     /// Blacklists a hardware id on a license, freeing its activation if it held one.
     async fn blacklist_device(
@@ -109,9 +149,22 @@ pub trait Store: Send + Sync + 'static {
         hardware_id: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Device>;
+    async fn variables(&self, device_id: i64) -> StoreResult<Vec<DeviceVariable>>;
+}
 
-    // License API.
-    /// Product, license and device in one indexed read: the whole of `check_license`'s storage work.
+/// What a consumption change must do, decided from the locked counter.
+pub type ConsumptionRule<'a> =
+    &'a (dyn Fn(&latch_domain::Consumption) -> Result<latch_domain::Counter, DomainError> + Sync);
+
+/// What a feature consumption must do, decided from the locked feature.
+pub type FeatureConsumptionRule<'a> =
+    &'a (dyn Fn(&LicenseFeature) -> Result<latch_domain::Counter, DomainError> + Sync);
+
+/// The License API's reads and writes.
+#[async_trait]
+pub trait LicenseApiStore: Send + Sync {
+    /// Product, license, device, user, customer and features in one indexed read: the whole of
+    /// `check_license`'s storage work for non-floating licenses.
     async fn lookup(&self, key: &DeviceKey<'_>) -> StoreResult<LicenseLookup>;
     async fn activate(
         &self,
@@ -122,13 +175,86 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> StoreResult<Activation>;
     async fn deactivate(&self, key: &DeviceKey<'_>, rule: DeviceRule<'_>) -> StoreResult<()>;
+    /// Takes or renews the device's floating seat; returns the view with the seat and the seat count.
+    async fn take_floating_seat(
+        &self,
+        key: &DeviceKey<'_>,
+        rule: DeviceRule<'_>,
+        request: SeatRequest,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LicenseView>;
+    async fn release_floating_seat(
+        &self,
+        key: &DeviceKey<'_>,
+        rule: DeviceRule<'_>,
+    ) -> StoreResult<()>;
+    /// Changes the license's consumption counter under the license row lock.
+    async fn consume(
+        &self,
+        key: &DeviceKey<'_>,
+        device_rule: DeviceRule<'_>,
+        rule: ConsumptionRule<'_>,
+    ) -> StoreResult<License>;
+    /// Changes a license feature's consumption counter under the license row lock.
+    async fn consume_feature(
+        &self,
+        key: &DeviceKey<'_>,
+        feature_code: &str,
+        device_rule: DeviceRule<'_>,
+        rule: FeatureConsumptionRule<'_>,
+    ) -> StoreResult<LicenseFeature>;
+    /// Takes, renews or borrows this device's seat on a floating feature; returns the seat count.
+    async fn take_feature_seat(
+        &self,
+        key: &DeviceKey<'_>,
+        feature_code: &str,
+        device_rule: DeviceRule<'_>,
+        request: SeatRequest,
+        now: DateTime<Utc>,
+    ) -> StoreResult<FeatureSeat>;
+    async fn release_feature_seat(
+        &self,
+        key: &DeviceKey<'_>,
+        feature_code: &str,
+        device_rule: DeviceRule<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     async fn set_variables(
         &self,
         device_id: i64,
         variables: &[(String, String)],
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<DeviceVariable>>;
-    async fn variables(&self, device_id: i64) -> StoreResult<Vec<DeviceVariable>>;
+    async fn license_user(&self, company_id: i64, email: &str) -> StoreResult<Option<LicenseUser>>;
+    /// The user's licenses (of one product, or of all), with their assignments.
+    async fn user_licenses(
+        &self,
+        product_id: Option<i64>,
+        license_user_id: i64,
+    ) -> StoreResult<Vec<(License, Assignment)>>;
+    /// License users on the customer's licenses of a product.
+    async fn customer_license_users(
+        &self,
+        product_id: i64,
+        customer_id: i64,
+    ) -> StoreResult<Vec<(LicenseUser, Assignment)>>;
+    async fn change_password(&self, license_user_id: i64, password_hash: &str) -> StoreResult<()>;
+    /// The trial already given for this product to this hardware id, or to this e-mail address.
+    async fn trial(
+        &self,
+        product_id: i64,
+        hardware_id: &str,
+        email: Option<&str>,
+    ) -> StoreResult<Option<License>>;
+    /// Records a new trial license, or returns the one another request created first (`false`).
+    async fn create_trial(
+        &self,
+        hardware_id: &str,
+        email: Option<&str>,
+        license: NewLicense,
+        user: Option<TrialUser>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(License, bool)>;
     /// Stores a device's v1 license signature for the validity it was made for.
     async fn cache_signature(
         &self,
@@ -136,9 +262,13 @@ pub trait Store: Send + Sync + 'static {
         signature: &str,
         validity: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;
-    /// Writes the last-check times collected by the write-behind queue, in one statement per batch.
+    /// Writes the last-check times collected by the write-behind queue.
     async fn record_checks(&self, checks: &[(i64, DateTime<Utc>)]) -> StoreResult<()>;
 }
+
+/// All of storage.
+pub trait Store: TenantStore + CatalogStore + LicenseApiStore + 'static {}
+impl<T: TenantStore + CatalogStore + LicenseApiStore + 'static> Store for T {}
 
 /// Opens the store a database URL names, applying migrations. `sqlite:` and `postgres://` are known;
 /// `schema` applies to PostgreSQL only.

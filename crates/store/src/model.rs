@@ -1,7 +1,11 @@
 //! Rows as the rest of Latch sees them. Times are UTC; secrets are already opened.
 
 use chrono::{DateTime, Utc};
-use latch_domain::{DeviceState, LicenseRules, LicenseType};
+pub use latch_domain::SeatRequest;
+use latch_domain::{
+    Consumption, ConsumptionPeriod, DeviceState, FloatingPolicy, LicenseRules, LicenseType, Seat,
+    UserActivations,
+};
 
 #[derive(Debug, Clone)]
 pub struct Company {
@@ -20,16 +24,42 @@ pub struct ApiKey {
     pub revoked: bool,
 }
 
+/// How clients of a product prove which license they hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorizationMethod {
+    LicenseKey,
+    User,
+}
+
+impl AuthorizationMethod {
+    /// Spelled as the License API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthorizationMethod::LicenseKey => "license-key",
+            AuthorizationMethod::User => "user",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "license-key" => Some(AuthorizationMethod::LicenseKey),
+            "user" => Some(AuthorizationMethod::User),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Product {
     pub id: i64,
     pub company_id: i64,
     pub code: String,
     pub name: String,
-    pub authorization_method: String,
+    pub authorization_method: AuthorizationMethod,
     pub prevent_vm: bool,
     pub allow_trial: bool,
     pub trial_days: i64,
+    pub floating_timeout: i64,
     pub metadata: String,
 }
 
@@ -38,7 +68,64 @@ pub struct NewProduct {
     pub company_id: i64,
     pub code: String,
     pub name: String,
+    pub authorization_method: AuthorizationMethod,
     pub prevent_vm: bool,
+    pub allow_trial: bool,
+    pub trial_days: i64,
+    pub metadata: String,
+}
+
+/// Consumption settings and counter as stored (licenses and license features share the shape).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConsumptionColumns {
+    pub max_consumptions: i64,
+    pub total_consumptions: i64,
+    pub allow_unlimited_consumptions: bool,
+    pub allow_negative_consumptions: bool,
+    pub allow_overages: bool,
+    pub max_overages: i64,
+    pub reset_consumption: bool,
+    pub consumption_period: Option<ConsumptionPeriod>,
+    pub consumption_reset_at: Option<DateTime<Utc>>,
+}
+
+impl ConsumptionColumns {
+    /// The counter for the domain rules; `created_at` starts the first reset period.
+    pub fn counter(&self, created_at: DateTime<Utc>) -> Consumption {
+        Consumption {
+            max_consumptions: self.max_consumptions,
+            total_consumptions: self.total_consumptions,
+            allow_unlimited: self.allow_unlimited_consumptions,
+            allow_negative: self.allow_negative_consumptions,
+            allow_overages: self.allow_overages,
+            max_overages: self.max_overages,
+            reset: self
+                .consumption_period
+                .filter(|_| self.reset_consumption)
+                .map(|period| (period, self.consumption_reset_at.unwrap_or(created_at))),
+        }
+    }
+}
+
+/// Floating settings as stored (licenses and license features share the shape).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FloatingColumns {
+    pub is_floating_cloud: bool,
+    pub floating_users: i64,
+    pub floating_timeout: i64,
+    pub can_borrow: bool,
+    pub max_borrow_time: i64,
+}
+
+impl FloatingColumns {
+    pub fn policy(&self) -> FloatingPolicy {
+        FloatingPolicy {
+            users: self.floating_users,
+            timeout_minutes: self.floating_timeout,
+            can_borrow: self.can_borrow,
+            max_borrow_hours: self.max_borrow_time,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -46,7 +133,8 @@ pub struct License {
     pub id: i64,
     pub company_id: i64,
     pub product_id: i64,
-    pub license_key: String,
+    pub customer_id: Option<i64>,
+    pub license_key: Option<String>,
     pub license_type: LicenseType,
     pub enabled: bool,
     pub is_trial: bool,
@@ -55,17 +143,23 @@ pub struct License {
     pub validity_period: Option<DateTime<Utc>>,
     pub grace_period: i64,
     pub allow_grace_period: bool,
+    pub maintenance_period: Option<DateTime<Utc>>,
     pub max_activations: i64,
     pub allow_unlimited_activations: bool,
     pub times_activated: i64,
+    pub devices_seen: i64,
     pub transfer_count: i64,
     pub max_transfers: i64,
+    pub max_license_users: i64,
+    pub floating: FloatingColumns,
+    pub consumption: ConsumptionColumns,
     pub metadata: String,
+    pub created_at: DateTime<Utc>,
 }
 
 impl License {
     /// The fields the domain rules decide on.
-    pub fn rules(&self, product: &Product) -> LicenseRules {
+    pub fn rules(&self, product: &Product, user: Option<&Assignment>) -> LicenseRules {
         LicenseRules {
             license_type: self.license_type,
             enabled: self.enabled,
@@ -78,33 +172,88 @@ impl License {
             max_activations: self.max_activations,
             allow_unlimited_activations: self.allow_unlimited_activations,
             times_activated: self.times_activated,
+            devices_seen: self.devices_seen,
+            transfer_count: self.transfer_count,
+            max_transfers: self.max_transfers,
+            user: user.map(|a| UserActivations {
+                max_activations: a.max_activations,
+                allow_unlimited_activations: a.allow_unlimited_activations,
+                total_activations: a.total_activations,
+            }),
         }
+    }
+
+    pub fn consumption_counter(&self) -> Consumption {
+        self.consumption.counter(self.created_at)
     }
 }
 
+/// Everything a vendor sets when issuing a license.
 #[derive(Debug, Clone)]
 pub struct NewLicense {
     pub company_id: i64,
     pub product_id: i64,
-    pub license_key: String,
+    pub customer_id: Option<i64>,
+    pub license_key: Option<String>,
     pub license_type: LicenseType,
     pub enabled: bool,
+    pub is_trial: bool,
     pub prevent_vm: bool,
     pub start_date: Option<DateTime<Utc>>,
     pub validity_period: Option<DateTime<Utc>>,
+    pub grace_period: i64,
+    pub allow_grace_period: bool,
+    pub maintenance_period: Option<DateTime<Utc>>,
     pub max_activations: i64,
+    pub allow_unlimited_activations: bool,
+    pub max_transfers: i64,
+    pub max_license_users: i64,
+    pub floating: FloatingColumns,
+    pub consumption: ConsumptionColumns,
+    pub metadata: String,
+}
+
+impl NewLicense {
+    /// A key-based perpetual license with one activation and no extras.
+    pub fn basic(company_id: i64, product_id: i64, license_key: String) -> Self {
+        Self {
+            company_id,
+            product_id,
+            customer_id: None,
+            license_key: Some(license_key),
+            license_type: LicenseType::Perpetual,
+            enabled: true,
+            is_trial: false,
+            prevent_vm: false,
+            start_date: None,
+            validity_period: None,
+            grace_period: 0,
+            allow_grace_period: false,
+            maintenance_period: None,
+            max_activations: 1,
+            allow_unlimited_activations: false,
+            max_transfers: 0,
+            max_license_users: 0,
+            floating: FloatingColumns::default(),
+            consumption: ConsumptionColumns::default(),
+            metadata: "{}".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct Device {
     pub id: i64,
     pub license_id: i64,
+    pub license_user_id: Option<i64>,
     pub hardware_id: String,
     pub active: bool,
     pub blacklisted: bool,
     pub is_vm: bool,
     pub os_ver: Option<String>,
     pub hostname: Option<String>,
+    pub floating_until: Option<DateTime<Utc>>,
+    pub borrowed_until: Option<DateTime<Utc>>,
     pub license_signature: Option<String>,
     pub signature_validity: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -116,6 +265,13 @@ impl Device {
         DeviceState {
             active: self.active,
             blacklisted: self.blacklisted,
+        }
+    }
+
+    pub fn seat(&self) -> Seat {
+        Seat {
+            floating_until: self.floating_until,
+            borrowed_until: self.borrowed_until,
         }
     }
 
@@ -149,19 +305,236 @@ pub struct DeviceVariable {
     pub created_at: DateTime<Utc>,
 }
 
-/// Product, license and device for one (product code, license key, hardware id), read in one query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureType {
+    Activation,
+    Consumption,
+}
+
+impl FeatureType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeatureType::Activation => "activation",
+            FeatureType::Consumption => "consumption",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "activation" => Some(FeatureType::Activation),
+            "consumption" => Some(FeatureType::Consumption),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProductFeature {
+    pub id: i64,
+    pub product_id: i64,
+    pub code: String,
+    pub name: String,
+    pub feature_type: FeatureType,
+    pub metadata: String,
+}
+
+/// A product feature granted to a license, with its own limits.
+#[derive(Debug, Clone)]
+pub struct LicenseFeature {
+    pub id: i64,
+    pub license_id: i64,
+    pub feature: ProductFeature,
+    pub expiry_date: Option<DateTime<Utc>>,
+    pub floating: FloatingColumns,
+    pub consumption: ConsumptionColumns,
+    pub created_at: DateTime<Utc>,
+}
+
+impl LicenseFeature {
+    /// The counter for the domain rules; reset periods count from the feature's creation.
+    pub fn consumption_counter(&self) -> Consumption {
+        self.consumption.counter(self.created_at)
+    }
+
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expiry_date.is_some_and(|expiry| now >= expiry)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewLicenseFeature {
+    pub license_id: i64,
+    pub product_feature_id: i64,
+    pub expiry_date: Option<DateTime<Utc>>,
+    pub floating: FloatingColumns,
+    pub consumption: ConsumptionColumns,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Customer {
+    pub id: i64,
+    pub company_id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub company_name: String,
+    pub phone: String,
+    pub reference: String,
+    pub address: String,
+    pub city: String,
+    pub postcode: String,
+    pub state: String,
+    pub country: String,
+    pub metadata: String,
+}
+
+/// A person who signs in to user-based licenses.
+#[derive(Debug, Clone)]
+pub struct LicenseUser {
+    pub id: i64,
+    pub company_id: i64,
+    pub customer_id: Option<i64>,
+    pub email: String,
+    pub password_hash: String,
+    /// Opened from its sealed form; `None` once the user changed it.
+    pub initial_password: Option<String>,
+    pub is_initial_password: bool,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone_number: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewLicenseUser {
+    pub company_id: i64,
+    pub customer_id: Option<i64>,
+    pub email: String,
+    pub password_hash: String,
+    pub initial_password: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone_number: String,
+}
+
+/// A license user's place on one license.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assignment {
+    pub license_id: i64,
+    pub license_user_id: i64,
+    pub max_activations: i64,
+    pub allow_unlimited_activations: bool,
+    pub total_activations: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Release {
+    pub id: i64,
+    pub product_id: i64,
+    pub version: String,
+    pub channel: String,
+    pub environment: String,
+    pub installation_file: String,
+    pub hash_md5: Option<String>,
+    pub size: Option<String>,
+    pub eula_link: Option<String>,
+    pub release_notes_link: Option<String>,
+    pub requires_version: Option<String>,
+    pub release_date: Option<DateTime<Utc>>,
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRelease {
+    pub product_id: i64,
+    pub version: String,
+    pub channel: String,
+    pub environment: String,
+    pub installation_file: String,
+    pub hash_md5: Option<String>,
+    pub size: Option<String>,
+    pub eula_link: Option<String>,
+    pub release_notes_link: Option<String>,
+    pub requires_version: Option<String>,
+    pub release_date: Option<DateTime<Utc>>,
+}
+
+/// How a License API call names its license.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicenseIdent<'a> {
+    Key(&'a str),
+    /// A license user's email (user-based products).
+    User(&'a str),
+}
+
+/// Identifies the license and device a License API call is about.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceKey<'a> {
+    pub company_id: i64,
+    pub product_code: &'a str,
+    pub ident: LicenseIdent<'a>,
+    /// Pins one license when a user holds several.
+    pub license_id: Option<i64>,
+    pub hardware_id: &'a str,
+}
+
+/// Product, license, device, license user and license features for one call, read in one query.
 #[derive(Debug, Clone)]
 pub struct LicenseLookup {
     pub product: Product,
     pub license: Option<License>,
     pub device: Option<Device>,
+    pub user: Option<(LicenseUser, Assignment)>,
+    pub features: Vec<LicenseFeature>,
+    pub customer: Option<Customer>,
 }
 
-/// Identifies the license and device a License API call is about.
+impl LicenseLookup {
+    /// The view of a found license and device, with no floating seat counted.
+    pub fn into_view(self) -> Option<LicenseView> {
+        Some(LicenseView {
+            license: self.license?,
+            device: self.device?,
+            product: self.product,
+            user: self.user,
+            features: self.features,
+            customer: self.customer,
+            floating_in_use: 0,
+        })
+    }
+
+    /// The assignment of the license user the lookup went through, if any.
+    pub fn assignment(&self) -> Option<&Assignment> {
+        self.user.as_ref().map(|(_, assignment)| assignment)
+    }
+}
+
+/// Everything about one license that a License API answer shows.
 #[derive(Debug, Clone)]
-pub struct DeviceKey<'a> {
-    pub company_id: i64,
-    pub product_code: &'a str,
-    pub license_key: &'a str,
-    pub hardware_id: &'a str,
+pub struct LicenseView {
+    pub product: Product,
+    pub license: License,
+    pub device: Device,
+    pub user: Option<(LicenseUser, Assignment)>,
+    pub features: Vec<LicenseFeature>,
+    pub customer: Option<Customer>,
+    /// Devices holding a floating seat now (floating licenses).
+    pub floating_in_use: i64,
+}
+
+/// A device's seat on a floating feature after a take, renew or borrow.
+#[derive(Debug, Clone)]
+pub struct FeatureSeat {
+    pub feature: LicenseFeature,
+    pub seat: Seat,
+    pub device_id: i64,
+    /// Devices holding the feature now, this one included.
+    pub in_use: i64,
+}
+
+/// The license user a trial goes to.
+#[derive(Debug, Clone)]
+pub enum TrialUser {
+    New(NewLicenseUser),
+    Existing(LicenseUser),
 }

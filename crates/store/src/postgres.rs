@@ -7,6 +7,8 @@ use sqlx::{Connection, Executor, PgPool, Postgres, Transaction};
 use crate::secrets::SecretBox;
 use crate::sql::impl_sql_store;
 use crate::StoreResult;
+#[allow(unused_imports)]
+use crate::*;
 
 pub struct PostgresStore {
     reader: PgPool,

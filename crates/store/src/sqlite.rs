@@ -11,6 +11,8 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use crate::secrets::SecretBox;
 use crate::sql::impl_sql_store;
 use crate::StoreResult;
+#[allow(unused_imports)]
+use crate::*;
 
 pub struct SqliteStore {
     reader: SqlitePool,

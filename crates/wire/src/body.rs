@@ -52,12 +52,14 @@ pub struct ProductDetailsBody {
     pub company_id: i64,
 }
 
-/// The license object of `activate_license` and `check_license`.
+/// The license object of `activate_license`, `check_license` and `user_licenses`.
 #[derive(Debug, Clone, Serialize)]
 pub struct LicenseBody {
     pub id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub license_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserBody>,
     pub license_type: &'static str,
     pub license_active: bool,
     pub license_enabled: bool,
@@ -75,11 +77,14 @@ pub struct LicenseBody {
     pub allow_unlimited_activations: bool,
     pub transfer_count: i64,
     pub max_transfers: i64,
+    pub max_license_users: i64,
     pub prevent_vm: bool,
     pub is_floating: bool,
     pub is_floating_cloud: bool,
     pub floating_timeout: i64,
     pub floating_users: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floating_in_use_devices: Option<i64>,
     pub can_borrow: bool,
     pub max_borrow_time: i64,
     pub is_borrowed: bool,
@@ -89,19 +94,291 @@ pub struct LicenseBody {
     pub allow_offline_activation: bool,
     pub order_store_id: Option<String>,
     pub license_template_id: Option<i64>,
-    pub allow_overages: bool,
-    pub max_overages: i64,
+    #[serde(flatten)]
+    pub consumption: ConsumptionBody,
     pub metadata: Value,
     pub custom_fields: Vec<Value>,
     pub company: CompanyRef,
     pub customer: CustomerBody,
     pub product_details: ProductDetailsBody,
-    pub product_features: Vec<Value>,
+    pub product_features: Vec<FeatureBody>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceFields>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub request_extras: Option<RequestExtras>,
+}
+
+/// Consumption settings and counter; integers even on other license types, since the Python SDK does
+/// arithmetic on them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsumptionBody {
+    pub max_consumptions: i64,
+    pub total_consumptions: i64,
+    pub allow_unlimited_consumptions: bool,
+    pub allow_negative_consumptions: bool,
+    pub allow_overages: bool,
+    pub max_overages: i64,
+    pub reset_consumption: bool,
+    pub consumption_period: Option<&'static str>,
+}
+
+/// The device a license answer is about.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceFields {
     pub device_id: i64,
+    /// Exactly as the client sent it.
     pub hardware_id: String,
     pub license_signature: String,
+}
+
+/// `user` on user-based licenses.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserBody {
+    pub id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone_number: String,
+    pub is_initial_password: bool,
+    pub max_activations: i64,
+    pub allow_unlimited_activations: bool,
+    pub total_activations: i64,
+}
+
+/// A product feature granted to a license.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeatureBody {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub feature_type: &'static str,
+    pub expiry_date: Option<String>,
+    pub metadata: Value,
+    pub is_floating: bool,
+    pub is_floating_cloud: bool,
+    pub floating_users: i64,
+    pub floating_timeout: i64,
+    pub max_borrow_time: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floating_in_use_devices: Option<i64>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub consumption: Option<FeatureConsumptionBody>,
+}
+
+/// Consumption fields of a consumption feature: note `max_consumption`, singular, as the SDKs read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeatureConsumptionBody {
+    pub max_consumption: i64,
+    pub total_consumptions: i64,
+    pub allow_unlimited_consumptions: bool,
+    pub allow_overages: bool,
+    pub max_overages: i64,
+    pub allow_negative_consumptions: bool,
+    pub reset_consumption: bool,
+    pub consumption_period: Option<&'static str>,
+}
+
+/// `check_license_feature` answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct LicenseFeatureBody {
+    pub license_id: i64,
+    pub company: CompanyRef,
     #[serde(flatten)]
-    pub request_extras: RequestExtras,
+    pub feature: FeatureBody,
+}
+
+/// `add_consumption` answer (merged by the SDKs into their stored license).
+#[derive(Debug, Clone, Serialize)]
+pub struct LicenseConsumptionBody {
+    pub id: i64,
+    #[serde(flatten)]
+    pub consumption: ConsumptionBody,
+    pub company: CompanyRef,
+}
+
+/// `add_feature_consumption` answer: `max_consumptions` (plural) as the SDK types spell it here, and
+/// `max_consumption` too so the Python SDK's feature copy stays current.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeatureConsumptionAnswer {
+    pub id: i64,
+    pub license_id: i64,
+    pub company: CompanyRef,
+    pub max_consumptions: i64,
+    #[serde(flatten)]
+    pub consumption: FeatureConsumptionBody,
+    pub is_floating: bool,
+    pub is_floating_cloud: bool,
+    pub floating_timeout: i64,
+    pub floating_users: i64,
+    pub feature_type: &'static str,
+}
+
+/// `floating/borrow` and `floating/feature_borrow` answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct BorrowBody {
+    pub borrowed_until: String,
+    pub max_borrow_time: i64,
+    pub device_id: i64,
+    pub license_id: i64,
+    pub company: CompanyRef,
+}
+
+/// One element of `user_licenses`.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserLicenseBody {
+    pub license: LicenseBody,
+    pub user: UserBody,
+}
+
+/// One user of `customer_license_users`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerUserBody {
+    pub email: String,
+    pub is_active: bool,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone_number: String,
+    pub is_initial_password: bool,
+    pub initial_password: Option<String>,
+    pub max_activations: i64,
+    pub total_activations: i64,
+    pub allow_unlimited_activations: bool,
+    pub license_id: i64,
+    pub order_store_id: Option<String>,
+    pub order_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerLicenseUsersBody {
+    pub company: CompanyRef,
+    pub customer: CustomerBody,
+    pub users: Vec<CustomerUserBody>,
+}
+
+/// One release in `versions`.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionBody {
+    pub version: String,
+    pub release_date: Option<String>,
+}
+
+/// `installation_file` answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstallationFileBody {
+    pub id: i64,
+    pub version: String,
+    pub installation_file: String,
+    pub release_date: Option<String>,
+    pub hash_md5: Option<String>,
+    pub environment: Option<String>,
+    pub eula_link: Option<String>,
+    pub release_notes_link: Option<String>,
+    pub size: Option<String>,
+    pub requires_version: Option<String>,
+    pub channel: Option<String>,
+    pub company: CompanyRef,
+}
+
+/// `latest_version` of `product_details`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatestVersionBody {
+    pub id: i64,
+    pub version: String,
+    pub full_link: String,
+    pub filename: String,
+    pub release_date: Option<String>,
+    pub hash_md5: Option<String>,
+    pub environment: Option<String>,
+    pub eula_link: Option<String>,
+    pub release_notes_link: Option<String>,
+    pub size: Option<String>,
+    pub requires_version: Option<String>,
+    pub channel: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub enabled: bool,
+    pub product_id: i64,
+}
+
+/// `trial_key` answer for a trial created now: the license row, then its key or its user.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewTrialBody {
+    pub id: i64,
+    pub order_id: Option<i64>,
+    pub product_id: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub times_activated: i64,
+    pub is_trial: bool,
+    pub active: bool,
+    pub enabled: bool,
+    pub is_floating: bool,
+    pub is_floating_cloud: bool,
+    pub max_activations: i64,
+    pub trial_days: i64,
+    pub license_type: &'static str,
+    pub max_transfers: i64,
+    pub prevent_vm: bool,
+    pub enable_maintenance_period: bool,
+    pub maintenance_duration: Option<String>,
+    pub metadata: Value,
+    pub is_hardware_key_auth: bool,
+    pub validity_period: Option<String>,
+    pub company: CompanyRef,
+    #[serde(rename = "LicenseProductFeatures")]
+    pub license_product_features: Vec<Value>,
+    #[serde(rename = "LicenseCustomFields")]
+    pub license_custom_fields: Vec<Value>,
+    pub floating_users: i64,
+    pub floating_timeout: i64,
+    pub allow_overages: bool,
+    pub max_overages: i64,
+    pub max_consumptions: i64,
+    pub valid_duration: Option<String>,
+    pub consumption_period: Option<&'static str>,
+    pub reset_consumption: bool,
+    pub grace_period: i64,
+    pub allow_grace_period: bool,
+    #[serde(flatten)]
+    pub holder: TrialHolder,
+}
+
+/// Who holds a trial: its key, or its user with the initial password.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum TrialHolder {
+    Key {
+        license: String,
+        license_key: String,
+    },
+    User {
+        license_user: String,
+        initial_password: Option<String>,
+        license_user_id: i64,
+        max_license_users: i64,
+    },
+}
+
+/// `trial_key` answer when this device already had a trial.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExistingTrialBody {
+    pub license_type: &'static str,
+    pub is_trial: bool,
+    #[serde(flatten)]
+    pub holder: ExistingTrialHolder,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum ExistingTrialHolder {
+    Key {
+        license: String,
+    },
+    User {
+        license_user: String,
+        /// Always present: the Python SDK requires the key.
+        initial_password: Option<String>,
+    },
 }
 
 /// Fields that differ between an activation answer and a check answer.
@@ -166,7 +443,7 @@ pub struct ProductBody {
     pub metadata: Value,
     pub company: CompanyRef,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub latest_version: Option<Option<Value>>,
+    pub latest_version: Option<Option<LatestVersionBody>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Vec<Value>>,
 }
@@ -181,6 +458,8 @@ pub struct ErrorBody<'a> {
 
 /// The plain-string success of `deactivate_license`.
 pub const LICENSE_DEACTIVATED: &str = "license_deactivated";
+/// The plain-string success of `change_password`.
+pub const PASSWORD_CHANGED: &str = "password_changed";
 
 #[cfg(test)]
 mod tests {

@@ -40,6 +40,10 @@ fn rules() -> LicenseRules {
         max_activations: 3,
         allow_unlimited_activations: false,
         times_activated: 1,
+        devices_seen: 1,
+        transfer_count: 0,
+        max_transfers: 0,
+        user: None,
     }
 }
 
@@ -365,7 +369,7 @@ fn expiry_cases() -> Vec<(&'static str, LicenseRules, Option<DomainError>)> {
 #[test]
 fn activation_outcome_depends_on_the_device() {
     let cases = [
-        (NEW, ActivationOutcome::NewDevice),
+        (NEW, ActivationOutcome::NewDevice { transfer: false }),
         (INACTIVE, ActivationOutcome::Reactivate),
     ];
     for (device, outcome) in cases {
@@ -447,7 +451,7 @@ fn activation_allowed_from_the_exact_second_of_start_date() {
         let expected = if refused {
             Err(DomainError::LicenseStartDate(start))
         } else {
-            Ok(ActivationOutcome::NewDevice)
+            Ok(ActivationOutcome::NewDevice { transfer: false })
         };
         assert_eq!(
             decide_activation(&license, NEW, false, now()),
@@ -473,7 +477,7 @@ fn activation_start_date_error_carries_the_start_date() {
 fn activation_expiry_boundaries() {
     for (name, license, error) in expiry_cases() {
         for (device, outcome) in [
-            (NEW, Ok(ActivationOutcome::NewDevice)),
+            (NEW, Ok(ActivationOutcome::NewDevice { transfer: false })),
             (INACTIVE, Ok(ActivationOutcome::Reactivate)),
             (ACTIVE, Err(DomainError::DeviceExists)),
         ] {
@@ -493,21 +497,21 @@ fn activation_respects_max_activations() {
     let full = Err(DomainError::ActivatedMaxTimes);
     // (times_activated, max_activations, allow_unlimited_activations, device, expected)
     let cases = [
-        (2, 3, false, NEW, Ok(NewDevice)),
+        (2, 3, false, NEW, Ok(NewDevice { transfer: false })),
         (2, 3, false, INACTIVE, Ok(Reactivate)),
         (3, 3, false, NEW, full.clone()),
         (3, 3, false, INACTIVE, full.clone()),
         (4, 3, false, NEW, full.clone()),
         (0, 0, false, NEW, full.clone()),
-        (0, 1, false, NEW, Ok(NewDevice)),
+        (0, 1, false, NEW, Ok(NewDevice { transfer: false })),
         // An already active device is refused as existing, whether or not the license is full.
         (3, 3, false, ACTIVE, Err(DomainError::DeviceExists)),
         (1, 3, false, ACTIVE, Err(DomainError::DeviceExists)),
         // Unlimited activations ignore the maximum.
-        (3, 3, true, NEW, Ok(NewDevice)),
+        (3, 3, true, NEW, Ok(NewDevice { transfer: false })),
         (3, 3, true, INACTIVE, Ok(Reactivate)),
-        (100, 3, true, NEW, Ok(NewDevice)),
-        (0, 0, true, NEW, Ok(NewDevice)),
+        (100, 3, true, NEW, Ok(NewDevice { transfer: false })),
+        (0, 0, true, NEW, Ok(NewDevice { transfer: false })),
         (3, 3, true, ACTIVE, Err(DomainError::DeviceExists)),
     ];
     for (times_activated, max_activations, allow_unlimited_activations, device, expected) in cases {
@@ -515,6 +519,8 @@ fn activation_respects_max_activations() {
             times_activated,
             max_activations,
             allow_unlimited_activations,
+            // No device ever gave a slot back: every new device is a first-time activation.
+            devices_seen: times_activated,
             ..rules()
         };
         assert_eq!(
@@ -575,6 +581,338 @@ fn activation_trial_expiry_beats_max_activations() {
         decide_activation(&license, NEW, false, now()),
         Err(DomainError::TrialExpired)
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// decide_activation: transfers
+// ---------------------------------------------------------------------------------------------
+
+/// A license with room for one more device (2 of 3 active) that has seen `devices_seen` devices
+/// and made `transfer_count` of at most `max_transfers` transfers.
+fn transfers(devices_seen: i64, transfer_count: i64, max_transfers: i64) -> LicenseRules {
+    LicenseRules {
+        max_activations: 3,
+        times_activated: 2,
+        devices_seen,
+        transfer_count,
+        max_transfers,
+        ..rules()
+    }
+}
+
+#[test]
+fn activation_of_a_new_device_beyond_the_devices_seen_is_a_transfer() {
+    use ActivationOutcome::*;
+    let refused = Err(DomainError::TransferredMaxTimes);
+    // (devices_seen, transfer_count, max_transfers, expected for a new device)
+    let cases = [
+        // Fewer devices seen than allowed: a first-time activation, whatever the transfer budget.
+        (0, 0, 0, Ok(NewDevice { transfer: false })),
+        (2, 0, 0, Ok(NewDevice { transfer: false })),
+        (2, 0, 1, Ok(NewDevice { transfer: false })),
+        (2, 5, 1, Ok(NewDevice { transfer: false })),
+        // As many devices seen as allowed, or more: the new device takes a slot given back.
+        (3, 0, 0, Ok(NewDevice { transfer: true })),
+        (4, 0, 0, Ok(NewDevice { transfer: true })),
+        (50, 0, 0, Ok(NewDevice { transfer: true })),
+        // max_transfers 0 means no limit (a negative maximum is no limit either).
+        (3, 1_000, 0, Ok(NewDevice { transfer: true })),
+        (3, 1_000, -1, Ok(NewDevice { transfer: true })),
+        // Below the maximum: allowed; at or over it: refused.
+        (3, 0, 1, Ok(NewDevice { transfer: true })),
+        (3, 1, 2, Ok(NewDevice { transfer: true })),
+        (3, 1, 1, refused.clone()),
+        (3, 2, 2, refused.clone()),
+        (3, 3, 2, refused.clone()),
+        (7, 5, 5, refused),
+    ];
+    for (devices_seen, transfer_count, max_transfers, expected) in cases {
+        assert_eq!(
+            decide_activation(
+                &transfers(devices_seen, transfer_count, max_transfers),
+                NEW,
+                false,
+                now()
+            ),
+            expected,
+            "seen={devices_seen} transfers={transfer_count}/{max_transfers}"
+        );
+    }
+}
+
+#[test]
+fn activation_transfer_boundary_follows_max_activations() {
+    // (max_activations, devices_seen, transfer)
+    let cases = [
+        (1, 0, false),
+        (1, 1, true),
+        (5, 4, false),
+        (5, 5, true),
+        (5, 6, true),
+    ];
+    for (max_activations, devices_seen, transfer) in cases {
+        let license = LicenseRules {
+            max_activations,
+            times_activated: 0,
+            devices_seen,
+            ..rules()
+        };
+        assert_eq!(
+            decide_activation(&license, NEW, false, now()),
+            Ok(ActivationOutcome::NewDevice { transfer }),
+            "max={max_activations} seen={devices_seen}"
+        );
+    }
+}
+
+/// A device the license already knows takes back its own slot: never a transfer, even when
+/// transfers are used up.
+#[test]
+fn activation_reactivating_a_known_device_is_never_a_transfer() {
+    let cases = [
+        transfers(2, 0, 0),
+        transfers(3, 0, 0),
+        transfers(3, 1, 1),
+        transfers(10, 9, 2),
+    ];
+    for license in cases {
+        assert_eq!(
+            decide_activation(&license, INACTIVE, false, now()),
+            Ok(ActivationOutcome::Reactivate),
+            "{license:?}"
+        );
+        assert_eq!(
+            decide_activation(&license, ACTIVE, false, now()),
+            Err(DomainError::DeviceExists),
+            "{license:?}"
+        );
+    }
+}
+
+#[test]
+fn activation_with_unlimited_activations_never_transfers() {
+    // (devices_seen, transfer_count, max_transfers)
+    let cases = [(0, 0, 0), (3, 0, 0), (100, 0, 0), (100, 1, 1), (100, 9, 2)];
+    for (devices_seen, transfer_count, max_transfers) in cases {
+        let license = LicenseRules {
+            allow_unlimited_activations: true,
+            times_activated: 50,
+            ..transfers(devices_seen, transfer_count, max_transfers)
+        };
+        assert_eq!(
+            decide_activation(&license, NEW, false, now()),
+            Ok(ActivationOutcome::NewDevice { transfer: false }),
+            "seen={devices_seen} transfers={transfer_count}/{max_transfers}"
+        );
+    }
+}
+
+/// A full license is refused as full, not as out of transfers.
+#[test]
+fn activation_max_activations_beats_transfers() {
+    let license = LicenseRules {
+        times_activated: 3,
+        ..transfers(5, 2, 2)
+    };
+    assert_eq!(
+        decide_activation(&license, NEW, false, now()),
+        Err(DomainError::ActivatedMaxTimes)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// decide_activation: user limits
+// ---------------------------------------------------------------------------------------------
+
+fn user(
+    total_activations: i64,
+    max_activations: i64,
+    allow_unlimited_activations: bool,
+) -> Option<UserActivations> {
+    Some(UserActivations {
+        max_activations,
+        allow_unlimited_activations,
+        total_activations,
+    })
+}
+
+#[test]
+fn activation_respects_the_user_limit() {
+    use ActivationOutcome::*;
+    let refused = Err(DomainError::UserActivatedMaxTimes);
+    // (user, device, expected)
+    let cases = [
+        (None, NEW, Ok(NewDevice { transfer: false })),
+        (None, INACTIVE, Ok(Reactivate)),
+        (user(0, 2, false), NEW, Ok(NewDevice { transfer: false })),
+        (user(1, 2, false), NEW, Ok(NewDevice { transfer: false })),
+        (user(1, 2, false), INACTIVE, Ok(Reactivate)),
+        (user(2, 2, false), NEW, refused.clone()),
+        (user(2, 2, false), INACTIVE, refused.clone()),
+        (user(3, 2, false), NEW, refused.clone()),
+        (user(0, 0, false), NEW, refused.clone()),
+        (user(0, 0, false), INACTIVE, refused),
+        // An active device is refused as existing before any limit is looked at.
+        (user(2, 2, false), ACTIVE, Err(DomainError::DeviceExists)),
+        // A user with unlimited activations ignores the user maximum.
+        (user(2, 2, true), NEW, Ok(NewDevice { transfer: false })),
+        (user(100, 0, true), NEW, Ok(NewDevice { transfer: false })),
+        (user(100, 0, true), INACTIVE, Ok(Reactivate)),
+    ];
+    for (user, device, expected) in cases {
+        let license = LicenseRules { user, ..rules() };
+        assert_eq!(
+            decide_activation(&license, device, false, now()),
+            expected,
+            "{user:?} {device:?}"
+        );
+    }
+}
+
+/// The license's own limit still applies to a user with unlimited activations, and the user's
+/// limit still applies on a license with unlimited activations.
+#[test]
+fn activation_license_and_user_limits_are_independent() {
+    // (allow_unlimited_activations on the license, user, expected)
+    let cases = [
+        (false, user(0, 5, true), Err(DomainError::ActivatedMaxTimes)),
+        (
+            true,
+            user(5, 5, false),
+            Err(DomainError::UserActivatedMaxTimes),
+        ),
+        (
+            true,
+            user(5, 5, true),
+            Ok(ActivationOutcome::NewDevice { transfer: false }),
+        ),
+    ];
+    for (allow_unlimited_activations, user, expected) in cases {
+        let license = LicenseRules {
+            allow_unlimited_activations,
+            times_activated: 3,
+            max_activations: 3,
+            devices_seen: 3,
+            user,
+            ..rules()
+        };
+        assert_eq!(
+            decide_activation(&license, NEW, false, now()),
+            expected,
+            "license unlimited={allow_unlimited_activations} {user:?}"
+        );
+    }
+}
+
+/// Starts from a new device on a license that is full, whose user is at their limit and whose
+/// transfers are used up; fixes one fault at a time.
+#[test]
+fn activation_limit_precedence() {
+    let mut request = Request {
+        license: LicenseRules {
+            times_activated: 3,
+            max_activations: 3,
+            devices_seen: 3,
+            transfer_count: 2,
+            max_transfers: 2,
+            user: user(4, 4, false),
+            ..rules()
+        },
+        device: NEW,
+        is_vm: false,
+    };
+    let steps: [(DomainError, Fix); 3] = [
+        (DomainError::ActivatedMaxTimes, |r| {
+            r.license.times_activated = 2
+        }),
+        (DomainError::UserActivatedMaxTimes, |r| {
+            r.license.user = user(3, 4, false)
+        }),
+        (DomainError::TransferredMaxTimes, |r| {
+            r.license.max_transfers = 3
+        }),
+    ];
+    for (expected, fix) in steps {
+        assert_eq!(request.activate(), Err(expected), "{request:?}");
+        fix(&mut request);
+    }
+    assert_eq!(
+        request.activate(),
+        Ok(ActivationOutcome::NewDevice { transfer: true })
+    );
+}
+
+/// Every earlier refusal still comes before the limits added for transfers and users.
+#[test]
+fn activation_earlier_refusals_beat_transfer_and_user_limits() {
+    let exhausted = LicenseRules {
+        user: user(4, 4, false),
+        ..transfers(3, 2, 2)
+    };
+    // (name, license, device, is_vm, expected)
+    let cases = [
+        (
+            "disabled",
+            LicenseRules {
+                enabled: false,
+                ..exhausted.clone()
+            },
+            NEW,
+            false,
+            DomainError::LicenseNotEnabled,
+        ),
+        (
+            "blacklisted",
+            exhausted.clone(),
+            BLACKLISTED,
+            false,
+            DomainError::Blacklisted,
+        ),
+        (
+            "vm",
+            LicenseRules {
+                prevent_vm: true,
+                ..exhausted.clone()
+            },
+            NEW,
+            true,
+            DomainError::VmNotAllowed,
+        ),
+        (
+            "not started",
+            LicenseRules {
+                start_date: Some(now() + secs(1)),
+                ..exhausted.clone()
+            },
+            NEW,
+            false,
+            DomainError::LicenseStartDate(now() + secs(1)),
+        ),
+        (
+            "expired",
+            LicenseRules {
+                validity_period: Some(now()),
+                ..exhausted.clone()
+            },
+            NEW,
+            false,
+            DomainError::LicenseExpired,
+        ),
+        (
+            "device exists",
+            exhausted,
+            ACTIVE,
+            false,
+            DomainError::DeviceExists,
+        ),
+    ];
+    for (name, license, device, is_vm, expected) in cases {
+        assert_eq!(
+            decide_activation(&license, device, is_vm, now()),
+            Err(expected),
+            "{name}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

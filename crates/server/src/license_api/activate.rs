@@ -5,13 +5,15 @@ use latch_domain::decide_activation;
 use latch_wire::body::RequestExtras;
 
 use super::body::{license_body, variable_iso, LicenseParts};
+use super::users::verify_user_password;
 use super::{device_info, json, Identity};
 use crate::auth::Tenant;
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::state::AppState;
 
-/// `POST /api/v4/activate_license`
+/// `POST /api/v4/activate_license`: key-based with `license_key`, user-based with `username` and
+/// `password`.
 pub async fn activate_license(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -19,6 +21,10 @@ pub async fn activate_license(
 ) -> Result<Response, ApiError> {
     tenant.require_write()?;
     let identity = Identity::from_params(&params)?;
+    if let Some(username) = identity.username() {
+        let password = params.required_str("password")?;
+        verify_user_password(&state, &tenant, username, password).await?;
+    }
     let info = device_info(&params)?;
     let variables = params.variables()?;
     let now = Utc::now();
@@ -32,22 +38,20 @@ pub async fn activate_license(
             now,
         )
         .await?;
-    let variables = activation.variables.iter().map(variable_iso).collect();
     let body = license_body(
         &state,
         &tenant,
-        LicenseParts {
-            product: &activation.product,
-            license: &activation.license,
-            device: &activation.device,
-            hardware_id: identity.hardware_id,
-        },
+        LicenseParts::of_view(
+            &activation.view,
+            identity.hardware_id,
+            identity.signature_ident(),
+        ),
         now,
-        RequestExtras::Activation {
+        Some(RequestExtras::Activation {
             active: true,
             request: "activation",
-            variables,
-        },
+            variables: activation.variables.iter().map(variable_iso).collect(),
+        }),
     )?;
     Ok(json(&body))
 }

@@ -1,10 +1,10 @@
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
-use latch_domain::decide_check;
-use latch_wire::body::{LatestRelease, RequestExtras};
+use latch_domain::{decide_check, SeatRequest};
+use latch_wire::body::RequestExtras;
 
-use super::body::{license_body, LicenseParts};
+use super::body::{latest_release, latest_release_fields, license_body, LicenseParts};
 use super::{json, Identity};
 use crate::auth::Tenant;
 use crate::error::ApiError;
@@ -12,7 +12,8 @@ use crate::params::Params;
 use crate::state::AppState;
 use crate::write_behind::Deferred;
 
-/// `GET /api/v4/check_license`: one indexed read; the last-check time is written behind.
+/// `GET /api/v4/check_license`: one indexed read and no write for ordinary licenses (the last-check
+/// time is written behind); a floating license also renews or takes this device's seat.
 pub async fn check_license(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -20,30 +21,41 @@ pub async fn check_license(
 ) -> Result<Response, ApiError> {
     let identity = Identity::from_params(&params)?;
     let is_vm = params.flag("is_vm")?;
+    let include_expired_features = params.flag("include_expired_features")?;
     let now = Utc::now();
-    let found = state
-        .store
-        .lookup(&identity.device_key(tenant.company_id))
-        .await?;
-    let license = found.license.ok_or(ApiError::LicenseNotFound)?;
-    let device_state = found.device.as_ref().map(|d| d.state());
-    decide_check(&license.rules(&found.product), device_state, is_vm, now)?;
-    let device = found.device.as_ref().ok_or(ApiError::Internal)?;
+    let key = identity.device_key(tenant.company_id);
+    let found = state.store.lookup(&key).await?;
+    let license = found.license.as_ref().ok_or(ApiError::LicenseNotFound)?;
+    let rule = |rules: &_, device| decide_check(rules, device, is_vm, now);
+    rule(
+        &license.rules(&found.product, found.assignment()),
+        found.device.as_ref().map(|d| d.state()),
+    )?;
+    let view = if license.floating.is_floating_cloud {
+        state
+            .store
+            .take_floating_seat(&key, &rule, SeatRequest::Lease, now)
+            .await?
+    } else {
+        found.into_view().ok_or(ApiError::Internal)?
+    };
     state.write_behind.defer(Deferred::Checked {
-        device_id: device.id,
+        device_id: view.device.id,
         at: now,
     });
+    let releases = state.releases(view.product.id).await?;
+    let latest = latest_release(
+        &releases,
+        params.optional_str("env")?,
+        params.optional_str("channel")?,
+    );
     let body = license_body(
         &state,
         &tenant,
-        LicenseParts {
-            product: &found.product,
-            license: &license,
-            device,
-            hardware_id: identity.hardware_id,
-        },
+        LicenseParts::of_view(&view, identity.hardware_id, identity.signature_ident())
+            .including_expired_features(include_expired_features),
         now,
-        RequestExtras::Check(LatestRelease::default()),
+        Some(RequestExtras::Check(latest_release_fields(latest))),
     )?;
     Ok(json(&body))
 }

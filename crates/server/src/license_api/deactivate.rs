@@ -9,7 +9,8 @@ use crate::error::ApiError;
 use crate::params::Params;
 use crate::state::AppState;
 
-/// `POST /api/v4/deactivate_license`: frees the device's activation; answers `"license_deactivated"`.
+/// `POST /api/v4/deactivate_license`: frees the device's activation (and its floating seat); answers
+/// `"license_deactivated"`.
 pub async fn deactivate_license(
     State(state): State<AppState>,
     tenant: Tenant,

@@ -1,18 +1,24 @@
-//! The License API v4: one module per endpoint, each a thin handler (parameters -> domain rule -> store
-//! -> wire body).
+//! The License API v4: one module per endpoint family, each handler thin (parameters -> domain rule ->
+//! store -> wire body).
 
 mod activate;
 mod body;
 mod check;
+mod consumption;
 mod deactivate;
+mod features;
+mod floating;
 mod product_details;
+mod releases;
+mod trial;
+mod users;
 mod variables;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use latch_store::{DeviceInfo, DeviceKey};
+use latch_store::{DeviceInfo, DeviceKey, LicenseIdent};
 
 use crate::error::ApiError;
 use crate::params::Params;
@@ -31,31 +37,95 @@ pub fn router() -> Router<AppState> {
             "/get_device_variables",
             get(variables::get_device_variables),
         )
+        .route("/add_consumption", post(consumption::add_consumption))
+        .route(
+            "/add_feature_consumption",
+            post(consumption::add_feature_consumption),
+        )
+        .route(
+            "/check_license_feature",
+            get(features::check_license_feature),
+        )
+        .route("/floating/release", post(floating::floating_release))
+        .route("/floating/borrow", post(floating::floating_borrow))
+        .route("/floating/feature_borrow", post(features::feature_borrow))
+        .route("/floating/feature_release", post(features::feature_release))
+        .route("/trial_key", get(trial::trial_key))
         .route("/product_details", get(product_details::product_details))
+        .route("/user_licenses", get(users::user_licenses))
+        .route(
+            "/customer_license_users",
+            get(users::customer_license_users),
+        )
+        .route("/change_password", post(users::change_password))
+        .route("/versions", get(releases::versions))
+        .route("/installation_file", get(releases::installation_file))
 }
 
-/// The identity parameters most endpoints take: product, hardware id and license key.
+/// The identity parameters most endpoints take: product, hardware id, and the license key or the
+/// license user's name, optionally pinned to one license id.
 pub(crate) struct Identity<'a> {
     pub product: &'a str,
     pub hardware_id: &'a str,
-    pub license_key: &'a str,
+    holder: Holder<'a>,
+    license_id: Option<i64>,
+}
+
+/// Who holds the license: a key, or a license user.
+enum Holder<'a> {
+    Key(&'a str),
+    /// Lower-cased: user names are e-mail addresses, matched without regard to case.
+    User(String),
 }
 
 impl<'a> Identity<'a> {
     pub fn from_params(params: &'a Params) -> Result<Self, ApiError> {
+        let product = params.required_str("product")?;
+        let hardware_id = params.required_str("hardware_id")?;
+        let license_key = params
+            .optional_str("license_key")?
+            .filter(|k| !k.is_empty());
+        let username = params.optional_str("username")?.filter(|u| !u.is_empty());
+        let holder = match (license_key, username) {
+            (Some(key), _) => Holder::Key(key),
+            (None, Some(username)) => Holder::User(username.to_lowercase()),
+            (None, None) => return Err(ApiError::MissingParameter("license_key")),
+        };
         Ok(Self {
-            product: params.required_str("product")?,
-            hardware_id: params.required_str("hardware_id")?,
-            license_key: params.required_str("license_key")?,
+            product,
+            hardware_id,
+            holder,
+            license_id: params.optional_i64("license_id")?,
         })
     }
 
-    pub fn device_key(&self, company_id: i64) -> DeviceKey<'a> {
+    pub fn device_key(&self, company_id: i64) -> DeviceKey<'_> {
         DeviceKey {
             company_id,
             product_code: self.product,
-            license_key: self.license_key,
+            ident: match &self.holder {
+                Holder::Key(key) => LicenseIdent::Key(key),
+                Holder::User(username) => LicenseIdent::User(username),
+            },
+            license_id: self.license_id,
             hardware_id: self.hardware_id,
+        }
+    }
+
+    /// The license user's name, for calls that also check a password.
+    pub fn username(&self) -> Option<&str> {
+        match &self.holder {
+            Holder::Key(_) => None,
+            Holder::User(username) => Some(username),
+        }
+    }
+
+    /// What the v1 `license_signature` names the license by: the key, or the user name up to the
+    /// first `|`.
+    pub fn signature_ident(&self) -> &str {
+        match &self.holder {
+            Holder::Key(key) => key,
+            Holder::User(username) => username.split('|').next().unwrap_or_default(),
         }
     }
 }
@@ -81,4 +151,9 @@ fn json(body: &impl serde::Serialize) -> Response {
         latch_wire::body::to_json(body),
     )
         .into_response()
+}
+
+/// The empty-string success of the release endpoints.
+fn empty() -> Response {
+    json(&"")
 }

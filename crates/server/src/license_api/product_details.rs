@@ -1,9 +1,10 @@
 use axum::extract::State;
 use axum::response::Response;
-use latch_wire::body::{CompanyRef, ProductBody};
-use serde_json::Value;
+use latch_store::Release;
+use latch_wire::body::{CompanyRef, LatestVersionBody, ProductBody};
+use latch_wire::time::iso_millis;
 
-use super::body::{authorization_method, product_details as details};
+use super::body::{latest_release, product_details as details};
 use super::json;
 use crate::auth::Tenant;
 use crate::error::ApiError;
@@ -22,14 +23,20 @@ pub async fn product_details(
         .product(tenant.company_id, code)
         .await?
         .ok_or(ApiError::UnknownProduct)?;
+    let latest_version = if params.flag("include_latest_version")? {
+        let releases = state.releases(product.id).await?;
+        Some(latest_release(&releases, params.optional_str("env")?, None).map(latest_version_body))
+    } else {
+        None
+    };
     let shown = details(&product);
-    let body = ProductBody {
-        product_id: product.id,
+    Ok(json(&ProductBody {
+        product_id: shown.product_id,
         product_name: shown.product_name,
         short_code: shown.short_code,
         allow_trial: shown.allow_trial,
         trial_days: shown.trial_days,
-        authorization_method: authorization_method(&product),
+        authorization_method: shown.authorization_method,
         floating_timeout: shown.floating_timeout,
         allow_overages: shown.allow_overages,
         max_overages: shown.max_overages,
@@ -38,11 +45,36 @@ pub async fn product_details(
         company: CompanyRef {
             id: product.company_id,
         },
-        // Releases arrive with a later version of Latch: until then there is no latest version.
-        latest_version: params
-            .flag("include_latest_version")?
-            .then_some(None::<Value>),
+        latest_version,
+        // Latch has no custom fields yet: asked for, the list is empty.
         custom_fields: params.flag("include_custom_fields")?.then(Vec::new),
-    };
-    Ok(json(&body))
+    }))
+}
+
+fn latest_version_body(release: &Release) -> LatestVersionBody {
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    let filename = release
+        .installation_file
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    LatestVersionBody {
+        id: release.id,
+        version: release.version.clone(),
+        full_link: release.installation_file.clone(),
+        filename,
+        release_date: release.release_date.map(iso_millis),
+        hash_md5: release.hash_md5.clone(),
+        environment: non_empty(&release.environment),
+        eula_link: release.eula_link.clone(),
+        release_notes_link: release.release_notes_link.clone(),
+        size: release.size.clone(),
+        requires_version: release.requires_version.clone(),
+        channel: non_empty(&release.channel),
+        created_at: iso_millis(release.created_at),
+        updated_at: iso_millis(release.created_at),
+        enabled: release.enabled,
+        product_id: release.product_id,
+    }
 }

@@ -22,9 +22,9 @@ async fn active_device(
         .store
         .lookup(&identity.device_key(tenant.company_id))
         .await?;
-    let license = found.license.ok_or(ApiError::LicenseNotFound)?;
+    let license = found.license.as_ref().ok_or(ApiError::LicenseNotFound)?;
     decide_device_use(
-        &license.rules(&found.product),
+        &license.rules(&found.product, found.assignment()),
         found.device.as_ref().map(Device::state),
     )?;
     found.device.ok_or(ApiError::Internal)

@@ -1,0 +1,85 @@
+use axum::extract::State;
+use axum::response::Response;
+use chrono::Utc;
+use latch_domain::{decide_device_use, SeatRequest};
+use latch_wire::body::{BorrowBody, CompanyRef};
+use latch_wire::time::iso_millis;
+
+use super::users::verify_user_password;
+use super::{empty, json, Identity};
+use crate::auth::Tenant;
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::state::AppState;
+
+/// `borrowed_until` must be sent, but may be `null` (borrow as long as allowed).
+pub fn requested_borrow(params: &Params) -> Result<SeatRequest, ApiError> {
+    if !params.contains("borrowed_until") {
+        return Err(ApiError::MissingParameter("borrowed_until"));
+    }
+    Ok(SeatRequest::Borrow {
+        until: params.optional_date("borrowed_until")?,
+    })
+}
+
+/// A user-based borrow may carry the user's password; when it does, it must be right.
+pub async fn check_optional_password(
+    state: &AppState,
+    tenant: &Tenant,
+    identity: &Identity<'_>,
+    params: &Params,
+) -> Result<(), ApiError> {
+    if let (Some(username), Some(password)) =
+        (identity.username(), params.optional_str("password")?)
+    {
+        verify_user_password(state, tenant, username, password).await?;
+    }
+    Ok(())
+}
+
+/// `POST /api/v4/floating/release`: gives the device's floating seat back.
+pub async fn floating_release(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    params: Params,
+) -> Result<Response, ApiError> {
+    tenant.require_write()?;
+    let identity = Identity::from_params(&params)?;
+    state
+        .store
+        .release_floating_seat(&identity.device_key(tenant.company_id), &decide_device_use)
+        .await?;
+    Ok(empty())
+}
+
+/// `POST /api/v4/floating/borrow`: keeps the seat until `borrowed_until`, at most `max_borrow_time`
+/// hours from now.
+pub async fn floating_borrow(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    params: Params,
+) -> Result<Response, ApiError> {
+    tenant.require_write()?;
+    let identity = Identity::from_params(&params)?;
+    let request = requested_borrow(&params)?;
+    check_optional_password(&state, &tenant, &identity, &params).await?;
+    let view = state
+        .store
+        .take_floating_seat(
+            &identity.device_key(tenant.company_id),
+            &decide_device_use,
+            request,
+            Utc::now(),
+        )
+        .await?;
+    let borrowed_until = view.device.borrowed_until.ok_or(ApiError::Internal)?;
+    Ok(json(&BorrowBody {
+        borrowed_until: iso_millis(borrowed_until),
+        max_borrow_time: view.license.floating.max_borrow_time,
+        device_id: view.device.id,
+        license_id: view.license.id,
+        company: CompanyRef {
+            id: view.license.company_id,
+        },
+    }))
+}

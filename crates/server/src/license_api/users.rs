@@ -1,0 +1,163 @@
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::response::Response;
+use chrono::Utc;
+use latch_store::{LicenseUser, Product};
+use latch_wire::body::{
+    CompanyRef, CustomerLicenseUsersBody, CustomerUserBody, UserLicenseBody, PASSWORD_CHANGED,
+};
+
+use super::body::{customer_body, license_body, user_body, LicenseParts};
+use super::json;
+use crate::auth::Tenant;
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::passwords;
+use crate::state::AppState;
+
+/// Shortest password a license user may choose.
+const MIN_PASSWORD_CHARS: usize = 8;
+
+/// The license user with this name and password. An unknown name and a wrong password get the same
+/// answer, so the API does not reveal which e-mail addresses have accounts.
+pub async fn verify_user_password(
+    state: &AppState,
+    tenant: &Tenant,
+    username: &str,
+    password: &str,
+) -> Result<LicenseUser, ApiError> {
+    let user = state
+        .store
+        .license_user(tenant.company_id, &username.to_lowercase())
+        .await?
+        .ok_or(ApiError::InvalidCredentials)?;
+    if !passwords::verify_off_runtime(password.to_owned(), user.password_hash.clone()).await {
+        return Err(ApiError::InvalidCredentials);
+    }
+    Ok(user)
+}
+
+async fn product_by_code(
+    state: &AppState,
+    tenant: &Tenant,
+    code: &str,
+) -> Result<Product, ApiError> {
+    state
+        .store
+        .product(tenant.company_id, code)
+        .await?
+        .ok_or(ApiError::UnknownProduct)
+}
+
+/// `GET /api/v4/user_licenses`: the licenses a user holds (of `product`, or of every product).
+pub async fn user_licenses(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let username = params.required_str("username")?;
+    let password = params.required_str("password")?;
+    let product = match params.optional_str("product")? {
+        Some(code) if !code.is_empty() => Some(product_by_code(&state, &tenant, code).await?),
+        _ => None,
+    };
+    let user = verify_user_password(&state, &tenant, username, password).await?;
+    let held = state
+        .store
+        .user_licenses(product.as_ref().map(|p| p.id), user.id)
+        .await?;
+    let now = Utc::now();
+    let mut products: HashMap<i64, Product> = product.into_iter().map(|p| (p.id, p)).collect();
+    let mut answer = Vec::with_capacity(held.len());
+    for (license, assignment) in &held {
+        if let Entry::Vacant(slot) = products.entry(license.product_id) {
+            slot.insert(state.store.product_by_id(license.product_id).await?);
+        }
+        let features = state.store.license_features(license.id).await?;
+        let customer = match license.customer_id {
+            Some(id) => state.store.customer(id).await?,
+            None => None,
+        };
+        let parts = LicenseParts {
+            product: &products[&license.product_id],
+            license,
+            user: Some((&user, assignment)),
+            features: &features,
+            customer: customer.as_ref(),
+            floating_in_use: None,
+            device: None,
+            include_expired_features: true,
+        };
+        answer.push(UserLicenseBody {
+            license: license_body(&state, &tenant, parts, now, None)?,
+            user: user_body(&user, assignment),
+        });
+    }
+    Ok(json(&answer))
+}
+
+/// `GET /api/v4/customer_license_users`: the license users on a customer's licenses of a product.
+pub async fn customer_license_users(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let product = product_by_code(&state, &tenant, params.required_str("product")?).await?;
+    let email = params.required_str("customer")?.to_lowercase();
+    let customer = state
+        .store
+        .customer_by_email(tenant.company_id, &email)
+        .await?
+        .ok_or(ApiError::CustomerDoesNotExist)?;
+    let users = state
+        .store
+        .customer_license_users(product.id, customer.id)
+        .await?;
+    Ok(json(&CustomerLicenseUsersBody {
+        company: CompanyRef {
+            id: tenant.company_id,
+        },
+        customer: customer_body(Some(&customer)),
+        users: users
+            .into_iter()
+            .map(|(user, assignment)| CustomerUserBody {
+                email: user.email,
+                is_active: true,
+                first_name: user.first_name,
+                last_name: user.last_name,
+                phone_number: user.phone_number,
+                is_initial_password: user.is_initial_password,
+                initial_password: user.initial_password,
+                max_activations: assignment.max_activations,
+                total_activations: assignment.total_activations,
+                allow_unlimited_activations: assignment.allow_unlimited_activations,
+                license_id: assignment.license_id,
+                order_store_id: None,
+                order_id: None,
+            })
+            .collect(),
+    }))
+}
+
+/// `POST /api/v4/change_password`: answers `"password_changed"`.
+pub async fn change_password(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    params: Params,
+) -> Result<Response, ApiError> {
+    tenant.require_write()?;
+    let username = params.required_str("username")?;
+    let password = params.required_str("password")?;
+    let new_password = params.required_str("new_password")?;
+    if new_password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::Validation(format!(
+            "new_password must have at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    let user = verify_user_password(&state, &tenant, username, password).await?;
+    let hash = passwords::hash_off_runtime(new_password.to_owned()).await?;
+    state.store.change_password(user.id, &hash).await?;
+    Ok(json(&PASSWORD_CHANGED))
+}

@@ -1,0 +1,119 @@
+//! The SQL shared by both backends. SQLite and PostgreSQL accept the same statements here (`$n`
+//! parameters, `RETURNING`, `ON CONFLICT`); what differs is passed in: the database and row types, and
+//! the clause that locks a license row for the rest of a transaction. Each part of the store is a
+//! macro so that one body serves both backends with concrete types.
+
+mod catalog;
+mod license_api;
+mod rows;
+mod tenant;
+
+pub(crate) use catalog::sql_catalog;
+pub(crate) use license_api::sql_license_api;
+pub(crate) use rows::sql_rows;
+pub(crate) use tenant::sql_tenant;
+
+pub(crate) const PRODUCT_COLUMNS: &str = "p.id AS p_id, p.company_id AS p_company_id, p.code AS p_code, \
+    p.name AS p_name, p.authorization_method AS p_authorization_method, p.prevent_vm AS p_prevent_vm, \
+    p.allow_trial AS p_allow_trial, p.trial_days AS p_trial_days, p.floating_timeout AS p_floating_timeout, \
+    p.metadata AS p_metadata";
+
+pub(crate) const LICENSE_COLUMNS: &str = "l.id AS l_id, l.company_id AS l_company_id, \
+    l.product_id AS l_product_id, l.customer_id AS l_customer_id, l.license_key AS l_license_key, \
+    l.license_type AS l_license_type, l.enabled AS l_enabled, l.is_trial AS l_is_trial, \
+    l.prevent_vm AS l_prevent_vm, l.start_date AS l_start_date, l.validity_period AS l_validity_period, \
+    l.grace_period AS l_grace_period, l.allow_grace_period AS l_allow_grace_period, \
+    l.maintenance_period AS l_maintenance_period, l.max_activations AS l_max_activations, \
+    l.allow_unlimited_activations AS l_allow_unlimited_activations, l.times_activated AS l_times_activated, \
+    l.devices_seen AS l_devices_seen, l.transfer_count AS l_transfer_count, l.max_transfers AS l_max_transfers, \
+    l.max_license_users AS l_max_license_users, l.is_floating_cloud AS l_is_floating_cloud, \
+    l.floating_users AS l_floating_users, l.floating_timeout AS l_floating_timeout, l.can_borrow AS l_can_borrow, \
+    l.max_borrow_time AS l_max_borrow_time, l.max_consumptions AS l_max_consumptions, \
+    l.total_consumptions AS l_total_consumptions, l.allow_unlimited_consumptions AS l_allow_unlimited_consumptions, \
+    l.allow_negative_consumptions AS l_allow_negative_consumptions, l.allow_overages AS l_allow_overages, \
+    l.max_overages AS l_max_overages, l.reset_consumption AS l_reset_consumption, \
+    l.consumption_period AS l_consumption_period, l.consumption_reset_at AS l_consumption_reset_at, \
+    l.metadata AS l_metadata, l.created_at AS l_created_at";
+
+pub(crate) const DEVICE_COLUMNS: &str = "d.id AS d_id, d.license_id AS d_license_id, \
+    d.license_user_id AS d_license_user_id, d.hardware_id AS d_hardware_id, d.active AS d_active, \
+    d.blacklisted AS d_blacklisted, d.is_vm AS d_is_vm, d.os_ver AS d_os_ver, d.hostname AS d_hostname, \
+    d.floating_until AS d_floating_until, d.borrowed_until AS d_borrowed_until, \
+    d.license_signature AS d_license_signature, d.signature_validity AS d_signature_validity, \
+    d.created_at AS d_created_at, d.last_check_at AS d_last_check_at";
+
+pub(crate) const USER_COLUMNS: &str = "u.id AS u_id, u.company_id AS u_company_id, u.customer_id AS u_customer_id, \
+    u.email AS u_email, u.password_hash AS u_password_hash, u.initial_password AS u_initial_password, \
+    u.is_initial_password AS u_is_initial_password, u.first_name AS u_first_name, u.last_name AS u_last_name, \
+    u.phone_number AS u_phone_number";
+
+pub(crate) const ASSIGNMENT_COLUMNS: &str = "a.license_id AS a_license_id, a.license_user_id AS a_license_user_id, \
+    a.max_activations AS a_max_activations, a.allow_unlimited_activations AS a_allow_unlimited_activations, \
+    a.total_activations AS a_total_activations";
+
+pub(crate) const CUSTOMER_COLUMNS: &str =
+    "c.id AS c_id, c.company_id AS c_company_id, c.email AS c_email, \
+    c.first_name AS c_first_name, c.last_name AS c_last_name, c.company_name AS c_company_name, \
+    c.phone AS c_phone, c.reference AS c_reference, c.address AS c_address, c.city AS c_city, \
+    c.postcode AS c_postcode, c.state AS c_state, c.country AS c_country, c.metadata AS c_metadata";
+
+/// A license feature joined with its product feature (`lf`, `pf`).
+pub(crate) const FEATURE_COLUMNS: &str = "lf.id AS lf_id, lf.license_id AS lf_license_id, \
+    lf.expiry_date AS lf_expiry_date, lf.max_consumption AS lf_max_consumption, \
+    lf.total_consumptions AS lf_total_consumptions, lf.allow_unlimited_consumptions AS lf_allow_unlimited_consumptions, \
+    lf.allow_negative_consumptions AS lf_allow_negative_consumptions, lf.allow_overages AS lf_allow_overages, \
+    lf.max_overages AS lf_max_overages, lf.reset_consumption AS lf_reset_consumption, \
+    lf.consumption_period AS lf_consumption_period, lf.consumption_reset_at AS lf_consumption_reset_at, \
+    lf.is_floating_cloud AS lf_is_floating_cloud, lf.floating_users AS lf_floating_users, \
+    lf.floating_timeout AS lf_floating_timeout, lf.max_borrow_time AS lf_max_borrow_time, \
+    pf.id AS pf_id, pf.product_id AS pf_product_id, pf.code AS pf_code, pf.name AS pf_name, \
+    pf.feature_type AS pf_feature_type, pf.metadata AS pf_metadata, pf.created_at AS pf_created_at";
+
+pub(crate) const RELEASE_COLUMNS: &str = "id, product_id, version, channel, environment, installation_file, \
+    hash_md5, size, eula_link, release_notes_link, requires_version, release_date, enabled, created_at";
+
+/// Everything a License API call reads, for a key-based license: license by product and key.
+pub(crate) fn lookup_by_key_sql() -> String {
+    lookup_sql(
+        "LEFT JOIN licenses l ON l.product_id = p.id AND l.license_key = $3 AND ($5 IS NULL OR l.id = $5) \
+         LEFT JOIN license_users u ON FALSE \
+         LEFT JOIN license_assignments a ON FALSE",
+    )
+}
+
+/// Everything a License API call reads, for a user-based license: the user's license of the product
+/// (the one `license_id` names, else the oldest).
+pub(crate) fn lookup_by_user_sql() -> String {
+    lookup_sql(
+        "LEFT JOIN license_users u ON u.company_id = p.company_id AND u.email = $3 \
+         LEFT JOIN license_assignments a ON a.license_user_id = u.id AND a.license_id = ( \
+             SELECT MIN(a2.license_id) FROM license_assignments a2 JOIN licenses l2 ON l2.id = a2.license_id \
+             WHERE a2.license_user_id = u.id AND l2.product_id = p.id AND ($5 IS NULL OR l2.id = $5)) \
+         LEFT JOIN licenses l ON l.id = a.license_id",
+    )
+}
+
+fn lookup_sql(license_join: &str) -> String {
+    format!(
+        "SELECT {PRODUCT_COLUMNS}, {LICENSE_COLUMNS}, {DEVICE_COLUMNS}, {USER_COLUMNS}, {ASSIGNMENT_COLUMNS}, \
+         {CUSTOMER_COLUMNS}, {FEATURE_COLUMNS} FROM products p {license_join} \
+         LEFT JOIN devices d ON d.license_id = l.id AND d.hardware_id = $4 \
+         LEFT JOIN customers c ON c.id = l.customer_id \
+         LEFT JOIN license_features lf ON lf.license_id = l.id \
+         LEFT JOIN product_features pf ON pf.id = lf.product_feature_id \
+         WHERE p.company_id = $1 AND p.code = $2 ORDER BY pf.code"
+    )
+}
+
+/// Implements the whole [`crate::Store`] for a backend struct with `reader` and `writer` pools,
+/// `secrets`, and a `begin_write()` method that starts a transaction able to write.
+macro_rules! impl_sql_store {
+    ($store:ident, $db:ty, $row:ty, lock_license = $lock:literal) => {
+        $crate::sql::sql_rows!($row);
+        $crate::sql::sql_tenant!($store);
+        $crate::sql::sql_catalog!($store, $db, $lock);
+        $crate::sql::sql_license_api!($store, $db, $lock);
+    };
+}
+
+pub(crate) use impl_sql_store;
