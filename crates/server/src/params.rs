@@ -58,11 +58,6 @@ impl Params {
         self.present(name).is_some()
     }
 
-    /// Whether the parameter was sent at all, even as `null`.
-    pub fn contains(&self, name: &'static str) -> bool {
-        self.0.contains_key(name)
-    }
-
     fn present(&self, name: &'static str) -> Option<&Value> {
         self.0.get(name).filter(|v| !v.is_null())
     }
@@ -75,9 +70,9 @@ impl Params {
                     "{name} is longer than {MAX_STRING_CHARS} characters"
                 )))
             }
-            Some(Value::String(s)) if s.contains('\0') => {
-                Err(ApiError::Validation(format!("{name} must not contain NUL characters")))
-            }
+            Some(Value::String(s)) if s.contains('\0') => Err(ApiError::Validation(format!(
+                "{name} must not contain NUL characters"
+            ))),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
             Some(_) => Err(ApiError::Validation(format!("{name} must be a string"))),
         }
@@ -313,7 +308,10 @@ mod tests {
     #[test]
     fn nul_characters_are_refused_everywhere() {
         let params = json(r#"{"a":"x\u0000y","variables":{"v":"\u0000"}}"#);
-        assert!(matches!(params.optional_str("a"), Err(ApiError::Validation(_))));
+        assert!(matches!(
+            params.optional_str("a"),
+            Err(ApiError::Validation(_))
+        ));
         assert!(params.variables().is_err());
         let names = json(r#"{"variables":{"\u0000":"x"}}"#);
         assert!(names.variables().is_err());

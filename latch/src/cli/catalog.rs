@@ -59,7 +59,7 @@ pub enum ProductCommand {
         /// Let devices request a trial license (`trial_key`).
         #[arg(long)]
         allow_trial: bool,
-        #[arg(long, default_value_t = 14)]
+        #[arg(long, default_value_t = 14, allow_negative_numbers = true)]
         trial_days: i64,
         /// A JSON object shown to clients as `metadata`.
         #[arg(long, value_parser = parse_metadata)]

@@ -51,7 +51,7 @@ impl From<LicenseOption> for LicenseRef {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConsumptionArgs {
     /// Consumptions allowed (consumption licenses and features).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     max_consumptions: i64,
     #[arg(long)]
     unlimited_consumptions: bool,
@@ -59,7 +59,7 @@ pub struct ConsumptionArgs {
     #[arg(long)]
     allow_negative_consumptions: bool,
     /// Consumptions allowed beyond the maximum (enables overages when above 0).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     max_overages: i64,
     /// Reset the counter every period: daily, weekly, monthly or annually.
     #[arg(long, value_parser = parse_period)]
@@ -88,13 +88,13 @@ impl ConsumptionArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct FloatingArgs {
     /// Make it floating: at most this many devices hold it at once.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     floating_users: Option<i64>,
     /// Minutes a device keeps its seat after its last check.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, allow_negative_numbers = true)]
     floating_timeout: i64,
     /// Hours a device may borrow its seat (0: no borrowing).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     max_borrow_time: i64,
 }
 
@@ -148,7 +148,7 @@ pub enum LicenseCommand {
         /// The user's e-mail.
         #[arg(long)]
         user: String,
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
         max_activations: i64,
         #[arg(long)]
         unlimited_activations: bool,
@@ -165,12 +165,12 @@ pub struct CreateLicense {
     /// License key (key-based products); generated when omitted.
     #[arg(long)]
     key: Option<String>,
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     max_activations: i64,
     #[arg(long)]
     unlimited_activations: bool,
     /// Transfers allowed (0: no limit).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     max_transfers: i64,
     #[arg(long = "type", default_value = "perpetual", value_parser = parse_license_type)]
     license_type: LicenseType,
@@ -181,7 +181,7 @@ pub struct CreateLicense {
     #[arg(long, value_parser = parse_date)]
     start_date: Option<DateTime<Utc>>,
     /// Hours a subscription keeps working after its validity ends.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     grace_period: Option<i64>,
     /// End of the maintenance period.
     #[arg(long, value_parser = parse_date)]
@@ -196,7 +196,7 @@ pub struct CreateLicense {
     #[arg(long)]
     customer: Option<String>,
     /// Most license users (user-based licenses; 0: no limit).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     max_license_users: i64,
     #[arg(long, value_parser = parse_metadata)]
     metadata: Option<String>,

@@ -12,11 +12,9 @@ use crate::error::ApiError;
 use crate::params::Params;
 use crate::state::AppState;
 
-/// `borrowed_until` must be sent, but may be `null` (borrow as long as allowed).
+/// `borrowed_until`; `null` or absent borrows for as long as allowed (the Python SDK leaves the key
+/// out when it is `None`).
 pub fn requested_borrow(params: &Params) -> Result<SeatRequest, ApiError> {
-    if !params.contains("borrowed_until") {
-        return Err(ApiError::MissingParameter("borrowed_until"));
-    }
     Ok(SeatRequest::Borrow {
         until: params.optional_date("borrowed_until")?,
     })
