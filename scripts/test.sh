@@ -16,13 +16,24 @@ cargo test --workspace --locked
 
 export LATCH_BIN="$root/target/debug/latch"
 
-echo "== Python SDK end-to-end (licensespring 4.0.0)"
 venv="$root/target/e2e-venv"
-if [ ! -x "$venv/bin/pytest" ]; then
+requirements=tests/e2e/python/requirements.txt
+if ! cmp -s "$requirements" "$venv/installed-requirements.txt"; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/e2e/python/requirements.txt
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    cp "$requirements" "$venv/installed-requirements.txt"
 fi
-"$venv/bin/pytest" -q tests/e2e/python
+(cd tests/e2e/node && npm ci --silent --no-audit --no-fund)
 
-echo "== Node SDK end-to-end (@licensespring/node-sdk 1.4.17)"
-(cd tests/e2e/node && npm ci --silent --no-audit --no-fund && node --test)
+# The SDK suites run once per backend; LATCH_TEST_DATABASE_URL selects PostgreSQL.
+for backend in sqlite postgres; do
+    if [ "$backend" = postgres ]; then
+        export LATCH_TEST_DATABASE_URL="$LATCH_TEST_POSTGRES_URL"
+    else
+        unset LATCH_TEST_DATABASE_URL
+    fi
+    echo "== Python SDK end-to-end (licensespring 4.0.0) on $backend"
+    "$venv/bin/pytest" -q tests/e2e/python
+    echo "== Node SDK end-to-end (@licensespring/node-sdk 1.4.17) on $backend"
+    (cd tests/e2e/node && node --test)
+done

@@ -104,7 +104,8 @@ pub fn load_master_key(configured: Option<&str>, data_dir: &Path) -> Result<Secr
     Ok(SecretBox::from_base64(&key)?)
 }
 
-fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+/// Writes a new file readable and writable by its owner only.
+pub fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -90,6 +90,9 @@ pub trait TenantStore: Send + Sync {
     ) -> StoreResult<ApiKey>;
     async fn api_key(&self, api_key: &str) -> StoreResult<Option<ApiKey>>;
     async fn revoke_api_key(&self, api_key: &str) -> StoreResult<()>;
+    /// Re-seals every stored secret under `new` in one transaction; returns how many were re-sealed.
+    /// The store keeps using its current key: restart with the new one afterwards.
+    async fn reseal_secrets(&self, new: &SecretBox) -> StoreResult<u64>;
 }
 
 /// What vendors set up and inspect: products, features, releases, customers, users, licenses, devices.

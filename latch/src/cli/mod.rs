@@ -3,6 +3,7 @@
 
 mod catalog;
 mod licenses;
+mod master_key;
 mod serve;
 
 use std::path::PathBuf;
@@ -57,6 +58,9 @@ enum Command {
     /// Devices on a license.
     #[command(subcommand)]
     Device(licenses::DeviceCommand),
+    /// The master key that seals signing keys and shared keys at rest.
+    #[command(subcommand, name = "master-key")]
+    MasterKey(master_key::MasterKeyCommand),
 }
 
 /// A date: YYYY-MM-DD (midnight UTC) or RFC 3339.
@@ -103,6 +107,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::User(command) => catalog::user(store.as_ref(), command).await?,
         Command::License(command) => licenses::license(store.as_ref(), command).await?,
         Command::Device(command) => licenses::device(store.as_ref(), command).await?,
+        Command::MasterKey(command) => {
+            master_key::master_key(&config, store.as_ref(), command).await?
+        }
     };
     print_output(&output, args.json);
     Ok(())

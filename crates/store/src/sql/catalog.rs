@@ -6,7 +6,7 @@ macro_rules! sql_catalog {
             CUSTOMER_COLUMNS, DEVICE_COLUMNS, FEATURE_COLUMNS, LICENSE_COLUMNS, PRODUCT_COLUMNS, RELEASE_COLUMNS,
         };
 
-        const PURPOSE_INITIAL_PASSWORD: &str = "license_user.initial_password";
+        const PURPOSE_INITIAL_PASSWORD: &str = SEALED_COLUMNS[2].3;
 
         type DbConnection = <$db as sqlx::Database>::Connection;
 

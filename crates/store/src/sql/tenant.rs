@@ -5,8 +5,38 @@ macro_rules! sql_tenant {
         const PURPOSE_SIGNING_KEY: &str = "company.signing_key";
         const PURPOSE_SHARED_KEY: &str = "api_key.shared_key";
 
+        /// Every sealed column: table, key column, secret column, purpose.
+        const SEALED_COLUMNS: [(&str, &str, &str, &str); 3] = [
+            ("companies", "id", "signing_key", PURPOSE_SIGNING_KEY),
+            ("api_keys", "id", "shared_key", PURPOSE_SHARED_KEY),
+            ("license_users", "id", "initial_password", "license_user.initial_password"),
+        ];
+
         #[async_trait::async_trait]
         impl TenantStore for $store {
+            async fn reseal_secrets(&self, new: &SecretBox) -> StoreResult<u64> {
+                let mut tx = self.begin_write().await?;
+                let mut count = 0;
+                for (table, id_column, column, purpose) in SEALED_COLUMNS {
+                    let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+                        "SELECT {id_column}, {column} FROM {table} WHERE {column} IS NOT NULL"
+                    ))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for (id, sealed) in rows {
+                        let plain = self.secrets.open(purpose, &sealed)?;
+                        sqlx::query(&format!("UPDATE {table} SET {column} = $1 WHERE {id_column} = $2"))
+                            .bind(new.seal(purpose, &plain)?)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        count += 1;
+                    }
+                }
+                tx.commit().await?;
+                Ok(count)
+            }
+
             async fn create_company(&self, company: NewCompany<'_>, now: DateTime<Utc>) -> StoreResult<Company> {
                 let sealed = self.secrets.seal(PURPOSE_SIGNING_KEY, company.signing_key_pkcs8)?;
                 let id: i64 = sqlx::query_scalar(

@@ -1,0 +1,104 @@
+//! Secrets at rest, on both backends: the database holds only sealed secrets, and rotating the
+//! master key re-seals them so that only the new key opens them.
+
+use chrono::Utc;
+use latch_store::{connect, NewCompany, SecretBox, Store};
+
+const SIGNING_KEY: &[u8] = b"pretend PKCS#8 bytes";
+const SHARED_KEY: &str = "shared-key-in-the-clear";
+
+fn master_key() -> String {
+    SecretBox::generate_master_key().unwrap()
+}
+
+/// A fresh database per test: a SQLite file, or a PostgreSQL schema.
+fn databases(test: &str) -> Vec<(String, Option<String>)> {
+    let dir = std::env::temp_dir().join(format!("latch-store-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let postgres = std::env::var("LATCH_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    vec![
+        (format!("sqlite://{}", dir.join("latch.db").display()), None),
+        (
+            postgres,
+            Some(format!("store_{test}_{}", std::process::id())),
+        ),
+    ]
+}
+
+async fn open(url: &str, schema: Option<&str>, key: &str) -> std::sync::Arc<dyn Store> {
+    connect(url, schema, SecretBox::from_base64(key).unwrap())
+        .await
+        .unwrap_or_else(|e| {
+            panic!("cannot open {url} (is PostgreSQL running? set LATCH_TEST_POSTGRES_URL): {e}")
+        })
+}
+
+#[tokio::test]
+async fn secrets_are_sealed_and_rotation_reseals_them() {
+    for (url, schema) in databases("rotation") {
+        let old_key = master_key();
+        let store = open(&url, schema.as_deref(), &old_key).await;
+        let company = store
+            .create_company(
+                NewCompany {
+                    name: "Acme",
+                    signing_key_pkcs8: SIGNING_KEY,
+                    public_key_pem: "PEM",
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        store
+            .create_api_key(company.id, "api-key-1", SHARED_KEY, false, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.company_signing_key(company.id).await.unwrap(),
+            SIGNING_KEY
+        );
+        if let Some(file) = url.strip_prefix("sqlite://") {
+            // What is on disk (database and write-ahead log) holds neither secret in the clear.
+            for path in [file.to_owned(), format!("{file}-wal")] {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                for secret in [SHARED_KEY.as_bytes(), SIGNING_KEY] {
+                    assert!(
+                        !bytes.windows(secret.len()).any(|w| w == secret),
+                        "{path} holds a secret"
+                    );
+                }
+            }
+        }
+
+        let new_key = master_key();
+        assert_eq!(
+            store
+                .reseal_secrets(&SecretBox::from_base64(&new_key).unwrap())
+                .await
+                .unwrap(),
+            2
+        );
+        drop(store);
+
+        let reopened = open(&url, schema.as_deref(), &new_key).await;
+        assert_eq!(
+            reopened.company_signing_key(company.id).await.unwrap(),
+            SIGNING_KEY,
+            "{url}"
+        );
+        let api_key = reopened.api_key("api-key-1").await.unwrap().unwrap();
+        assert_eq!(api_key.shared_key, SHARED_KEY, "{url}");
+
+        let with_old_key = open(&url, schema.as_deref(), &old_key).await;
+        assert!(
+            with_old_key.company_signing_key(company.id).await.is_err(),
+            "{url}: old key still opens"
+        );
+        assert!(
+            with_old_key.api_key("api-key-1").await.is_err(),
+            "{url}: old key still opens"
+        );
+    }
+}
