@@ -62,7 +62,8 @@ impl AppState {
             store,
             api_keys: Arc::new(Expiring::new(10_000, API_KEY_TTL)),
             signers: Arc::new(Cache::new(10_000)),
-            body_signatures: Arc::new(Cache::new(100_000)),
+            // 20k signatures of ~350 bytes: a few MB, enough for the devices that check repeatedly.
+            body_signatures: Arc::new(Cache::new(20_000)),
             releases: Arc::new(Expiring::new(10_000, RELEASES_TTL)),
             write_behind,
         }

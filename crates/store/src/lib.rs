@@ -136,6 +136,14 @@ pub trait CatalogStore: Send + Sync {
         license_key: &str,
     ) -> StoreResult<Vec<License>>;
     async fn set_license_enabled(&self, license_id: i64, enabled: bool) -> StoreResult<()>;
+    /// Sets the end of validity (subscription renewal, extension or shortening).
+    async fn set_license_validity(
+        &self,
+        license_id: i64,
+        validity: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+    /// Deactivates every device of the license and frees its seats: all activations are available again.
+    async fn reset_license(&self, license_id: i64) -> StoreResult<()>;
     async fn add_license_feature(&self, feature: NewLicenseFeature) -> StoreResult<LicenseFeature>;
     async fn license_features(&self, license_id: i64) -> StoreResult<Vec<LicenseFeature>>;
     async fn create_license_user(

@@ -126,6 +126,15 @@ pub enum LicenseCommand {
     Show(LicenseRef),
     Enable(LicenseRef),
     Disable(LicenseRef),
+    /// Deactivate every device of the license (all activations become available again).
+    Reset(LicenseRef),
+    /// Set a new end of validity (renew or extend a subscription or time-limited license).
+    Renew {
+        #[command(flatten)]
+        license: LicenseRef,
+        #[arg(long, value_parser = parse_date)]
+        valid_until: DateTime<Utc>,
+    },
     /// Grant a product feature to a license.
     AddFeature {
         #[command(flatten)]
@@ -344,6 +353,24 @@ pub async fn license(store: &dyn Store, command: LicenseCommand) -> anyhow::Resu
         }
         LicenseCommand::Enable(reference) => set_enabled(store, &reference, true).await,
         LicenseCommand::Disable(reference) => set_enabled(store, &reference, false).await,
+        LicenseCommand::Reset(reference) => {
+            let license = find_license(store, &reference).await?;
+            store.reset_license(license.id).await?;
+            license_json(store, &store.license(license.id).await?).await
+        }
+        LicenseCommand::Renew {
+            license,
+            valid_until,
+        } => {
+            let license = find_license(store, &license).await?;
+            if license.license_type == LicenseType::Perpetual {
+                bail!("a perpetual license has no validity to renew");
+            }
+            store
+                .set_license_validity(license.id, Some(valid_until))
+                .await?;
+            license_json(store, &store.license(license.id).await?).await
+        }
         LicenseCommand::AddFeature {
             license,
             feature,

@@ -368,6 +368,35 @@ macro_rules! sql_catalog {
                 Ok(())
             }
 
+            async fn set_license_validity(&self, license_id: i64, validity: Option<DateTime<Utc>>) -> StoreResult<()> {
+                sqlx::query("UPDATE licenses SET validity_period = $1 WHERE id = $2")
+                    .bind(validity.map(millis))
+                    .bind(license_id)
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
+            }
+
+            async fn reset_license(&self, license_id: i64) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                // Under the license row lock, like every change of `times_activated`.
+                sqlx::query(concat!("SELECT l.id FROM licenses l WHERE l.id = $1", $lock))
+                    .bind(license_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::LicenseNotFound)?;
+                for statement in [
+                    "UPDATE devices SET active = FALSE, floating_until = NULL, borrowed_until = NULL WHERE license_id = $1",
+                    "DELETE FROM feature_seats WHERE license_feature_id IN (SELECT id FROM license_features WHERE license_id = $1)",
+                    "UPDATE license_assignments SET total_activations = 0 WHERE license_id = $1",
+                    "UPDATE licenses SET times_activated = 0 WHERE id = $1",
+                ] {
+                    sqlx::query(statement).bind(license_id).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn add_license_feature(&self, feature: NewLicenseFeature) -> StoreResult<LicenseFeature> {
                 let query = sqlx::query_scalar::<_, i64>(
                     "INSERT INTO license_features (license_id, product_feature_id, expiry_date, is_floating_cloud, \

@@ -1,0 +1,148 @@
+//! Vendor operations that change live licenses: reset, renewal, and master-key rotation between runs.
+
+mod support;
+
+use serde_json::json;
+use support::{Backend, Latch};
+
+fn activation(product: &str, key: &str, hardware_id: &str) -> serde_json::Value {
+    json!({"product": product, "license_key": key, "hardware_id": hardware_id})
+}
+
+async fn reset_frees_every_activation(backend: Backend) {
+    let latch = Latch::new(backend, "reset").await;
+    let company = latch.company("Acme");
+    latch.product(&company, "app");
+    let key = latch.license(&company, "app", &["--max-activations", "1"]);
+    let server = latch.serve();
+    server
+        .post(
+            &company.creds,
+            "activate_license",
+            &activation("app", &key, "hw-1"),
+        )
+        .await
+        .ok();
+    server
+        .post(
+            &company.creds,
+            "activate_license",
+            &activation("app", &key, "hw-2"),
+        )
+        .await
+        .assert_error(400, "license_activated_max_times");
+
+    let reset = latch.cli(&["license", "reset", &key]);
+    assert_eq!(reset["times_activated"], 0, "{reset}");
+    assert!(latch
+        .devices(&company, &key)
+        .iter()
+        .all(|d| d["active"] == false));
+    server
+        .post(
+            &company.creds,
+            "activate_license",
+            &activation("app", &key, "hw-2"),
+        )
+        .await
+        .ok();
+    let check = [
+        ("product", "app"),
+        ("license_key", key.as_str()),
+        ("hardware_id", "hw-1"),
+    ];
+    server
+        .get(&company.creds, "check_license", &check)
+        .await
+        .assert_error(400, "device_not_found");
+    server.stop();
+}
+
+async fn renewal_moves_the_end_of_validity(backend: Backend) {
+    let latch = Latch::new(backend, "renew").await;
+    let company = latch.company("Acme");
+    latch.product(&company, "app");
+    let key = latch.license(
+        &company,
+        "app",
+        &["--type", "subscription", "--valid-until", "2020-01-01"],
+    );
+    let server = latch.serve();
+    server
+        .post(
+            &company.creds,
+            "activate_license",
+            &activation("app", &key, "hw-1"),
+        )
+        .await
+        .assert_error(400, "license_expired");
+
+    let renewed = latch.cli(&["license", "renew", &key, "--valid-until", "2099-01-01"]);
+    assert_eq!(
+        renewed["validity_period"], "2099-01-01T00:00:00+00:00",
+        "{renewed}"
+    );
+    let body = server
+        .post(
+            &company.creds,
+            "activate_license",
+            &activation("app", &key, "hw-1"),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        body["validity_period"], "2099-01-01T00:00:00.000Z",
+        "{body}"
+    );
+    assert_eq!(body["is_expired"], false, "{body}");
+
+    let perpetual = latch.license(&company, "app", &[]);
+    let refused = latch.cli_error(&[
+        "license",
+        "renew",
+        &perpetual,
+        "--valid-until",
+        "2099-01-01",
+    ]);
+    assert!(refused.contains("perpetual"), "{refused}");
+    server.stop();
+}
+
+async fn master_key_rotation_keeps_clients_working(backend: Backend) {
+    let latch = Latch::new(backend, "rotate").await;
+    let company = latch.company("Acme");
+    latch.product(&company, "app");
+    let key = latch.license(&company, "app", &[]);
+    let server = latch.serve();
+    server
+        .post(
+            &company.creds,
+            "activate_license",
+            &activation("app", &key, "hw-1"),
+        )
+        .await
+        .ok();
+    server.stop();
+
+    let rotated = latch.cli(&["master-key", "rotate"]);
+    assert!(rotated["resealed"].as_u64().unwrap() >= 2, "{rotated}");
+    assert!(latch.dir.join("master.key.previous").exists());
+
+    // The same API key, shared key and public key work against the re-sealed secrets.
+    let server = latch.serve();
+    let check = [
+        ("product", "app"),
+        ("license_key", key.as_str()),
+        ("hardware_id", "hw-1"),
+    ];
+    let reply = server.get(&company.creds, "check_license", &check).await;
+    reply.assert_signed_by(&company.public_key_pem);
+    reply.ok();
+    server.stop();
+}
+
+both_backends!(
+    reset_frees_every_activation,
+    renewal_moves_the_end_of_validity,
+    master_key_rotation_keeps_clients_working,
+);
