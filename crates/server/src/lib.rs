@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { "latch" }))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
