@@ -62,7 +62,8 @@ impl FloatingPolicy {
         requested: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, DomainError> {
-        if !self.can_borrow {
+        // Only a floating seat can be borrowed: a policy without seats has nothing to lend.
+        if !self.can_borrow || self.users <= 0 {
             return Err(DomainError::BorrowNotAllowed);
         }
         let longest = Duration::try_hours(self.max_borrow_hours.max(0))

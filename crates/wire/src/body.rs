@@ -388,6 +388,9 @@ pub enum RequestExtras {
     Activation {
         active: bool,
         request: &'static str,
+        /// The user name of a user-based activation, as sent.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
         variables: Vec<DeviceVariableIso>,
     },
     Check(LatestRelease),

@@ -6,7 +6,8 @@ own licenses and hardware ids, so tests do not depend on each other or on orderi
 
 Environment:
   LATCH_BIN                 path to the binary (default: <repo>/target/debug/latch)
-  LATCH_TEST_DATABASE_URL   optional; passed to CLI and server as LATCH_DATABASE_URL
+  LATCH_TEST_DATABASE_URL   optional (postgres://...); passed to every CLI call and the server as
+                            LATCH_DATABASE_URL, with a fresh LATCH_DATABASE_SCHEMA (e2e_py_<hex>) per session
 """
 
 import contextlib
@@ -20,6 +21,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -93,8 +95,12 @@ class Latch:
         self.data_dir = Path(data_dir)
         self.env = dict(os.environ)
         self.env["LATCH_DATA_DIR"] = str(self.data_dir)
+        self.env.pop("LATCH_DATABASE_URL", None)
+        self.env.pop("LATCH_DATABASE_SCHEMA", None)
         if os.environ.get("LATCH_TEST_DATABASE_URL"):
+            # one schema per session (the server creates it); CLI and server share it
             self.env["LATCH_DATABASE_URL"] = os.environ["LATCH_TEST_DATABASE_URL"]
+            self.env["LATCH_DATABASE_SCHEMA"] = f"e2e_py_{uuid.uuid4().hex}"
 
     def run(self, *args):
         return subprocess.run(
@@ -395,3 +401,83 @@ def expect_error(wire):
         assert isinstance(body["message"], str) and body["message"], body
 
     return check
+
+
+# --------------------------------------------------------------------------------------
+# Helpers for the license-model suites (features, consumption, floating, users, trials...)
+# --------------------------------------------------------------------------------------
+
+def iso_z(dt):
+    """UTC datetime -> '2030-01-02T03:04:05.000Z' (what the SDKs send and expect)."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def parse_z(value):
+    """'...Z' ISO string -> aware UTC datetime (asserts the Z)."""
+    assert isinstance(value, str) and value.endswith("Z"), value
+    return datetime.fromisoformat(value[:-1]).replace(tzinfo=timezone.utc)
+
+
+def parse_cli_date(value):
+    """A date printed by the CLI (RFC 3339, any offset) -> aware UTC datetime."""
+    assert isinstance(value, str), value
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def now_utc():
+    return datetime.now(timezone.utc)
+
+
+# Product features created on `feature_product` (feature code -> type).
+FEATURES = {"act": "activation", "cons": "consumption", "flt": "activation", "fcons": "consumption"}
+
+
+@pytest.fixture(scope="session")
+def feature_product(latch, company):
+    prod = _create_product(latch, company)
+    for code, ftype in FEATURES.items():
+        out = latch.cli("product", "add-feature", "--company", company.company_id, "--product", prod.code,
+                        "--code", code, "--name", f"Feature {code}", "--type", ftype)
+        assert (out["code"], out["feature_type"]) == (code, ftype), out
+    return prod
+
+
+@pytest.fixture
+def make_product(latch, company):
+    """make_product(*flags) -> Product (fresh code)."""
+    return lambda *flags: _create_product(latch, company, *flags)
+
+
+@pytest.fixture
+def new_license(cli, company):
+    """new_license(product_code, *flags) -> `license create` JSON plus "product_code"."""
+
+    def create(product_code, *flags):
+        out = cli("license", "create", "--company", company.company_id, "--product", product_code, *map(str, flags))
+        assert isinstance(out["license_id"], int), out
+        return {**out, "product_code": product_code}
+
+    return create
+
+
+@pytest.fixture
+def show(cli):
+    """show(lic) -> `latch license show --id` JSON."""
+    return lambda lic: cli("license", "show", "--id", lic["license_id"])
+
+
+@pytest.fixture
+def grant(cli):
+    """grant(lic, feature, *flags) -> `license add-feature` JSON."""
+
+    def add(lic, feature, *flags):
+        out = cli("license", "add-feature", "--license-id", lic["license_id"], "--feature", feature, *map(str, flags))
+        assert out["feature"] == feature, out
+        return out
+
+    return add
+
+
+def key_id(lic, hw, **extra):
+    """Identity kwargs of a key-based license for APIClient calls."""
+    return dict(product=lic["product_code"], license_key=lic["license_key"], hardware_id=hw, **extra)

@@ -475,27 +475,30 @@ fn borrow_until() {
     }
 }
 
-/// Borrowing looks at neither seats nor leases: those are `take_seat`'s concern.
+/// Borrowing looks at the lease length not at all, and at seats only to know the license floats.
 #[test]
-fn borrow_until_ignores_seats_and_lease_length() {
-    let cases = [
-        FloatingPolicy {
-            users: 0,
+fn borrow_until_ignores_lease_length() {
+    for timeout_minutes in [0, i64::MAX] {
+        let policy = FloatingPolicy {
+            timeout_minutes,
             ..policy()
-        },
-        FloatingPolicy {
-            timeout_minutes: 0,
-            ..policy()
-        },
-        FloatingPolicy {
-            timeout_minutes: i64::MAX,
-            ..policy()
-        },
-    ];
-    for policy in cases {
+        };
         assert_eq!(
             policy.borrow_until(None, now()),
             Ok(now() + hours(24)),
+            "{policy:?}"
+        );
+    }
+}
+
+/// A policy without seats is not floating: there is nothing to borrow.
+#[test]
+fn borrow_needs_a_floating_seat() {
+    for users in [0, -1] {
+        let policy = FloatingPolicy { users, ..policy() };
+        assert_eq!(
+            policy.borrow_until(None, now()),
+            Err(DomainError::BorrowNotAllowed),
             "{policy:?}"
         );
     }

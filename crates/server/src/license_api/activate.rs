@@ -50,6 +50,7 @@ pub async fn activate_license(
         Some(RequestExtras::Activation {
             active: true,
             request: "activation",
+            username: params.optional_str("username")?.map(str::to_owned),
             variables: activation.variables.iter().map(variable_iso).collect(),
         }),
     )?;

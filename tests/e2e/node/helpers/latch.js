@@ -58,8 +58,16 @@ class Latch {
     this.name = name;
     this.dataDir = tmpDir('latch-e2e-node-');
     this.env = { ...process.env, LATCH_DATA_DIR: this.dataDir };
-    if (process.env.LATCH_TEST_DATABASE_URL) this.env.LATCH_DATABASE_URL = process.env.LATCH_TEST_DATABASE_URL;
-    else delete this.env.LATCH_DATABASE_URL;
+    delete this.env.LATCH_DATABASE_URL;
+    delete this.env.LATCH_DATABASE_SCHEMA;
+    if (process.env.LATCH_TEST_DATABASE_URL) {
+      // PostgreSQL: one fresh schema per Latch instance (= per test file); every CLI call and the server use it.
+      this.schema = `e2e_node_${crypto.randomBytes(6).toString('hex')}`;
+      this.env.LATCH_DATABASE_URL = process.env.LATCH_TEST_DATABASE_URL;
+      this.env.LATCH_DATABASE_SCHEMA = this.schema;
+    } else {
+      this.schema = null;
+    }
     this.server = null;
     this.stderr = '';
     this.scratch = [this.dataDir];
@@ -123,6 +131,58 @@ class Latch {
     return { ...out, product };
   }
 
+  get cid() {
+    return String(this.company.company_id);
+  }
+
+  /** `latch license create --product P FLAGS...` with raw flags (any license model); user-based licenses have no key. */
+  createLicenseWith(product, flags = []) {
+    const out = this.cli('license', 'create', '--company', this.cid, '--product', product, ...flags.map(String));
+    assert.ok(Number.isInteger(out.license_id), `license create: no license_id in ${JSON.stringify(out)}`);
+    return { ...out, product };
+  }
+
+  /** A product with extra flags (--user-based, --allow-trial, --trial-days N ...). */
+  createProductWith(label, flags = []) {
+    const code = uniq(label);
+    const out = this.cli('product', 'create', '--company', this.cid, '--code', code, '--name', `Product ${code}`, ...flags.map(String));
+    assert.equal(out.code, code);
+    return out;
+  }
+
+  addProductFeature(product, code, type = 'activation') {
+    return this.cli('product', 'add-feature', '--company', this.cid, '--product', product, '--code', code, '--name', `Feature ${code}`, '--type', type);
+  }
+
+  /** Grant feature F to a license (by id, so it works for user-based licenses too). */
+  addLicenseFeature(lic, feature, flags = []) {
+    return this.cli('license', 'add-feature', '--license-id', String(lic.license_id), '--company', this.cid, '--feature', feature, ...flags.map(String));
+  }
+
+  addRelease(product, version, flags = []) {
+    return this.cli('product', 'add-release', '--company', this.cid, '--product', product, '--version', version, '--url', `https://dl.example.com/${product}/app-${version}.zip`, ...flags.map(String));
+  }
+
+  createCustomer(email, flags = []) {
+    return this.cli('customer', 'create', '--company', this.cid, '--email', email, ...flags.map(String));
+  }
+
+  createUser(email, flags = []) {
+    return this.cli('user', 'create', '--company', this.cid, '--email', email, ...flags.map(String));
+  }
+
+  assignUser(lic, email, flags = []) {
+    return this.cli('license', 'assign-user', '--license-id', String(lic.license_id), '--company', this.cid, '--user', email, ...flags.map(String));
+  }
+
+  showLicenseById(id) {
+    return this.cli('license', 'show', '--id', String(id), '--company', this.cid);
+  }
+
+  devicesById(id) {
+    return this.cli('device', 'list', '--license-id', String(id), '--company', this.cid).devices;
+  }
+
   showLicense(key) {
     return this.cli('license', 'show', key);
   }
@@ -136,6 +196,9 @@ class Latch {
     assert.ok(fs.existsSync(LATCH_BIN), `latch binary not found at ${LATCH_BIN} (set LATCH_BIN)`);
     this.company = this.cli('company', 'create', '--name', `e2e node ${this.name}`);
     for (const k of ['company_id', 'api_key', 'shared_key', 'public_key_pem']) assert.ok(this.company[k], `company create: missing ${k}`);
+    // The backend in use must be the one asked for: no SQLite file when running on PostgreSQL, one otherwise.
+    assert.equal(fs.existsSync(path.join(this.dataDir, 'latch.db')), !this.schema,
+      this.schema ? `LATCH_DATABASE_URL is PostgreSQL (schema ${this.schema}) but latch.db was created` : 'latch.db missing in LATCH_DATA_DIR');
     this.product = this.createProduct('main');
     for (const p of products) this[p.as] = this.createProduct(p.label || p.as, p);
     await this.startServer();
@@ -244,6 +307,22 @@ class Latch {
   }
 }
 
+/** A unique e-mail address (license users, customers). */
+function uniqEmail(label) {
+  return `${uniq(label)}@e2e.example.com`.toLowerCase();
+}
+
+/**
+ * Verify a license body's v1 `license_signature` ourselves (spec §5.2): RSA-SHA256 over
+ * lowercase(`hardware_id#ident#validity_period ISO or ''`) with the company key. Returns true/false.
+ */
+function licenseSignatureV1Valid(publicKeyPem, lic, hardwareId, ident) {
+  const validity = lic.validity_period ? new Date(lic.validity_period).toISOString() : '';
+  const v = crypto.createVerify('RSA-SHA256');
+  v.update(`${hardwareId}#${ident}#${validity}`.toLowerCase());
+  return v.verify(publicKeyPem, lic.license_signature, 'base64');
+}
+
 // ---------------------------------------------------------------------------------------------
 // Assertions
 
@@ -316,5 +395,5 @@ function assertLicenseShape(lic) {
 }
 
 module.exports = {
-  sdk, Latch, LATCH_BIN, wire, uniq, sleep, tmpDir, isoSecondsFromNow, expectApiError, expectOk, assertLicenseShape, ISO_MS_Z,
+  sdk, Latch, LATCH_BIN, wire, uniq, uniqEmail, licenseSignatureV1Valid, sleep, tmpDir, isoSecondsFromNow, expectApiError, expectOk, assertLicenseShape, ISO_MS_Z,
 };
