@@ -56,12 +56,17 @@ pub fn generate_password() -> Result<String, AdminError> {
     random_string(SECRET_ALPHABET, 16)
 }
 
+/// Letters and digits only: an API key is typed on command lines, where a leading `-` reads as a flag.
+fn new_api_key() -> Result<String, AdminError> {
+    random_string(KEY_ALPHABET, 32)
+}
+
 pub async fn create_api_key(
     store: &dyn Store,
     company_id: i64,
     read_only: bool,
 ) -> Result<ApiKey, AdminError> {
-    let api_key = random_string(SECRET_ALPHABET, 32)?;
+    let api_key = new_api_key()?;
     let shared_key = random_string(SECRET_ALPHABET, 43)?;
     Ok(store
         .create_api_key(company_id, &api_key, &shared_key, read_only, Utc::now())
@@ -143,6 +148,15 @@ mod tests {
             assert!(group.bytes().all(|b| KEY_ALPHABET.contains(&b)), "{key}");
         }
         assert_ne!(generate_license_key().unwrap(), key);
+    }
+
+    #[test]
+    fn api_keys_never_look_like_command_line_flags() {
+        for _ in 0..200 {
+            let key = new_api_key().unwrap();
+            assert_eq!(key.len(), 32);
+            assert!(key.bytes().all(|b| b.is_ascii_alphanumeric()), "{key}");
+        }
     }
 
     #[test]

@@ -37,7 +37,10 @@ pub enum ApiKeyCommand {
         read_only: bool,
     },
     /// Revoke an API key.
-    Revoke { key: String },
+    Revoke {
+        #[arg(allow_hyphen_values = true)]
+        key: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

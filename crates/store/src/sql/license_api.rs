@@ -5,9 +5,13 @@ macro_rules! sql_license_api {
     ($store:ident, $db:ty, $lock:literal) => {
         use crate::sql::{lookup_by_key_sql, lookup_by_user_sql, ASSIGNMENT_COLUMNS, USER_COLUMNS};
 
-        /// The lookup queries, built once.
-        static LOOKUP_BY_KEY: std::sync::LazyLock<String> = std::sync::LazyLock::new(lookup_by_key_sql);
-        static LOOKUP_BY_USER: std::sync::LazyLock<String> = std::sync::LazyLock::new(lookup_by_user_sql);
+        /// The lookup queries, built once: by key or by user, without or with a pinned license id.
+        static LOOKUPS: std::sync::LazyLock<[[String; 2]; 2]> = std::sync::LazyLock::new(|| {
+            [
+                [lookup_by_key_sql(false), lookup_by_key_sql(true)],
+                [lookup_by_user_sql(false), lookup_by_user_sql(true)],
+            ]
+        });
 
         /// The held seats among `rows` (pairs of lease end and borrow end, epoch ms) at `now`.
         fn seat_from(floating_until: Option<i64>, borrowed_until: Option<i64>) -> Seat {
@@ -19,18 +23,20 @@ macro_rules! sql_license_api {
 
         impl $store {
             async fn lookup_on(&self, conn: &mut DbConnection, key: &DeviceKey<'_>) -> StoreResult<LicenseLookup> {
-                let (sql, ident) = match key.ident {
-                    LicenseIdent::Key(license_key) => (LOOKUP_BY_KEY.as_str(), license_key),
-                    LicenseIdent::User(email) => (LOOKUP_BY_USER.as_str(), email),
+                let (by, ident) = match key.ident {
+                    LicenseIdent::Key(license_key) => (0, license_key),
+                    LicenseIdent::User(email) => (1, email),
                 };
-                let rows = sqlx::query(sql)
+                let query = sqlx::query(&LOOKUPS[by][usize::from(key.license_id.is_some())])
                     .bind(key.company_id)
                     .bind(key.product_code)
                     .bind(ident)
-                    .bind(key.hardware_id)
-                    .bind(key.license_id)
-                    .fetch_all(&mut *conn)
-                    .await?;
+                    .bind(key.hardware_id);
+                let query = match key.license_id {
+                    Some(license_id) => query.bind(license_id),
+                    None => query,
+                };
+                let rows = query.fetch_all(&mut *conn).await?;
                 let first = rows.first().ok_or(StoreError::UnknownProduct)?;
                 let user = match (user_from_row(first)?, assignment_from_row(first)?) {
                     (Some(user), Some(assignment)) => Some((self.open_user(user)?, assignment)),

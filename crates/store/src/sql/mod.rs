@@ -72,25 +72,36 @@ pub(crate) const FEATURE_COLUMNS: &str = "lf.id AS lf_id, lf.license_id AS lf_li
 pub(crate) const RELEASE_COLUMNS: &str = "id, product_id, version, channel, environment, installation_file, \
     hash_md5, size, eula_link, release_notes_link, requires_version, release_date, enabled, created_at";
 
-/// Everything a License API call reads, for a key-based license: license by product and key.
-pub(crate) fn lookup_by_key_sql() -> String {
-    lookup_sql(
-        "LEFT JOIN licenses l ON l.product_id = p.id AND l.license_key = $3 AND ($5 IS NULL OR l.id = $5) \
+/// Everything a License API call reads, for a key-based license: license by product and key (and id,
+/// when `with_license_id`). Separate statements rather than `($5 IS NULL OR ...)`, so each keeps one plan.
+pub(crate) fn lookup_by_key_sql(with_license_id: bool) -> String {
+    let pinned = if with_license_id {
+        " AND l.id = $5"
+    } else {
+        ""
+    };
+    lookup_sql(&format!(
+        "LEFT JOIN licenses l ON l.product_id = p.id AND l.license_key = $3{pinned} \
          LEFT JOIN license_users u ON FALSE \
-         LEFT JOIN license_assignments a ON FALSE",
-    )
+         LEFT JOIN license_assignments a ON FALSE"
+    ))
 }
 
 /// Everything a License API call reads, for a user-based license: the user's license of the product
-/// (the one `license_id` names, else the oldest).
-pub(crate) fn lookup_by_user_sql() -> String {
-    lookup_sql(
+/// (the one `license_id` names, when `with_license_id`, else the oldest).
+pub(crate) fn lookup_by_user_sql(with_license_id: bool) -> String {
+    let pinned = if with_license_id {
+        " AND l2.id = $5"
+    } else {
+        ""
+    };
+    lookup_sql(&format!(
         "LEFT JOIN license_users u ON u.company_id = p.company_id AND u.email = $3 \
          LEFT JOIN license_assignments a ON a.license_user_id = u.id AND a.license_id = ( \
              SELECT MIN(a2.license_id) FROM license_assignments a2 JOIN licenses l2 ON l2.id = a2.license_id \
-             WHERE a2.license_user_id = u.id AND l2.product_id = p.id AND ($5 IS NULL OR l2.id = $5)) \
-         LEFT JOIN licenses l ON l.id = a.license_id",
-    )
+             WHERE a2.license_user_id = u.id AND l2.product_id = p.id{pinned}) \
+         LEFT JOIN licenses l ON l.id = a.license_id"
+    ))
 }
 
 fn lookup_sql(license_join: &str) -> String {

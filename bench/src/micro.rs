@@ -1,0 +1,142 @@
+//! In-process floors for the check path: one RSA-2048 signature with the signer Latch uses, and one
+//! `Store::lookup` (the only storage read of check_license) against the seeded database. Both run on
+//! one thread, one operation at a time, so they are per-operation costs, not throughput.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use latch_store::{DeviceKey, LicenseIdent};
+use latch_wire::signing::{generate_key, Signer};
+
+use crate::database::Database;
+use crate::fixture::{self, Fixture, PRODUCT_CODE};
+use crate::procfs;
+use crate::results::{self, MicroResult, Record};
+
+#[derive(Debug, clap::Args)]
+pub struct MicroArgs {
+    /// Measure `Store::lookup` on this seeded database (the LATCH_* environment must name it);
+    /// without it, only the RSA signature is measured.
+    #[arg(long)]
+    fixture: Option<PathBuf>,
+    /// Skip the RSA measurement (it does not depend on the database).
+    #[arg(long)]
+    no_rsa: bool,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+    #[arg(long)]
+    results: Option<PathBuf>,
+}
+
+pub fn run(args: MicroArgs) -> anyhow::Result<()> {
+    let duration = Duration::from_secs_f64(args.seconds);
+    let mut measured = Vec::new();
+    if !args.no_rsa {
+        measured.push(rsa(duration)?);
+    }
+    if let Some(path) = &args.fixture {
+        let fixture = Fixture::load(path)?;
+        // One thread: the lookup's own cost, not how well it overlaps with others.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        measured.push(runtime.block_on(lookup(&fixture, duration))?);
+    }
+    for result in measured {
+        eprintln!(
+            "{} ({}): {:.1} µs wall, {:.1} µs CPU per op over {} ops",
+            result.name,
+            result.backend.as_deref().unwrap_or("-"),
+            result.wall_us_per_op,
+            result.cpu_us_per_op,
+            result.ops
+        );
+        if let Some(path) = &args.results {
+            results::append(path, &Record::Micro(result))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `op` repeatedly for `duration` and reports wall and process CPU time per call.
+async fn measure<F, Fut>(duration: Duration, mut op: F) -> anyhow::Result<(u64, f64, f64)>
+where
+    F: FnMut(u64) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let pid = std::process::id();
+    let cpu_before = procfs::cpu_seconds(pid)?;
+    let start = Instant::now();
+    let mut ops = 0;
+    while start.elapsed() < duration {
+        op(ops).await?;
+        ops += 1;
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = procfs::cpu_seconds(pid)? - cpu_before;
+    Ok((ops, wall * 1e6 / ops as f64, cpu * 1e6 / ops as f64))
+}
+
+fn rsa(duration: Duration) -> anyhow::Result<MicroResult> {
+    let key = generate_key()?;
+    let signer = Signer::from_pkcs8(&key.pkcs8_der)?;
+    // About the size of a check_license body; RSA cost barely depends on it (one SHA-256 pass).
+    let body = vec![b'x'; 1_500];
+    let (ops, wall_us_per_op, cpu_us_per_op) = futures_lite_block_on(measure(duration, |_| {
+        let result = signer.sign(&body).map(drop).map_err(anyhow::Error::from);
+        std::future::ready(result)
+    }))?;
+    Ok(MicroResult {
+        name: "rsa2048-sign".to_owned(),
+        backend: None,
+        licenses: None,
+        ops,
+        wall_us_per_op,
+        cpu_us_per_op,
+    })
+}
+
+/// The RSA loop has nothing to await; a current-thread runtime is the simplest executor for it.
+fn futures_lite_block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime without drivers always builds")
+        .block_on(future)
+}
+
+async fn lookup(fixture: &Fixture, duration: Duration) -> anyhow::Result<MicroResult> {
+    let store = Database::from_environment()?.open_store().await?;
+    let devices = fixture.devices();
+    let (ops, wall_us_per_op, cpu_us_per_op) = measure(duration, |op| {
+        let store = store.clone();
+        // Distinct devices spread over the table, as check-distinct asks for them.
+        let (license_key, hardware_id) = fixture::device(fixture::scatter(op, devices));
+        let company_id = fixture.company_id;
+        async move {
+            let found = store
+                .lookup(&DeviceKey {
+                    company_id,
+                    product_code: PRODUCT_CODE,
+                    ident: LicenseIdent::Key(&license_key),
+                    license_id: None,
+                    hardware_id: &hardware_id,
+                })
+                .await?;
+            anyhow::ensure!(
+                found.device.is_some(),
+                "seeded device {hardware_id} not found"
+            );
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(MicroResult {
+        name: "store-lookup".to_owned(),
+        backend: Some(fixture.backend.clone()),
+        licenses: Some(fixture.licenses),
+        ops,
+        wall_us_per_op,
+        cpu_us_per_op,
+    })
+}
