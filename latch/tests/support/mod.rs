@@ -655,3 +655,70 @@ pub fn spki_der(pem: &str) -> Vec<u8> {
     );
     B64.decode(b64).expect("PEM body is base64")
 }
+
+fn query_failed(sql: &str, binds: &[&str], error: sqlx::Error) -> ! {
+    panic!("query {sql:?} with {binds:?} failed: {error}")
+}
+
+impl Latch {
+    /// One `i64` scalar (e.g. a `COUNT(*)`) read straight from this deployment's database, for
+    /// invariants no CLI command shows. Text binds fill `$1`, `$2`, ...; put integers in the SQL.
+    pub async fn db_scalar(&self, sql: &str, binds: &[&str]) -> i64 {
+        match &self.postgres {
+            Some((url, schema)) => {
+                let mut conn = connect_postgres(url).await;
+                sqlx::query(&format!(
+                    "SET search_path TO \"{}\"",
+                    schema.replace('"', "\"\"")
+                ))
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| query_failed(sql, binds, e));
+                let mut query = sqlx::query_scalar::<_, i64>(sql);
+                for bind in binds {
+                    query = query.bind(*bind);
+                }
+                let value = query
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| query_failed(sql, binds, e));
+                conn.close().await.ok();
+                value
+            }
+            None => {
+                let options =
+                    sqlx::sqlite::SqliteConnectOptions::new().filename(self.dir.join("latch.db"));
+                let mut conn = sqlx::SqliteConnection::connect_with(&options)
+                    .await
+                    .unwrap_or_else(|e| query_failed(sql, binds, e));
+                let mut query = sqlx::query_scalar::<_, i64>(sql);
+                for bind in binds {
+                    query = query.bind(*bind);
+                }
+                let value = query
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| query_failed(sql, binds, e));
+                conn.close().await.ok();
+                value
+            }
+        }
+    }
+
+    /// How many licenses (all, and trials among them) the company's product `code` has, read from the
+    /// database.
+    pub async fn license_count(&self, company: &Company, code: &str) -> (i64, i64) {
+        let from = format!(
+            "FROM licenses l JOIN products p ON p.id = l.product_id \
+             WHERE p.company_id = {} AND p.code = $1",
+            company.id
+        );
+        let all = self
+            .db_scalar(&format!("SELECT COUNT(*) {from}"), &[code])
+            .await;
+        let trials = self
+            .db_scalar(&format!("SELECT COUNT(*) {from} AND l.is_trial"), &[code])
+            .await;
+        (all, trials)
+    }
+}

@@ -192,14 +192,15 @@ CREATE TABLE feature_seats (
     PRIMARY KEY (license_feature_id, device_id)
 );
 
--- One trial per product and hardware id: the unique key is the guard.
+-- One trial per product and hardware id, and per product and e-mail: the unique keys are the guards.
 CREATE TABLE trials (
     product_id BIGINT NOT NULL REFERENCES products(id),
     hardware_id TEXT NOT NULL,
     license_id BIGINT NOT NULL REFERENCES licenses(id),
     email TEXT,
     created_at BIGINT NOT NULL,
-    PRIMARY KEY (product_id, hardware_id)
+    PRIMARY KEY (product_id, hardware_id),
+    UNIQUE (product_id, email)
 );
 
 CREATE TABLE releases (

@@ -119,18 +119,21 @@ macro_rules! sql_catalog {
                 Self::license_on(conn, id).await
             }
 
-            async fn insert_license_user(
+            /// Inserts a user row; with `if_absent`, an existing e-mail is no error and gives `None`.
+            async fn insert_user_row(
                 &self,
                 conn: &mut DbConnection,
                 user: &NewLicenseUser,
                 now: DateTime<Utc>,
-            ) -> StoreResult<LicenseUser> {
+                if_absent: bool,
+            ) -> StoreResult<Option<i64>> {
                 let sealed = self.secrets.seal(PURPOSE_INITIAL_PASSWORD, user.initial_password.as_bytes())?;
-                let id: i64 = sqlx::query_scalar(
+                let conflict = if if_absent { " ON CONFLICT (company_id, email) DO NOTHING" } else { "" };
+                sqlx::query_scalar(&format!(
                     "INSERT INTO license_users (company_id, customer_id, email, password_hash, initial_password, \
                      first_name, last_name, phone_number, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                )
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9){conflict} RETURNING id"
+                ))
                 .bind(user.company_id)
                 .bind(user.customer_id)
                 .bind(&user.email)
@@ -140,9 +143,21 @@ macro_rules! sql_catalog {
                 .bind(&user.last_name)
                 .bind(&user.phone_number)
                 .bind(millis(now))
-                .fetch_one(&mut *conn)
+                .fetch_optional(&mut *conn)
                 .await
-                .map_err(|e| unique_violation(e, "license user"))?;
+                .map_err(|e| unique_violation(e, "license user"))
+            }
+
+            async fn insert_license_user(
+                &self,
+                conn: &mut DbConnection,
+                user: &NewLicenseUser,
+                now: DateTime<Utc>,
+            ) -> StoreResult<LicenseUser> {
+                let id = self
+                    .insert_user_row(conn, user, now, false)
+                    .await?
+                    .ok_or(StoreError::Duplicate("license user"))?;
                 Ok(LicenseUser {
                     id,
                     company_id: user.company_id,
@@ -155,6 +170,23 @@ macro_rules! sql_catalog {
                     last_name: user.last_name.clone(),
                     phone_number: user.phone_number.clone(),
                 })
+            }
+
+            /// The id of the user with this e-mail, created with `user` unless another request did first.
+            async fn insert_or_find_license_user(
+                &self,
+                conn: &mut DbConnection,
+                user: &NewLicenseUser,
+                now: DateTime<Utc>,
+            ) -> StoreResult<i64> {
+                if let Some(id) = self.insert_user_row(conn, user, now, true).await? {
+                    return Ok(id);
+                }
+                Ok(sqlx::query_scalar("SELECT id FROM license_users WHERE company_id = $1 AND email = $2")
+                    .bind(user.company_id)
+                    .bind(&user.email)
+                    .fetch_one(&mut *conn)
+                    .await?)
             }
 
             async fn insert_assignment(conn: &mut DbConnection, assignment: &Assignment) -> StoreResult<()> {

@@ -536,25 +536,8 @@ macro_rules! sql_license_api {
                 let product_id = license.product_id;
                 let mut tx = self.begin_write().await?;
                 let created = Self::insert_license(&mut tx, &license, now).await?;
-                if let Some(user) = user {
-                    let user = match user {
-                        TrialUser::New(user) => self.insert_license_user(&mut tx, &user, now).await?,
-                        TrialUser::Existing(user) => user,
-                    };
-                    Self::insert_assignment(
-                        &mut tx,
-                        &Assignment {
-                            license_id: created.id,
-                            license_user_id: user.id,
-                            max_activations: license.max_activations,
-                            allow_unlimited_activations: false,
-                            total_activations: 0,
-                        },
-                    )
-                    .await?;
-                }
-                // The trials primary key is the once-per-device guard: a concurrent request that got
-                // there first makes this insert fail, and its trial is the answer.
+                // The trials keys are the once-per-device and once-per-e-mail guards: a concurrent
+                // request that got there first makes this insert fail, and its trial is the answer.
                 let recorded = sqlx::query(
                     "INSERT INTO trials (product_id, hardware_id, license_id, email, created_at) VALUES ($1, $2, $3, $4, $5)",
                 )
@@ -566,17 +549,33 @@ macro_rules! sql_license_api {
                 .execute(&mut *tx)
                 .await;
                 match recorded {
-                    Ok(_) => {
-                        tx.commit().await?;
-                        Ok((created, true))
-                    }
+                    Ok(_) => {}
                     Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
                         tx.rollback().await?;
                         let existing = self.trial(product_id, hardware_id, email).await?;
-                        existing.map(|l| (l, false)).ok_or(StoreError::NotFound("trial"))
+                        return existing.map(|l| (l, false)).ok_or(StoreError::NotFound("trial"));
                     }
-                    Err(error) => Err(error.into()),
+                    Err(error) => return Err(error.into()),
                 }
+                if let Some(user) = user {
+                    let license_user_id = match user {
+                        TrialUser::New(user) => self.insert_or_find_license_user(&mut tx, &user, now).await?,
+                        TrialUser::Existing(user) => user.id,
+                    };
+                    Self::insert_assignment(
+                        &mut tx,
+                        &Assignment {
+                            license_id: created.id,
+                            license_user_id,
+                            max_activations: license.max_activations,
+                            allow_unlimited_activations: false,
+                            total_activations: 0,
+                        },
+                    )
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok((created, true))
             }
 
             async fn cache_signature(
