@@ -1,4 +1,5 @@
-//! Vendor operations that change live licenses: reset, renewal, and master-key rotation between runs.
+//! Vendor operations that change live licenses (reset, renewal, master-key rotation between runs), and
+//! what a restart keeps: each device's last answer signature.
 
 mod support;
 
@@ -141,7 +142,61 @@ async fn master_key_rotation_keeps_clients_working(backend: Backend) {
     server.stop();
 }
 
+/// A check answer's signature is stored with the device behind the answer (flushed at shutdown), so an
+/// unchanged answer is not signed again after a restart or on another node.
+async fn answer_signatures_are_stored_with_the_device(backend: Backend) {
+    use base64::Engine as _;
+    let latch = Latch::new(backend, "answer").await;
+    let company = latch.company("Acme");
+    latch.product(&company, "app");
+    let key = latch.license(&company, "app", &[]);
+    let server = latch.serve();
+    server
+        .post(
+            &company.creds,
+            "activate_license",
+            &activation("app", &key, "hw-1"),
+        )
+        .await
+        .ok();
+    let check = [
+        ("product", "app"),
+        ("license_key", key.as_str()),
+        ("hardware_id", "hw-1"),
+    ];
+    let reply = server.get(&company.creds, "check_license", &check).await;
+    reply.ok();
+    server.stop();
+
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &reply.body);
+    let digest = base64::engine::general_purpose::STANDARD.encode(digest);
+    let signature = reply.headers["LicenseSignature"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let stored = latch
+        .db_scalar(
+            "SELECT COUNT(*) FROM devices WHERE answer_digest = $1 AND answer_signature = $2",
+            &[&digest, &signature],
+        )
+        .await;
+    assert_eq!(
+        stored, 1,
+        "the answer's digest and signature are stored with the device"
+    );
+
+    let server = latch.serve();
+    let again = server.get(&company.creds, "check_license", &check).await;
+    again.assert_signed_by(&company.public_key_pem);
+    assert_eq!(
+        again.body, reply.body,
+        "an unchanged license answers with the same bytes"
+    );
+    server.stop();
+}
+
 both_backends!(
+    answer_signatures_are_stored_with_the_device,
     reset_frees_every_activation,
     renewal_moves_the_end_of_validity,
     master_key_rotation_keeps_clients_working,

@@ -43,7 +43,7 @@ impl<K: Eq + std::hash::Hash + Clone, V: Clone> Expiring<K, V> {
 }
 
 /// Signatures by (company, SHA-256 of the signed body).
-type BodySignatures = Cache<(i64, [u8; 32]), Arc<str>>;
+type BodySignatures = Cache<(i64, String), Arc<str>>;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -102,21 +102,16 @@ impl AppState {
         Ok(signer)
     }
 
-    /// The `LicenseSignature` of `body`, reusing an earlier signature of the same bytes.
+    /// The `LicenseSignature` of `body` (whose SHA-256 is `digest`), reusing an earlier signature of the
+    /// same bytes.
     pub fn sign_body(
         &self,
         company_id: i64,
         signer: &Signer,
+        digest: &str,
         body: &[u8],
     ) -> Result<Arc<str>, ApiError> {
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body);
-        let key = (
-            company_id,
-            digest
-                .as_ref()
-                .try_into()
-                .expect("SHA-256 digests are 32 bytes"),
-        );
+        let key = (company_id, digest.to_owned());
         if let Some(signature) = self.body_signatures.get(&key) {
             return Ok(signature);
         }

@@ -266,15 +266,8 @@ pub trait LicenseApiStore: Send + Sync {
         user: Option<TrialUser>,
         now: DateTime<Utc>,
     ) -> StoreResult<(License, bool)>;
-    /// Stores a device's v1 license signature for the validity it was made for.
-    async fn cache_signature(
-        &self,
-        device_id: i64,
-        signature: &str,
-        validity: Option<DateTime<Utc>>,
-    ) -> StoreResult<()>;
-    /// Writes the last-check times collected by the write-behind queue.
-    async fn record_checks(&self, checks: &[(i64, DateTime<Utc>)]) -> StoreResult<()>;
+    /// Applies a batch of deferred writes in one transaction.
+    async fn apply_deferred(&self, writes: &[DeferredWrite]) -> StoreResult<()>;
 }
 
 /// All of storage.

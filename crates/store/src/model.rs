@@ -256,6 +256,9 @@ pub struct Device {
     pub borrowed_until: Option<DateTime<Utc>>,
     pub license_signature: Option<String>,
     pub signature_validity: Option<DateTime<Utc>>,
+    /// The last check answer's digest and header signature, stored behind the answer.
+    pub answer_digest: Option<String>,
+    pub answer_signature: Option<String>,
     pub created_at: DateTime<Utc>,
     pub last_check_at: Option<DateTime<Utc>>,
 }
@@ -537,4 +540,24 @@ pub struct FeatureSeat {
 pub enum TrialUser {
     New(NewLicenseUser),
     Existing(LicenseUser),
+}
+
+/// A write the check path leaves to the write-behind queue: telemetry and cached signatures, never state
+/// a limit depends on.
+#[derive(Debug, Clone)]
+pub enum DeferredWrite {
+    Checked {
+        device_id: i64,
+        at: DateTime<Utc>,
+    },
+    LicenseSignature {
+        device_id: i64,
+        signature: String,
+        validity: Option<DateTime<Utc>>,
+    },
+    AnswerSignature {
+        device_id: i64,
+        digest: String,
+        signature: String,
+    },
 }

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use latch_domain::Consumption;
 use latch_store::{
-    Assignment, ConsumptionColumns, Customer, Device, DeviceVariable, License, LicenseFeature,
-    LicenseUser, LicenseView, Product, Release,
+    Assignment, ConsumptionColumns, Customer, DeferredWrite, Device, DeviceVariable, License,
+    LicenseFeature, LicenseUser, LicenseView, Product, Release,
 };
 use latch_wire::body::{
     CompanyRef, ConsumptionBody, CustomerBody, DeviceFields, DeviceVariableIso, FeatureBody,
@@ -17,7 +17,6 @@ use serde_json::Value;
 use crate::auth::Tenant;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::write_behind::Deferred;
 
 /// Parses stored metadata; it was validated as a JSON object when written.
 pub fn metadata(text: &str) -> Value {
@@ -203,7 +202,7 @@ fn license_signature(
         .signer
         .license_signature(hardware_id, ident, validity.as_deref())
         .map_err(|_| ApiError::Internal)?;
-    state.write_behind.defer(Deferred::Signature {
+    state.write_behind.defer(DeferredWrite::LicenseSignature {
         device_id: device.id,
         signature: signature.clone(),
         validity: license.validity_period,

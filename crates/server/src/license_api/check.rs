@@ -2,15 +2,15 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
 use latch_domain::{decide_check, SeatRequest};
+use latch_store::DeferredWrite;
 use latch_wire::body::RequestExtras;
 
 use super::body::{latest_release, latest_release_fields, license_body, LicenseParts};
 use super::{json, Identity};
-use crate::auth::Tenant;
+use crate::auth::{KnownAnswer, Tenant};
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::state::AppState;
-use crate::write_behind::Deferred;
 
 /// `GET /api/v4/check_license`: one indexed read and no write for ordinary licenses (the last-check
 /// time is written behind); a floating license also renews or takes this device's seat.
@@ -39,7 +39,7 @@ pub async fn check_license(
     } else {
         found.into_view().ok_or(ApiError::Internal)?
     };
-    state.write_behind.defer(Deferred::Checked {
+    state.write_behind.defer(DeferredWrite::Checked {
         device_id: view.device.id,
         at: now,
     });
@@ -57,5 +57,12 @@ pub async fn check_license(
         now,
         Some(RequestExtras::Check(latest_release_fields(latest))),
     )?;
-    Ok(json(&body))
+    let mut response = json(&body);
+    // The signing layer reuses the device's stored answer signature while the answer stays the same.
+    response.extensions_mut().insert(KnownAnswer {
+        device_id: view.device.id,
+        digest: view.device.answer_digest.clone(),
+        signature: view.device.answer_signature.clone(),
+    });
+    Ok(response)
 }

@@ -138,6 +138,8 @@ CREATE TABLE devices (
     borrowed_until BIGINT,
     license_signature TEXT,               -- cached v1 signature ...
     signature_validity BIGINT,           -- ... and the validity_period it was made for (NULL: none)
+    answer_digest TEXT,                   -- SHA-256 (base64) of the last check answer's bytes ...
+    answer_signature TEXT,                -- ... and its LicenseSignature, reused while the answer is unchanged
     created_at BIGINT NOT NULL,
     last_check_at BIGINT,
     UNIQUE (license_id, hardware_id)

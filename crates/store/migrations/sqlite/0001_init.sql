@@ -138,6 +138,8 @@ CREATE TABLE devices (
     borrowed_until INTEGER,
     license_signature TEXT,               -- cached v1 signature ...
     signature_validity INTEGER,           -- ... and the validity_period it was made for (NULL: none)
+    answer_digest TEXT,                   -- SHA-256 (base64) of the last check answer's bytes ...
+    answer_signature TEXT,                -- ... and its LicenseSignature, reused while the answer is unchanged
     created_at INTEGER NOT NULL,
     last_check_at INTEGER,
     UNIQUE (license_id, hardware_id)

@@ -578,29 +578,29 @@ macro_rules! sql_license_api {
                 Ok((created, true))
             }
 
-            async fn cache_signature(
-                &self,
-                device_id: i64,
-                signature: &str,
-                validity: Option<DateTime<Utc>>,
-            ) -> StoreResult<()> {
-                sqlx::query("UPDATE devices SET license_signature = $1, signature_validity = $2 WHERE id = $3")
-                    .bind(signature)
-                    .bind(validity.map(millis))
-                    .bind(device_id)
-                    .execute(&self.writer)
-                    .await?;
-                Ok(())
-            }
-
-            async fn record_checks(&self, checks: &[(i64, DateTime<Utc>)]) -> StoreResult<()> {
+            async fn apply_deferred(&self, writes: &[DeferredWrite]) -> StoreResult<()> {
                 let mut tx = self.begin_write().await?;
-                for (device_id, at) in checks {
-                    sqlx::query("UPDATE devices SET last_check_at = $1 WHERE id = $2")
-                        .bind(millis(*at))
-                        .bind(device_id)
-                        .execute(&mut *tx)
-                        .await?;
+                for write in writes {
+                    let statement = match write {
+                        DeferredWrite::Checked { device_id, at } => {
+                            sqlx::query("UPDATE devices SET last_check_at = $1 WHERE id = $2")
+                                .bind(millis(*at))
+                                .bind(*device_id)
+                        }
+                        DeferredWrite::LicenseSignature { device_id, signature, validity } => sqlx::query(
+                            "UPDATE devices SET license_signature = $1, signature_validity = $2 WHERE id = $3",
+                        )
+                        .bind(signature)
+                        .bind(validity.map(millis))
+                        .bind(*device_id),
+                        DeferredWrite::AnswerSignature { device_id, digest, signature } => sqlx::query(
+                            "UPDATE devices SET answer_digest = $1, answer_signature = $2 WHERE id = $3",
+                        )
+                        .bind(digest)
+                        .bind(signature)
+                        .bind(*device_id),
+                    };
+                    statement.execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(())

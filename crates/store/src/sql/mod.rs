@@ -40,6 +40,7 @@ pub(crate) const DEVICE_COLUMNS: &str = "d.id AS d_id, d.license_id AS d_license
     d.blacklisted AS d_blacklisted, d.is_vm AS d_is_vm, d.os_ver AS d_os_ver, d.hostname AS d_hostname, \
     d.floating_until AS d_floating_until, d.borrowed_until AS d_borrowed_until, \
     d.license_signature AS d_license_signature, d.signature_validity AS d_signature_validity, \
+    d.answer_digest AS d_answer_digest, d.answer_signature AS d_answer_signature, \
     d.created_at AS d_created_at, d.last_check_at AS d_last_check_at";
 
 pub(crate) const USER_COLUMNS: &str = "u.id AS u_id, u.company_id AS u_company_id, u.customer_id AS u_customer_id, \

@@ -116,6 +116,8 @@ macro_rules! sql_rows {
                 borrowed_until: opt_time(row, "d_borrowed_until")?,
                 license_signature: row.try_get("d_license_signature")?,
                 signature_validity: opt_time(row, "d_signature_validity")?,
+                answer_digest: row.try_get("d_answer_digest")?,
+                answer_signature: row.try_get("d_answer_signature")?,
                 created_at: time(row, "d_created_at")?,
                 last_check_at: opt_time(row, "d_last_check_at")?,
             }))
