@@ -268,14 +268,8 @@ pub struct InstallationFileBody {
     pub id: i64,
     pub version: String,
     pub installation_file: String,
-    pub release_date: Option<String>,
-    pub hash_md5: Option<String>,
-    pub environment: Option<String>,
-    pub eula_link: Option<String>,
-    pub release_notes_link: Option<String>,
-    pub size: Option<String>,
-    pub requires_version: Option<String>,
-    pub channel: Option<String>,
+    #[serde(flatten)]
+    pub details: ReleaseDetails,
     pub company: CompanyRef,
 }
 
@@ -286,14 +280,8 @@ pub struct LatestVersionBody {
     pub version: String,
     pub full_link: String,
     pub filename: String,
-    pub release_date: Option<String>,
-    pub hash_md5: Option<String>,
-    pub environment: Option<String>,
-    pub eula_link: Option<String>,
-    pub release_notes_link: Option<String>,
-    pub size: Option<String>,
-    pub requires_version: Option<String>,
-    pub channel: Option<String>,
+    #[serde(flatten)]
+    pub details: ReleaseDetails,
     pub created_at: String,
     pub updated_at: String,
     pub enabled: bool,
@@ -401,6 +389,13 @@ pub enum RequestExtras {
 pub struct LatestRelease {
     pub version: Option<String>,
     pub installation_file: Option<String>,
+    #[serde(flatten)]
+    pub details: ReleaseDetails,
+}
+
+/// What every answer about a release says of it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReleaseDetails {
     pub release_date: Option<String>,
     pub hash_md5: Option<String>,
     pub requires_version: Option<String>,

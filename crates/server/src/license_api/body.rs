@@ -8,8 +8,8 @@ use latch_store::{
 };
 use latch_wire::body::{
     CompanyRef, ConsumptionBody, CustomerBody, DeviceFields, DeviceVariableIso, FeatureBody,
-    FeatureConsumptionBody, LatestRelease, LicenseBody, ProductDetailsBody, RequestExtras,
-    UserBody,
+    FeatureConsumptionBody, LatestRelease, LicenseBody, ProductDetailsBody, ReleaseDetails,
+    RequestExtras, UserBody,
 };
 use latch_wire::time::iso_millis;
 use serde_json::Value;
@@ -163,22 +163,29 @@ pub fn latest_release<'r>(
         .find(|r| matches(env, &r.environment) && matches(channel, &r.channel))
 }
 
+/// What every answer about a release says of it; empty environment and channel mean "any" and show as null.
+pub fn release_details(release: &Release) -> ReleaseDetails {
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    ReleaseDetails {
+        release_date: release.release_date.map(iso_millis),
+        hash_md5: release.hash_md5.clone(),
+        requires_version: release.requires_version.clone(),
+        environment: non_empty(&release.environment),
+        eula_link: release.eula_link.clone(),
+        release_notes_link: release.release_notes_link.clone(),
+        size: release.size.clone(),
+        channel: non_empty(&release.channel),
+    }
+}
+
 pub fn latest_release_fields(release: Option<&Release>) -> LatestRelease {
-    let Some(r) = release else {
+    let Some(release) = release else {
         return LatestRelease::default();
     };
-    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     LatestRelease {
-        version: Some(r.version.clone()),
-        installation_file: Some(r.installation_file.clone()),
-        release_date: r.release_date.map(iso_millis),
-        hash_md5: r.hash_md5.clone(),
-        requires_version: r.requires_version.clone(),
-        environment: non_empty(&r.environment),
-        eula_link: r.eula_link.clone(),
-        release_notes_link: r.release_notes_link.clone(),
-        size: r.size.clone(),
-        channel: non_empty(&r.channel),
+        version: Some(release.version.clone()),
+        installation_file: Some(release.installation_file.clone()),
+        details: release_details(release),
     }
 }
 

@@ -12,6 +12,14 @@ use crate::error::ApiError;
 use crate::params::Params;
 use crate::state::AppState;
 
+/// The domain error for a refused consumption; `exhausted` names the counter that ran out.
+fn refusal(refused: ConsumptionRefused, exhausted: DomainError) -> DomainError {
+    match refused {
+        ConsumptionRefused::Exhausted => exhausted,
+        ConsumptionRefused::NegativeNotAllowed => DomainError::NegativeConsumptionsNotAllowed,
+    }
+}
+
 /// The amount to add: `consumptions`, 1 when absent.
 fn amount(params: &Params) -> Result<i64, ApiError> {
     Ok(params.optional_i64("consumptions")?.unwrap_or(1))
@@ -34,12 +42,9 @@ pub async fn add_consumption(
             &identity.device_key(tenant.company_id),
             &decide_consumption_use,
             &|counter| {
-                counter.add(amount, now).map_err(|refused| match refused {
-                    ConsumptionRefused::Exhausted => DomainError::NotEnoughConsumptions,
-                    ConsumptionRefused::NegativeNotAllowed => {
-                        DomainError::NegativeConsumptionsNotAllowed
-                    }
-                })
+                counter
+                    .add(amount, now)
+                    .map_err(|refused| refusal(refused, DomainError::NotEnoughConsumptions))
             },
         )
         .await?;
@@ -76,12 +81,7 @@ pub async fn add_feature_consumption(
                 feature
                     .consumption_counter()
                     .add(amount, now)
-                    .map_err(|refused| match refused {
-                        ConsumptionRefused::Exhausted => DomainError::FeatureNotEnoughConsumptions,
-                        ConsumptionRefused::NegativeNotAllowed => {
-                            DomainError::NegativeConsumptionsNotAllowed
-                        }
-                    })
+                    .map_err(|refused| refusal(refused, DomainError::FeatureNotEnoughConsumptions))
             },
         )
         .await

@@ -4,7 +4,7 @@ use latch_store::Release;
 use latch_wire::body::{CompanyRef, LatestVersionBody, ProductBody};
 use latch_wire::time::iso_millis;
 
-use super::body::{latest_release, product_details as details};
+use super::body::{latest_release, product_details as details, release_details};
 use super::json;
 use crate::auth::Tenant;
 use crate::error::ApiError;
@@ -52,7 +52,6 @@ pub async fn product_details(
 }
 
 fn latest_version_body(release: &Release) -> LatestVersionBody {
-    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     let filename = release
         .installation_file
         .rsplit('/')
@@ -64,14 +63,7 @@ fn latest_version_body(release: &Release) -> LatestVersionBody {
         version: release.version.clone(),
         full_link: release.installation_file.clone(),
         filename,
-        release_date: release.release_date.map(iso_millis),
-        hash_md5: release.hash_md5.clone(),
-        environment: non_empty(&release.environment),
-        eula_link: release.eula_link.clone(),
-        release_notes_link: release.release_notes_link.clone(),
-        size: release.size.clone(),
-        requires_version: release.requires_version.clone(),
-        channel: non_empty(&release.channel),
+        details: release_details(release),
         created_at: iso_millis(release.created_at),
         updated_at: iso_millis(release.created_at),
         enabled: release.enabled,

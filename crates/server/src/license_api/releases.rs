@@ -4,7 +4,7 @@ use latch_store::{Release, StoreError};
 use latch_wire::body::{CompanyRef, InstallationFileBody, VersionBody};
 use latch_wire::time::iso_millis;
 
-use super::body::latest_release;
+use super::body::{latest_release, release_details};
 use super::{json, Identity};
 use crate::auth::Tenant;
 use crate::error::ApiError;
@@ -76,19 +76,11 @@ pub async fn installation_file(
         None => releases.first(),
     }
     .ok_or(ApiError::VersionNotFound)?;
-    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     Ok(json(&InstallationFileBody {
         id: release.id,
         version: release.version.clone(),
         installation_file: release.installation_file.clone(),
-        release_date: release.release_date.map(iso_millis),
-        hash_md5: release.hash_md5.clone(),
-        environment: non_empty(&release.environment),
-        eula_link: release.eula_link.clone(),
-        release_notes_link: release.release_notes_link.clone(),
-        size: release.size.clone(),
-        requires_version: release.requires_version.clone(),
-        channel: non_empty(&release.channel),
+        details: release_details(release),
         company: CompanyRef {
             id: tenant.company_id,
         },
