@@ -87,7 +87,7 @@ async fn create_demo(
         license.max_activations = max_activations;
         let license = store.create_license(license, now).await?;
         keys.push(format!(
-            "{} ({license_type}, {max_activations} activations)",
+            "{} ({license_type}, max activations {max_activations})",
             license.license_key.unwrap_or_default()
         ));
     }
