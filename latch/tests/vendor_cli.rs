@@ -4,32 +4,49 @@
 mod support;
 
 use serde_json::json;
-use support::{Backend, Latch};
+use support::{Backend, Company, Latch, Reply, Server};
 
 fn activation(product: &str, key: &str, hardware_id: &str) -> serde_json::Value {
     json!({"product": product, "license_key": key, "hardware_id": hardware_id})
 }
 
-async fn reset_frees_every_activation(backend: Backend) {
-    let latch = Latch::new(backend, "reset").await;
+/// A deployment with company "Acme", product "app" and one license made with `license_args`.
+async fn deployment(
+    backend: Backend,
+    name: &str,
+    license_args: &[&str],
+) -> (Latch, Company, String) {
+    let latch = Latch::new(backend, name).await;
     let company = latch.company("Acme");
     latch.product(&company, "app");
-    let key = latch.license(&company, "app", &["--max-activations", "1"]);
-    let server = latch.serve();
+    let key = latch.license(&company, "app", license_args);
+    (latch, company, key)
+}
+
+async fn activate(server: &Server, company: &Company, key: &str, hardware_id: &str) -> Reply {
     server
         .post(
             &company.creds,
             "activate_license",
-            &activation("app", &key, "hw-1"),
+            &activation("app", key, hardware_id),
         )
         .await
-        .ok();
-    server
-        .post(
-            &company.creds,
-            "activate_license",
-            &activation("app", &key, "hw-2"),
-        )
+}
+
+async fn check(server: &Server, company: &Company, key: &str, hardware_id: &str) -> Reply {
+    let query = [
+        ("product", "app"),
+        ("license_key", key),
+        ("hardware_id", hardware_id),
+    ];
+    server.get(&company.creds, "check_license", &query).await
+}
+
+async fn reset_frees_every_activation(backend: Backend) {
+    let (latch, company, key) = deployment(backend, "reset", &["--max-activations", "1"]).await;
+    let server = latch.serve();
+    activate(&server, &company, &key, "hw-1").await.ok();
+    activate(&server, &company, &key, "hw-2")
         .await
         .assert_error(400, "license_activated_max_times");
 
@@ -39,21 +56,8 @@ async fn reset_frees_every_activation(backend: Backend) {
         .devices(&company, &key)
         .iter()
         .all(|d| d["active"] == false));
-    server
-        .post(
-            &company.creds,
-            "activate_license",
-            &activation("app", &key, "hw-2"),
-        )
-        .await
-        .ok();
-    let check = [
-        ("product", "app"),
-        ("license_key", key.as_str()),
-        ("hardware_id", "hw-1"),
-    ];
-    server
-        .get(&company.creds, "check_license", &check)
+    activate(&server, &company, &key, "hw-2").await.ok();
+    check(&server, &company, &key, "hw-1")
         .await
         .assert_error(400, "device_not_found");
     server.stop();
@@ -69,12 +73,7 @@ async fn renewal_moves_the_end_of_validity(backend: Backend) {
         &["--type", "subscription", "--valid-until", "2020-01-01"],
     );
     let server = latch.serve();
-    server
-        .post(
-            &company.creds,
-            "activate_license",
-            &activation("app", &key, "hw-1"),
-        )
+    activate(&server, &company, &key, "hw-1")
         .await
         .assert_error(400, "license_expired");
 
@@ -83,14 +82,7 @@ async fn renewal_moves_the_end_of_validity(backend: Backend) {
         renewed["validity_period"], "2099-01-01T00:00:00+00:00",
         "{renewed}"
     );
-    let body = server
-        .post(
-            &company.creds,
-            "activate_license",
-            &activation("app", &key, "hw-1"),
-        )
-        .await
-        .ok();
+    let body = activate(&server, &company, &key, "hw-1").await.ok();
     assert_eq!(
         body["validity_period"], "2099-01-01T00:00:00.000Z",
         "{body}"
@@ -110,19 +102,9 @@ async fn renewal_moves_the_end_of_validity(backend: Backend) {
 }
 
 async fn master_key_rotation_keeps_clients_working(backend: Backend) {
-    let latch = Latch::new(backend, "rotate").await;
-    let company = latch.company("Acme");
-    latch.product(&company, "app");
-    let key = latch.license(&company, "app", &[]);
+    let (latch, company, key) = deployment(backend, "rotate", &[]).await;
     let server = latch.serve();
-    server
-        .post(
-            &company.creds,
-            "activate_license",
-            &activation("app", &key, "hw-1"),
-        )
-        .await
-        .ok();
+    activate(&server, &company, &key, "hw-1").await.ok();
     server.stop();
 
     let rotated = latch.cli(&["master-key", "rotate"]);
@@ -131,12 +113,7 @@ async fn master_key_rotation_keeps_clients_working(backend: Backend) {
 
     // The same API key, shared key and public key work against the re-sealed secrets.
     let server = latch.serve();
-    let check = [
-        ("product", "app"),
-        ("license_key", key.as_str()),
-        ("hardware_id", "hw-1"),
-    ];
-    let reply = server.get(&company.creds, "check_license", &check).await;
+    let reply = check(&server, &company, &key, "hw-1").await;
     reply.assert_signed_by(&company.public_key_pem);
     reply.ok();
     server.stop();
@@ -146,25 +123,10 @@ async fn master_key_rotation_keeps_clients_working(backend: Backend) {
 /// unchanged answer is not signed again after a restart or on another node.
 async fn answer_signatures_are_stored_with_the_device(backend: Backend) {
     use base64::Engine as _;
-    let latch = Latch::new(backend, "answer").await;
-    let company = latch.company("Acme");
-    latch.product(&company, "app");
-    let key = latch.license(&company, "app", &[]);
+    let (latch, company, key) = deployment(backend, "answer", &[]).await;
     let server = latch.serve();
-    server
-        .post(
-            &company.creds,
-            "activate_license",
-            &activation("app", &key, "hw-1"),
-        )
-        .await
-        .ok();
-    let check = [
-        ("product", "app"),
-        ("license_key", key.as_str()),
-        ("hardware_id", "hw-1"),
-    ];
-    let reply = server.get(&company.creds, "check_license", &check).await;
+    activate(&server, &company, &key, "hw-1").await.ok();
+    let reply = check(&server, &company, &key, "hw-1").await;
     reply.ok();
     server.stop();
 
@@ -186,7 +148,7 @@ async fn answer_signatures_are_stored_with_the_device(backend: Backend) {
     );
 
     let server = latch.serve();
-    let again = server.get(&company.creds, "check_license", &check).await;
+    let again = check(&server, &company, &key, "hw-1").await;
     again.assert_signed_by(&company.public_key_pem);
     assert_eq!(
         again.body, reply.body,
