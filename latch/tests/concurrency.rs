@@ -800,20 +800,7 @@ async fn transfer_limit_holds(backend: Backend) {
             .map(|i| format!("round{round}-newcomer{i}"))
             .collect();
         let replies = activate_all(&nodes, creds, &key, &newcomers).await;
-        let summary = tally(&replies);
-        assert!(
-            replies.iter().all(|(_, reply)| reply.status < 500),
-            "round {round}: server errors: {summary:?}"
-        );
-        let mut winners = BTreeSet::new();
-        for (hardware_id, reply) in &replies {
-            if reply.status == 200 {
-                winners.insert(hardware_id.clone());
-            } else {
-                reply.assert_error(400, "license_activated_max_times");
-            }
-        }
-        assert_eq!(winners.len(), 1, "round {round}: {summary:?}");
+        let winners = single_winner(&replies, "license_activated_max_times", round);
         let shown = latch.show_license(&company, &key);
         assert_eq!(shown["transfer_count"], 1, "round {round}: {shown}");
         assert_eq!(shown["times_activated"], 1, "round {round}: {shown}");
@@ -837,20 +824,7 @@ async fn transfer_limit_holds(backend: Backend) {
             deactivate(node(i + 1), creds, &key, &format!("round{round}-old{i}")).await;
         }
         let replies = activate_all(&nodes, creds, &key, &newcomers).await;
-        let summary = tally(&replies);
-        assert!(
-            replies.iter().all(|(_, reply)| reply.status < 500),
-            "round {round}: server errors: {summary:?}"
-        );
-        let mut winners = BTreeSet::new();
-        for (hardware_id, reply) in &replies {
-            if reply.status == 200 {
-                winners.insert(hardware_id.clone());
-            } else {
-                reply.assert_error(400, "license_transferred_max_times");
-            }
-        }
-        assert_eq!(winners.len(), 1, "round {round}: {summary:?}");
+        single_winner(&replies, "license_transferred_max_times", round);
         let shown = latch.show_license(&company, &key);
         assert_eq!(shown["transfer_count"], 1, "round {round}: {shown}");
         assert_eq!(shown["times_activated"], 1, "round {round}: {shown}");
@@ -858,4 +832,24 @@ async fn transfer_limit_holds(backend: Backend) {
     for node in nodes {
         node.stop();
     }
+}
+
+/// Asserts that exactly one of the concurrent activations won and every other was refused with
+/// `refusal` (never a server error); returns the winner's hardware id.
+fn single_winner(replies: &[(String, Reply)], refusal: &str, round: usize) -> BTreeSet<String> {
+    let summary = tally(replies);
+    assert!(
+        replies.iter().all(|(_, reply)| reply.status < 500),
+        "round {round}: server errors: {summary:?}"
+    );
+    let mut winners = BTreeSet::new();
+    for (hardware_id, reply) in replies {
+        if reply.status == 200 {
+            winners.insert(hardware_id.clone());
+        } else {
+            reply.assert_error(400, refusal);
+        }
+    }
+    assert_eq!(winners.len(), 1, "round {round}: {summary:?}");
+    winners
 }
