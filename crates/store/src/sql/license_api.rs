@@ -55,12 +55,17 @@ macro_rules! sql_license_api {
             /// Locks the license the key names and reads everything about it under the lock.
             async fn lock_lookup(&self, conn: &mut DbConnection, key: &DeviceKey<'_>) -> StoreResult<(LicenseLookup, License)> {
                 let found = self.lookup_on(conn, key).await?;
-                let license = found.license.as_ref().ok_or(StoreError::LicenseNotFound)?;
+                let license = found.license.clone().ok_or(StoreError::LicenseNotFound)?;
+                // SQLite's write transaction holds the database lock from its start: the first read is
+                // already under it. Elsewhere, lock the row, then read again: another transaction may have
+                // changed it before the lock was ours.
+                if $lock.is_empty() {
+                    return Ok((found, license));
+                }
                 sqlx::query(concat!("SELECT l.id FROM licenses l WHERE l.id = $1", $lock))
                     .bind(license.id)
                     .fetch_one(&mut *conn)
                     .await?;
-                // Read again: another transaction may have changed the row before we held the lock.
                 let found = self.lookup_on(conn, key).await?;
                 let license = found.license.clone().ok_or(StoreError::LicenseNotFound)?;
                 Ok((found, license))
