@@ -37,6 +37,15 @@ fn start_nodes(latch: &Latch) -> Vec<Server> {
     (0..nodes).map(|_| latch.serve()).collect()
 }
 
+/// A deployment with company "Acme" and product "app", served by its nodes.
+async fn app_deployment(backend: Backend, name: &str) -> (Latch, support::Company, Vec<Server>) {
+    let latch = Latch::new(backend, name).await;
+    let company = latch.company("Acme");
+    latch.product(&company, "app");
+    let nodes = start_nodes(&latch);
+    (latch, company, nodes)
+}
+
 /// Sends every activation at once, request `i` to node `i % nodes`; answers by hardware id.
 async fn activate_all(
     nodes: &[Server],
@@ -88,10 +97,7 @@ fn tally_replies<'a>(
 }
 
 async fn activation_limit_holds(backend: Backend) {
-    let latch = Latch::new(backend, "limit_holds").await;
-    let company = latch.company("Acme");
-    latch.product(&company, "app");
-    let nodes = start_nodes(&latch);
+    let (latch, company, nodes) = app_deployment(backend, "limit_holds").await;
     let max = MAX_ACTIVATIONS.to_string();
 
     for round in 0..ROUNDS {
@@ -146,10 +152,7 @@ async fn activation_limit_holds(backend: Backend) {
 
 async fn same_hardware_id_activates_once(backend: Backend) {
     const SAME: usize = 16;
-    let latch = Latch::new(backend, "same_hwid").await;
-    let company = latch.company("Acme");
-    latch.product(&company, "app");
-    let nodes = start_nodes(&latch);
+    let (latch, company, nodes) = app_deployment(backend, "same_hwid").await;
 
     for round in 0..3 {
         let key = latch.license(&company, "app", &["--max-activations", "5"]);
@@ -278,10 +281,7 @@ fn hardware_ids_where(devices: &[Value], active: bool) -> BTreeSet<String> {
 async fn floating_seats_hold(backend: Backend) {
     const SEATS: usize = 5;
     const TIMEOUT_MINUTES: i64 = 30;
-    let latch = Latch::new(backend, "floating_seats").await;
-    let company = latch.company("Acme");
-    latch.product(&company, "app");
-    let nodes = start_nodes(&latch);
+    let (latch, company, nodes) = app_deployment(backend, "floating_seats").await;
     let creds = &company.creds;
 
     for round in 0..FEW_ROUNDS {
@@ -416,10 +416,7 @@ fn totals_seen(replies: &[Reply]) -> Vec<i64> {
 async fn license_consumptions_hold(backend: Backend) {
     const MAX: i64 = 20;
     const OVERAGES: i64 = 3;
-    let latch = Latch::new(backend, "license_consumptions").await;
-    let company = latch.company("Acme");
-    latch.product(&company, "app");
-    let nodes = start_nodes(&latch);
+    let (latch, company, nodes) = app_deployment(backend, "license_consumptions").await;
     let creds = &company.creds;
 
     for round in 0..FEW_ROUNDS {
@@ -750,10 +747,7 @@ async fn user_trial_once(backend: Backend, existing_user: bool) {
 /// freed slot goes to exactly one newcomer, and a last transfer to exactly one.
 async fn transfer_limit_holds(backend: Backend) {
     const NEWCOMERS: usize = 16;
-    let latch = Latch::new(backend, "transfers").await;
-    let company = latch.company("Acme");
-    latch.product(&company, "app");
-    let nodes = start_nodes(&latch);
+    let (latch, company, nodes) = app_deployment(backend, "transfers").await;
     let creds = &company.creds;
     let node = |i: usize| &nodes[i % nodes.len()];
 
