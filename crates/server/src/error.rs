@@ -140,10 +140,10 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<crate::admin::AdminError> for ApiError {
-    fn from(error: crate::admin::AdminError) -> Self {
+impl From<latch_service::ServiceError> for ApiError {
+    fn from(error: latch_service::ServiceError) -> Self {
         match error {
-            crate::admin::AdminError::Store(store) => store.into(),
+            latch_service::ServiceError::Store(store) => store.into(),
             other => {
                 tracing::error!(error = %other, "could not create secrets");
                 ApiError::Internal

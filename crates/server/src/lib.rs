@@ -1,12 +1,9 @@
 //! The Latch HTTP server: License API v4, health, and the demo set-up.
 
-pub mod admin;
 pub mod auth;
-pub mod config;
 pub mod error;
 mod license_api;
 pub mod params;
-pub mod passwords;
 pub mod state;
 pub mod write_behind;
 

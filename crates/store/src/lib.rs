@@ -270,9 +270,28 @@ pub trait LicenseApiStore: Send + Sync {
     async fn apply_deferred(&self, writes: &[DeferredWrite]) -> StoreResult<()>;
 }
 
+/// Paginated lists of a company's rows, for vendors. Each is ordered newest first, with a stable
+/// tie-break on the id so pages never overlap.
+#[async_trait]
+pub trait ListingStore: Send + Sync {
+    async fn companies(&self, page: Page) -> StoreResult<Listing<Company>>;
+    /// The company's API keys (revoked ones too), newest first.
+    async fn api_keys(&self, company_id: i64) -> StoreResult<Vec<ApiKey>>;
+    async fn products(&self, company_id: i64, page: Page) -> StoreResult<Listing<Product>>;
+    async fn customers(&self, company_id: i64, page: Page) -> StoreResult<Listing<Customer>>;
+    async fn license_users(&self, company_id: i64, page: Page)
+        -> StoreResult<Listing<LicenseUser>>;
+    async fn licenses(
+        &self,
+        company_id: i64,
+        filter: &LicenseFilter,
+        page: Page,
+    ) -> StoreResult<Listing<License>>;
+}
+
 /// All of storage.
-pub trait Store: TenantStore + CatalogStore + LicenseApiStore + 'static {}
-impl<T: TenantStore + CatalogStore + LicenseApiStore + 'static> Store for T {}
+pub trait Store: TenantStore + CatalogStore + LicenseApiStore + ListingStore + 'static {}
+impl<T: TenantStore + CatalogStore + LicenseApiStore + ListingStore + 'static> Store for T {}
 
 /// Opens the store a database URL names, applying migrations. `sqlite:` and `postgres://` are known;
 /// `schema` applies to PostgreSQL only.

@@ -561,3 +561,36 @@ pub enum DeferredWrite {
         signature: String,
     },
 }
+
+/// A window onto a list: at most `limit` items after skipping `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: u32,
+    pub offset: u64,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self {
+            limit: 20,
+            offset: 0,
+        }
+    }
+}
+
+/// One page of a list and how many items the whole list has.
+#[derive(Debug, Clone)]
+pub struct Listing<T> {
+    pub total: i64,
+    pub items: Vec<T>,
+}
+
+/// Which of a company's licenses a listing shows; every set field must match.
+#[derive(Debug, Clone, Default)]
+pub struct LicenseFilter {
+    pub product_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    /// Keys starting with this (compared as typed).
+    pub key_prefix: Option<String>,
+    pub enabled: Option<bool>,
+}

@@ -1,10 +1,8 @@
-//! Master-key commands: generate one for configuration, rotate the one in use.
+//! `latch master-key ...`: generate one for configuration, rotate the one in use.
 
-use anyhow::Context;
 use clap::Subcommand;
-use latch_server::admin::write_private_file;
-use latch_server::config::Config;
-use latch_store::{SecretBox, Store};
+use latch_service::config::Config;
+use latch_service::{generate_master_key, MasterKeyRotation, Service, ServiceResult};
 use serde_json::{json, Value};
 
 #[derive(Debug, Subcommand)]
@@ -23,38 +21,29 @@ pub enum MasterKeyCommand {
 
 pub async fn master_key(
     config: &Config,
-    store: &dyn Store,
+    service: &Service,
     command: MasterKeyCommand,
-) -> anyhow::Result<Value> {
+) -> ServiceResult<Value> {
     match command {
-        MasterKeyCommand::Generate => Ok(json!({"master_key": SecretBox::generate_master_key()?})),
+        MasterKeyCommand::Generate => Ok(json!({"master_key": generate_master_key()?})),
         MasterKeyCommand::Rotate { new_key } => {
-            let new_key = match new_key {
-                Some(key) => key,
-                None => SecretBox::generate_master_key()?,
-            };
-            let resealed = store
-                .reseal_secrets(&SecretBox::from_base64(&new_key)?)
-                .await?;
-            if config.master_key.is_some() {
-                return Ok(json!({
+            match service.rotate_master_key(config, new_key).await? {
+                MasterKeyRotation::Configured { resealed, new_key } => Ok(json!({
                     "resealed": resealed,
                     "master_key": new_key,
                     "next_step": "replace the configured master key with this one, then restart every node",
-                }));
+                })),
+                MasterKeyRotation::File {
+                    resealed,
+                    path,
+                    previous,
+                } => Ok(json!({
+                    "resealed": resealed,
+                    "master_key_file": path.display().to_string(),
+                    "previous_key_file": previous.display().to_string(),
+                    "next_step": "restart every node; delete the previous key file once backups no longer need it",
+                })),
             }
-            let path = config.data_dir.join("master.key");
-            let previous = config.data_dir.join("master.key.previous");
-            std::fs::rename(&path, &previous)
-                .with_context(|| format!("cannot move {}", path.display()))?;
-            write_private_file(&path, &new_key)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            Ok(json!({
-                "resealed": resealed,
-                "master_key_file": path.display().to_string(),
-                "previous_key_file": previous.display().to_string(),
-                "next_step": "restart every node; delete the previous key file once backups no longer need it",
-            }))
         }
     }
 }

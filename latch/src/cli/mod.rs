@@ -1,26 +1,29 @@
-//! Command-line interface. Vendor commands work directly on the configured database; `--json` makes
-//! each print one JSON object.
+//! Command-line interface: each vendor command parses its flags, calls one service operation and
+//! prints the result (`--json`: one JSON object). Only `serve` reaches the HTTP server crate.
 
-mod catalog;
+mod companies;
 mod licenses;
 mod master_key;
+mod output;
+mod people;
+mod products;
 mod serve;
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Context};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
-use latch_server::admin;
-use latch_server::config::Config;
-use latch_store::Store;
+use latch_domain::CompanyId;
+use latch_service::config::Config;
+use latch_service::{Page, Service, ServiceError};
 use serde_json::Value;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "latch",
     version,
-    about = "Self-hosted licensing server speaking the LicenseSpring License API v4"
+    about = "Self-hosted licensing server speaking the LicenseSpring License API v4",
+    arg_required_else_help = true
 )]
 pub struct Args {
     /// TOML configuration file; LATCH_* environment variables override it.
@@ -39,19 +42,19 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Companies (tenants).
     #[command(subcommand)]
-    Company(catalog::CompanyCommand),
+    Company(companies::CompanyCommand),
     /// API keys of a company.
     #[command(subcommand, name = "api-key")]
-    ApiKey(catalog::ApiKeyCommand),
+    ApiKey(companies::ApiKeyCommand),
     /// Products, their features and releases.
     #[command(subcommand)]
-    Product(catalog::ProductCommand),
+    Product(products::ProductCommand),
     /// Customers (license holders).
     #[command(subcommand)]
-    Customer(catalog::CustomerCommand),
+    Customer(people::CustomerCommand),
     /// License users (for user-based products).
     #[command(subcommand)]
-    User(catalog::UserCommand),
+    User(people::UserCommand),
     /// Licenses.
     #[command(subcommand)]
     License(licenses::LicenseCommand),
@@ -61,6 +64,40 @@ enum Command {
     /// The master key that seals signing keys and shared keys at rest.
     #[command(subcommand, name = "master-key")]
     MasterKey(master_key::MasterKeyCommand),
+}
+
+/// Which company a command works on.
+#[derive(Debug, Clone, clap::Args)]
+struct CompanyArg {
+    /// Company id (as printed by `company create`).
+    #[arg(long)]
+    company: i64,
+}
+
+impl CompanyArg {
+    fn id(&self) -> CompanyId {
+        CompanyId::new(self.company)
+    }
+}
+
+/// Which page of a list to print.
+#[derive(Debug, Clone, clap::Args)]
+struct PageArgs {
+    /// Most items to print.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    limit: u32,
+    /// Items to skip.
+    #[arg(long, default_value_t = 0)]
+    offset: u64,
+}
+
+impl PageArgs {
+    fn page(&self) -> Page {
+        Page {
+            limit: self.limit,
+            offset: self.offset,
+        }
+    }
 }
 
 /// A date: YYYY-MM-DD (midnight UTC) or RFC 3339.
@@ -73,20 +110,12 @@ fn parse_date(value: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|_| format!("invalid date {value:?}: expected YYYY-MM-DD or RFC 3339"))
 }
 
-/// Metadata: a JSON object whose keys JavaScript keeps in order (no integer-like keys), so signed
-/// bodies survive the Node SDK's re-serialization.
+/// Metadata as a JSON object, checked while parsing the flags.
 fn parse_metadata(value: &str) -> Result<String, String> {
-    let parsed: Value =
-        serde_json::from_str(value).map_err(|e| format!("metadata is not JSON: {e}"))?;
-    let Value::Object(map) = &parsed else {
-        return Err("metadata must be a JSON object".into());
-    };
-    if let Some(key) = map.keys().find(|k| k.parse::<u32>().is_ok()) {
-        return Err(format!(
-            "metadata key {key:?} looks like an array index; use a non-numeric key"
-        ));
-    }
-    Ok(parsed.to_string())
+    latch_service::validate_metadata(value).map_err(|error| match error {
+        ServiceError::Invalid { message, .. } => format!("metadata {message}"),
+        other => other.to_string(),
+    })
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -95,24 +124,42 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         serve.apply(&mut config)?;
     }
     init_logging(&config.log);
-    let store = admin::open_store(&config)
-        .await
-        .with_context(|| format!("cannot open database {}", config.database_url))?;
+    let service = Service::new(latch_service::setup::open_store(&config).await?);
     let output = match args.command {
-        Command::Serve(serve) => return serve::serve(&config, store, serve.demo).await,
-        Command::Company(command) => catalog::company(store.as_ref(), command).await?,
-        Command::ApiKey(command) => catalog::api_key(store.as_ref(), command).await?,
-        Command::Product(command) => catalog::product(store.as_ref(), command).await?,
-        Command::Customer(command) => catalog::customer(store.as_ref(), command).await?,
-        Command::User(command) => catalog::user(store.as_ref(), command).await?,
-        Command::License(command) => licenses::license(store.as_ref(), command).await?,
-        Command::Device(command) => licenses::device(store.as_ref(), command).await?,
-        Command::MasterKey(command) => {
-            master_key::master_key(&config, store.as_ref(), command).await?
+        Command::Serve(serve) => {
+            return serve::serve(&config, service, serve.demo, args.json).await
         }
-    };
-    print_output(&output, args.json);
+        Command::Company(command) => companies::company(&service, command).await,
+        Command::ApiKey(command) => companies::api_key(&service, command).await,
+        Command::Product(command) => products::product(&service, command).await,
+        Command::Customer(command) => people::customer(&service, command).await,
+        Command::User(command) => people::user(&service, command).await,
+        Command::License(command) => licenses::license(&service, command).await,
+        Command::Device(command) => licenses::device(&service, command).await,
+        Command::MasterKey(command) => master_key::master_key(&config, &service, command).await,
+    }
+    .map_err(explain)?;
+    output::print(&output, args.json);
     Ok(())
+}
+
+/// A refused value names the flag to fix, as the user typed it.
+fn explain(error: ServiceError) -> anyhow::Error {
+    match error {
+        ServiceError::Invalid { field, message } => anyhow::anyhow!("{}: {message}", flag(field)),
+        other => other.into(),
+    }
+}
+
+/// The flag that sets a service field.
+fn flag(field: &str) -> String {
+    match field {
+        "license_type" => "--type".to_owned(),
+        "validity_period" => "--valid-until".to_owned(),
+        "license_key" => "--key".to_owned(),
+        "maintenance_period" => "--maintenance-until".to_owned(),
+        other => format!("--{}", other.replace('_', "-")),
+    }
 }
 
 fn init_logging(filter: &str) {
@@ -121,48 +168,23 @@ fn init_logging(filter: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }
 
-/// Text output prints a bare string as is (a PEM can be redirected to a file) and other fields as
-/// `name: value` lines.
-fn print_output(output: &Value, as_json: bool) {
-    if as_json {
-        println!("{output}");
-        return;
-    }
-    match output {
-        Value::String(text) => print!("{text}"),
-        Value::Object(map) => {
-            for (name, value) in map {
-                match value {
-                    Value::String(s) => println!("{name}: {s}"),
-                    other => println!("{name}: {other}"),
-                }
-            }
-        }
-        other => println!("{other}"),
-    }
-}
-
-async fn require_company(store: &dyn Store, company_id: i64) -> anyhow::Result<()> {
-    store
-        .company(company_id)
-        .await?
-        .map(|_| ())
-        .ok_or_else(|| anyhow!("no company with id {company_id}"))
-}
-
-async fn require_product(
-    store: &dyn Store,
-    company_id: i64,
-    code: &str,
-) -> anyhow::Result<latch_store::Product> {
-    require_company(store, company_id).await?;
-    store
-        .product(company_id, code)
-        .await?
-        .ok_or_else(|| anyhow!("no product with code {code} in company {company_id}"))
+/// The JSON list printed by list commands: the page's items under `name`, with the paging figures.
+fn listing<T>(
+    name: &str,
+    listing: latch_service::Listing<T>,
+    page: &PageArgs,
+    show: impl Fn(&T) -> Value,
+) -> Value {
+    let mut printed = serde_json::Map::new();
+    printed.insert("total".into(), listing.total.into());
+    printed.insert("limit".into(), page.limit.into());
+    printed.insert("offset".into(), page.offset.into());
+    printed.insert(name.into(), listing.items.iter().map(show).collect());
+    Value::Object(printed)
 }
 
 #[cfg(test)]
@@ -185,13 +207,43 @@ mod tests {
     }
 
     #[test]
-    fn metadata_must_be_an_object_without_index_keys() {
-        assert_eq!(
-            parse_metadata(r#"{"tier":"gold"}"#).unwrap(),
-            r#"{"tier":"gold"}"#
-        );
-        assert!(parse_metadata("[1]").is_err());
-        assert!(parse_metadata(r#"{"10":"x"}"#).is_err());
-        assert!(parse_metadata("{").is_err());
+    fn refused_fields_name_their_flags() {
+        assert_eq!(flag("max_activations"), "--max-activations");
+        assert_eq!(flag("validity_period"), "--valid-until");
+        assert_eq!(flag("license_type"), "--type");
+    }
+
+    #[test]
+    fn every_command_has_a_heading_and_enumerations_list_their_values() {
+        use clap::CommandFactory;
+        fn visit(command: &clap::Command, path: &str) {
+            for sub in command.get_subcommands() {
+                let path = format!("{path} {}", sub.get_name());
+                assert!(sub.get_about().is_some(), "`{path}` has no heading");
+                visit(sub, &path);
+            }
+        }
+        let command = Args::command();
+        command.clone().debug_assert();
+        visit(&command, "latch");
+        let help = command
+            .find_subcommand("license")
+            .and_then(|c| c.find_subcommand("create"))
+            .unwrap()
+            .clone()
+            .render_long_help()
+            .to_string();
+        for value in [
+            "perpetual",
+            "time-limited",
+            "subscription",
+            "consumption",
+            "monthly",
+        ] {
+            assert!(
+                help.contains(value),
+                "license create --help lacks {value}:\n{help}"
+            );
+        }
     }
 }

@@ -1,13 +1,9 @@
 //! `latch serve`, and the demo data `--demo` creates on an empty database.
 
-use std::sync::Arc;
-
 use anyhow::{anyhow, Context};
-use chrono::Utc;
-use latch_domain::LicenseType;
-use latch_server::admin::{create_company, generate_license_key};
-use latch_server::config::Config;
-use latch_store::{AuthorizationMethod, NewLicense, NewProduct, Store};
+use latch_service::config::Config;
+use latch_service::{Demo, Service};
+use serde_json::json;
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -30,77 +26,81 @@ impl ServeArgs {
     }
 }
 
-pub async fn serve(config: &Config, store: Arc<dyn Store>, demo: bool) -> anyhow::Result<()> {
+pub async fn serve(
+    config: &Config,
+    service: Service,
+    demo: bool,
+    json: bool,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
-    if demo {
-        create_demo(config, store.as_ref(), address).await?;
+    let url = format!("http://{address}");
+    let created = if demo {
+        Some(service.create_demo(&config.data_dir).await?)
+    } else {
+        None
+    };
+    if json {
+        let demo = created.map(|created| created.as_ref().map(|demo| demo_json(demo, &url)));
+        println!("{}", json!({"listening": url, "demo": demo}));
+    } else {
+        if let Some(created) = &created {
+            print_demo(created.as_ref(), &url);
+        }
+        // Tests and scripts read this line to learn the address.
+        println!("listening on {url}");
     }
-    // Tests and scripts read this line to learn the address.
-    println!("listening on http://{address}");
-    tracing::info!(%address, database = %config.database_url, "latch started");
-    latch_server::serve(listener, store).await
+    tracing::info!(%address, database = %config.redacted_database_url(), "latch started");
+    latch_server::serve(listener, service.store().clone()).await
 }
 
-async fn create_demo(
-    config: &Config,
-    store: &dyn Store,
-    address: std::net::SocketAddr,
-) -> anyhow::Result<()> {
-    if store.company_count().await? > 0 {
+fn license_lines(demo: &Demo) -> Vec<String> {
+    demo.licenses
+        .iter()
+        .map(|license| {
+            format!(
+                "{} ({}, max activations {})",
+                license.license_key.as_deref().unwrap_or_default(),
+                license.license_type,
+                license.max_activations
+            )
+        })
+        .collect()
+}
+
+fn demo_json(demo: &Demo, url: &str) -> serde_json::Value {
+    json!({
+        "url": url,
+        "company_id": demo.company.id,
+        "api_key": demo.api_key.api_key,
+        "shared_key": demo.api_key.shared_key,
+        "public_key_pem_file": demo.public_key_path.display().to_string(),
+        "product": demo.product.code,
+        "licenses": demo.licenses.iter().map(|license| json!({
+            "license_key": license.license_key,
+            "license_type": license.license_type.as_str(),
+            "max_activations": license.max_activations,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn print_demo(demo: Option<&Demo>, url: &str) {
+    let Some(demo) = demo else {
         println!(
             "demo: the database already has data; the demo keys were printed when it was created"
         );
-        return Ok(());
-    }
-    let (company, api_key) = create_company(store, "Demo Company").await?;
-    let now = Utc::now();
-    let product = store
-        .create_product(
-            NewProduct {
-                company_id: company.id,
-                code: "demo".into(),
-                name: "Demo Product".into(),
-                authorization_method: AuthorizationMethod::LicenseKey,
-                prevent_vm: false,
-                allow_trial: true,
-                trial_days: 14,
-                metadata: "{}".into(),
-            },
-            now,
-        )
-        .await?;
-    let mut keys = Vec::new();
-    for (license_type, validity, max_activations) in [
-        (LicenseType::Perpetual, None, 3),
-        (
-            LicenseType::TimeLimited,
-            Some(now + chrono::Duration::days(365)),
-            1,
-        ),
-    ] {
-        let mut license = NewLicense::basic(company.id, product.id, generate_license_key()?);
-        license.license_type = license_type;
-        license.validity_period = validity;
-        license.max_activations = max_activations;
-        let license = store.create_license(license, now).await?;
-        keys.push(format!(
-            "{} ({license_type}, max activations {max_activations})",
-            license.license_key.unwrap_or_default()
-        ));
-    }
-    let pem_path = config.data_dir.join("demo-public-key.pem");
-    std::fs::write(&pem_path, &company.public_key_pem)?;
+        return;
+    };
     println!("demo company created; these secrets are shown only now:");
-    println!("  url:            http://{address}");
-    println!("  api key:        {}", api_key.api_key);
-    println!("  shared key:     {}", api_key.shared_key);
-    println!("  public key PEM: {}", pem_path.display());
-    println!("  product code:   {}", product.code);
-    for key in keys {
-        println!("  license key:    {key}");
+    println!("  url:            {url}");
+    println!("  company id:     {}", demo.company.id);
+    println!("  api key:        {}", demo.api_key.api_key);
+    println!("  shared key:     {}", demo.api_key.shared_key);
+    println!("  public key PEM: {}", demo.public_key_path.display());
+    println!("  product code:   {}", demo.product.code);
+    for line in license_lines(demo) {
+        println!("  license key:    {line}");
     }
-    Ok(())
 }

@@ -204,8 +204,9 @@ impl Latch {
         value
     }
 
-    /// Runs `latch ARGS --json`, which must fail with a non-zero status and exactly one line on stderr
-    /// starting with `error:`; returns that line.
+    /// Runs `latch ARGS --json`, which must fail with a non-zero status and an `error:` line on stderr;
+    /// returns that line. A refused operation (status 1) prints only that line; a usage error (status
+    /// 2) may follow it with clap's tips and usage.
     #[track_caller]
     pub fn cli_error(&self, args: &[&str]) -> String {
         self.try_cli_error(args)
@@ -223,10 +224,13 @@ impl Latch {
             ));
         }
         let lines: Vec<&str> = stderr.trim_end().lines().collect();
-        if lines.len() != 1 || !lines[0].starts_with("error:") {
+        let usage_error = output.status.code() == Some(2);
+        let well_formed = lines.first().is_some_and(|l| l.starts_with("error:"))
+            && (usage_error || lines.len() == 1);
+        if !well_formed {
             return Err(format!(
-                "latch {args:?} must print exactly one line starting with \"error:\" on stderr, \
-                 got:\n{stderr}"
+                "latch {args:?} must print an \"error:\" line on stderr (and nothing else unless it \
+                 is a usage error), got:\n{stderr}"
             ));
         }
         Ok(lines[0].to_owned())

@@ -10,12 +10,12 @@ use latch_wire::time::iso_millis;
 
 use super::body::metadata;
 use super::json;
-use crate::admin::{generate_license_key, generate_password};
 use crate::auth::Tenant;
 use crate::error::ApiError;
 use crate::params::Params;
-use crate::passwords;
 use crate::state::AppState;
+use latch_service::keys::{generate_license_key, generate_password};
+use latch_service::passwords;
 
 /// `GET /api/v4/trial_key`: a trial license for this device, created once per product and hardware id
 /// (and, for user-based products, once per e-mail address); later calls answer with the same trial.

@@ -14,8 +14,8 @@ use super::json;
 use crate::auth::Tenant;
 use crate::error::ApiError;
 use crate::params::Params;
-use crate::passwords;
 use crate::state::AppState;
+use latch_service::passwords;
 
 /// Shortest password a license user may choose.
 const MIN_PASSWORD_CHARS: usize = 8;

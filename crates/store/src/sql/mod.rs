@@ -5,11 +5,13 @@
 
 mod catalog;
 mod license_api;
+mod listing;
 mod rows;
 mod tenant;
 
 pub(crate) use catalog::sql_catalog;
 pub(crate) use license_api::sql_license_api;
+pub(crate) use listing::sql_listing;
 pub(crate) use rows::sql_rows;
 pub(crate) use tenant::sql_tenant;
 
@@ -125,6 +127,7 @@ macro_rules! impl_sql_store {
         $crate::sql::sql_tenant!($store);
         $crate::sql::sql_catalog!($store, $db, $lock);
         $crate::sql::sql_license_api!($store, $db, $lock);
+        $crate::sql::sql_listing!($store, $db);
     };
 }
 

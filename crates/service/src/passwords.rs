@@ -5,14 +5,14 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
-use crate::error::ApiError;
+use crate::ServiceError;
 
-pub fn hash(password: &str) -> Result<String, ApiError> {
+pub fn hash(password: &str) -> Result<String, ServiceError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|_| ApiError::Internal)
+        .map_err(|_| ServiceError::PasswordHash)
 }
 
 /// Whether `password` matches the stored hash; compared in constant time by the argon2 crate.
@@ -26,10 +26,10 @@ pub fn verify(password: &str, stored_hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-pub async fn hash_off_runtime(password: String) -> Result<String, ApiError> {
+pub async fn hash_off_runtime(password: String) -> Result<String, ServiceError> {
     tokio::task::spawn_blocking(move || hash(&password))
         .await
-        .map_err(|_| ApiError::Internal)?
+        .map_err(|_| ServiceError::PasswordHash)?
 }
 
 pub async fn verify_off_runtime(password: String, stored_hash: String) -> bool {

@@ -99,10 +99,38 @@ impl Config {
         })
     }
 
+    /// The database URL with any password replaced by `***`, for logs and error messages.
+    pub fn redacted_database_url(&self) -> String {
+        redact_password(&self.database_url)
+    }
+
     pub fn from_environment(file: Option<&Path>) -> Result<Self, ConfigError> {
         Self::load(file, |name| {
             std::env::var(name).ok().filter(|v| !v.is_empty())
         })
+    }
+}
+
+/// `scheme://user:secret@host/...` becomes `scheme://user:***@host/...`; other URLs are unchanged.
+fn redact_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[scheme_end..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| scheme_end + i);
+    let authority = &url[scheme_end..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_owned();
+    };
+    match authority[..at].find(':') {
+        Some(colon) => format!(
+            "{}{}:***{}",
+            &url[..scheme_end],
+            &authority[..colon],
+            &url[scheme_end + at..]
+        ),
+        None => url.to_owned(),
     }
 }
 
@@ -176,5 +204,22 @@ mod tests {
         let missing =
             Config::load(Some(Path::new("/nonexistent/latch.toml")), env(&[])).unwrap_err();
         assert!(missing.to_string().contains("cannot read config file"));
+    }
+
+    #[test]
+    fn passwords_in_database_urls_are_redacted() {
+        assert_eq!(
+            redact_password("postgres://latch:s3cr@t@db:5432/latch?sslmode=require"),
+            "postgres://latch:***@db:5432/latch?sslmode=require"
+        );
+        assert_eq!(
+            redact_password("postgres://latch@db/latch"),
+            "postgres://latch@db/latch"
+        );
+        assert_eq!(
+            redact_password("sqlite://latch-data/latch.db"),
+            "sqlite://latch-data/latch.db"
+        );
+        assert_eq!(redact_password("not a url"), "not a url");
     }
 }

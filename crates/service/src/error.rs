@@ -1,0 +1,75 @@
+//! What a vendor operation can refuse, in terms every front door can show: the CLI prints the message,
+//! the management API maps the kind to a status and names the field.
+
+use std::path::Path;
+
+use latch_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// No such row in this company (or at all): `what` is shown as is, e.g. "company with id 9".
+    #[error("no {0}")]
+    NotFound(String),
+    /// A value the caller gave is not acceptable; `field` names it as the caller spelled it.
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// A unique value (product code, license key, e-mail...) is taken.
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    /// A license key matched licenses in several companies or products.
+    #[error("the license key {0} exists in several companies or products; name the company or the license id")]
+    AmbiguousLicenseKey(String),
+    #[error("cannot open database {url}: {source}")]
+    Database { url: String, source: StoreError },
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("could not generate a signing key")]
+    KeyGeneration,
+    #[error("the random number generator failed")]
+    Random,
+    #[error("password hashing failed")]
+    PasswordHash,
+    #[error(transparent)]
+    Secret(#[from] latch_store::secrets::SecretError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl ServiceError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            action,
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Duplicate(what) => Self::Duplicate(what),
+            StoreError::NotFound(what) => Self::NotFound(what.to_owned()),
+            StoreError::LicenseNotFound => Self::NotFound("such license".to_owned()),
+            StoreError::UnknownProduct => Self::NotFound("such product".to_owned()),
+            StoreError::Secret(secret) => Self::Secret(secret),
+            other => Self::Store(other),
+        }
+    }
+}

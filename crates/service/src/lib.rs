@@ -1,0 +1,80 @@
+//! Every vendor operation, once: companies, API keys, products, features, releases, customers, license
+//! users, licenses, devices and the master key. The CLI, the management API and the dashboard parse
+//! their input, call one function here and show the result; none of them talks to the store itself.
+//!
+//! Operations on a company's data go through a [`Tenant`], which can only reach that company's rows.
+
+pub mod config;
+mod error;
+pub mod keys;
+pub mod passwords;
+pub mod setup;
+
+mod companies;
+mod customers;
+mod demo;
+mod devices;
+mod licenses;
+mod master_key;
+mod products;
+mod terms;
+mod users;
+
+use std::sync::Arc;
+
+use latch_store::{Company, Store};
+
+pub use companies::CreatedCompany;
+pub use customers::CustomerSpec;
+pub use demo::Demo;
+pub use devices::DeviceDetails;
+pub use error::{ServiceError, ServiceResult};
+pub use licenses::{LicenseDetails, LicenseQuery, LicenseRef};
+pub use master_key::{generate_master_key, MasterKeyRotation};
+pub use products::{FeatureSpec, ProductSpec, ReleaseSpec};
+pub use terms::{validate_metadata, ConsumptionTerms, FloatingTerms, LicenseTerms};
+pub use users::{CreatedLicenseUser, LicenseUserSpec};
+
+pub use latch_store::{Listing, Page};
+
+/// The vendor operations over one store.
+#[derive(Clone)]
+pub struct Service {
+    store: Arc<dyn Store>,
+}
+
+/// One company's side of the service: every read and change is limited to its rows, and an id of
+/// another company's row answers "not found", exactly like an id that does not exist.
+pub struct Tenant<'a> {
+    store: &'a dyn Store,
+    company: Company,
+}
+
+impl Service {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    /// The store, for `serve`, which hands it to the License API.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}
+
+impl std::fmt::Debug for Tenant<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenant")
+            .field("company", &self.company.id)
+            .finish()
+    }
+}
+
+impl Tenant<'_> {
+    pub fn company(&self) -> &Company {
+        &self.company
+    }
+
+    fn company_id(&self) -> i64 {
+        self.company.id
+    }
+}

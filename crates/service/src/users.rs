@@ -1,0 +1,80 @@
+//! License users: the people who sign in to user-based licenses.
+
+use chrono::Utc;
+use latch_store::{LicenseUser, Listing, NewLicenseUser, Page};
+
+use crate::customers::parse_email;
+use crate::keys::generate_password;
+use crate::{passwords, ServiceError, ServiceResult, Tenant};
+
+#[derive(Debug, Clone, Default)]
+pub struct LicenseUserSpec {
+    pub email: String,
+    /// The initial password; generated when absent.
+    pub password: Option<String>,
+    /// The customer the user belongs to (e-mail).
+    pub customer: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone: String,
+}
+
+/// A new license user and the initial password to hand over.
+#[derive(Debug)]
+pub struct CreatedLicenseUser {
+    pub user: LicenseUser,
+    pub initial_password: String,
+}
+
+impl Tenant<'_> {
+    pub async fn create_license_user(
+        &self,
+        spec: LicenseUserSpec,
+    ) -> ServiceResult<CreatedLicenseUser> {
+        let email = parse_email("email", &spec.email)?;
+        let customer_id = match &spec.customer {
+            Some(customer) => Some(self.customer_by_email("customer", customer).await?.id),
+            None => None,
+        };
+        let password = match spec.password {
+            Some(password) if password.is_empty() => {
+                return Err(ServiceError::invalid("password", "must not be empty"))
+            }
+            Some(password) => password,
+            None => generate_password()?,
+        };
+        let user = NewLicenseUser {
+            company_id: self.company_id(),
+            customer_id,
+            email: email.into_string(),
+            password_hash: passwords::hash_off_runtime(password.clone()).await?,
+            initial_password: password.clone(),
+            first_name: spec.first_name,
+            last_name: spec.last_name,
+            phone_number: spec.phone,
+        };
+        let user = self.store.create_license_user(user, Utc::now()).await?;
+        Ok(CreatedLicenseUser {
+            user,
+            initial_password: password,
+        })
+    }
+
+    pub async fn license_users(&self, page: Page) -> ServiceResult<Listing<LicenseUser>> {
+        Ok(self.store.license_users(self.company_id(), page).await?)
+    }
+
+    /// The company's license user with this e-mail address.
+    pub async fn license_user(&self, email: &str) -> ServiceResult<LicenseUser> {
+        let email = parse_email("user", email)?;
+        self.store
+            .license_user(self.company_id(), email.as_str())
+            .await?
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!(
+                    "license user {email} in company {}",
+                    self.company_id()
+                ))
+            })
+    }
+}

@@ -1,0 +1,611 @@
+//! Every vendor operation against a real database: SQLite in a temp dir, and PostgreSQL (its own schema)
+//! at `LATCH_TEST_POSTGRES_URL` (default: the local server).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use latch_domain::{CompanyId, LicenseId, LicenseType};
+use latch_service::config::Config;
+use latch_service::{
+    ConsumptionTerms, CustomerSpec, FeatureSpec, FloatingTerms, LicenseQuery, LicenseRef,
+    LicenseTerms, LicenseUserSpec, MasterKeyRotation, Page, ProductSpec, ReleaseSpec, Service,
+    ServiceError,
+};
+use latch_store::{FeatureType, SecretBox, Store};
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("latch-service-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn postgres_url() -> String {
+    std::env::var("LATCH_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A fresh database of each backend, named after the test.
+async fn stores(name: &str) -> Vec<(&'static str, Arc<dyn Store>, PathBuf)> {
+    let dir = scratch_dir(name);
+    let secrets = || SecretBox::from_base64(&SecretBox::generate_master_key().unwrap()).unwrap();
+    let sqlite = latch_store::connect(
+        &format!("sqlite://{}", dir.join("latch.db").display()),
+        None,
+        secrets(),
+    )
+    .await
+    .unwrap();
+    let schema = format!("service_{name}_{}", std::process::id());
+    reset_schema(&schema).await;
+    let postgres = latch_store::connect(&postgres_url(), Some(&schema), secrets())
+        .await
+        .expect("PostgreSQL must be reachable at LATCH_TEST_POSTGRES_URL");
+    vec![("sqlite", sqlite, dir.clone()), ("postgres", postgres, dir)]
+}
+
+async fn reset_schema(schema: &str) {
+    use sqlx::Executor;
+    let pool = sqlx::PgPool::connect(&postgres_url()).await.unwrap();
+    pool.execute(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE").as_str())
+        .await
+        .unwrap();
+    pool.close().await;
+}
+
+fn assert_invalid<T: std::fmt::Debug>(result: Result<T, ServiceError>, expected_field: &str) {
+    match result {
+        Err(ServiceError::Invalid { field, .. }) => assert_eq!(field, expected_field),
+        other => panic!("expected {expected_field} to be refused, got {other:?}"),
+    }
+}
+
+fn assert_not_found<T: std::fmt::Debug>(result: Result<T, ServiceError>) {
+    assert!(
+        matches!(result, Err(ServiceError::NotFound(_))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn companies_api_keys_and_tenant_scoping() {
+    for (backend, store, _) in stores("companies").await {
+        let service = Service::new(store);
+        assert_invalid(service.create_company("  ").await, "name");
+        let acme = service.create_company("Acme").await.unwrap();
+        let other = service.create_company("Other").await.unwrap();
+        assert!(acme.company.public_key_pem.contains("PUBLIC KEY"));
+        assert_eq!(acme.api_key.company_id, acme.company.id);
+        assert!(!acme.api_key.read_only);
+
+        let listed = service
+            .companies(Page {
+                limit: 1,
+                offset: 0,
+            })
+            .await
+            .unwrap();
+        assert_eq!(listed.total, 2, "{backend}");
+        assert_eq!(listed.items[0].id, other.company.id, "newest first");
+        let second = service
+            .companies(Page {
+                limit: 1,
+                offset: 1,
+            })
+            .await
+            .unwrap();
+        assert_eq!(second.items[0].id, acme.company.id);
+
+        assert_not_found(service.tenant(CompanyId::new(999_999)).await);
+        let tenant = service
+            .tenant(CompanyId::new(acme.company.id))
+            .await
+            .unwrap();
+        let reader = tenant.create_api_key(true).await.unwrap();
+        assert!(reader.read_only);
+        let keys = tenant.api_keys().await.unwrap();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[0].api_key, reader.api_key);
+
+        service.revoke_api_key(&reader.api_key).await.unwrap();
+        assert!(tenant.api_keys().await.unwrap()[0].revoked);
+        assert_not_found(service.revoke_api_key("NO-SUCH-KEY").await);
+    }
+}
+
+#[tokio::test]
+async fn products_features_releases_customers_and_users() {
+    for (backend, store, _) in stores("catalog").await {
+        let service = Service::new(store);
+        let created = service.create_company("Acme").await.unwrap();
+        let tenant = service
+            .tenant(CompanyId::new(created.company.id))
+            .await
+            .unwrap();
+
+        assert_invalid(
+            tenant
+                .create_product(ProductSpec {
+                    code: "".into(),
+                    ..ProductSpec::default()
+                })
+                .await,
+            "code",
+        );
+        assert_invalid(
+            tenant
+                .create_product(ProductSpec {
+                    code: "app".into(),
+                    metadata: Some("[1]".into()),
+                    ..ProductSpec::default()
+                })
+                .await,
+            "metadata",
+        );
+        let product = tenant
+            .create_product(ProductSpec {
+                code: "app".into(),
+                name: "App".into(),
+                user_based: true,
+                ..ProductSpec::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(product.authorization_method.as_str(), "user");
+        let duplicate = tenant
+            .create_product(ProductSpec {
+                code: "app".into(),
+                ..ProductSpec::default()
+            })
+            .await;
+        assert!(
+            matches!(duplicate, Err(ServiceError::Duplicate(_))),
+            "{backend}: {duplicate:?}"
+        );
+        assert_eq!(tenant.products(Page::default()).await.unwrap().total, 1);
+        assert_not_found(tenant.product("nope").await);
+
+        let (_, feature) = tenant
+            .add_product_feature(
+                "app",
+                FeatureSpec {
+                    code: "export".into(),
+                    name: "Export".into(),
+                    feature_type: FeatureType::Consumption,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(feature.feature_type, FeatureType::Consumption);
+        let (_, release) = tenant
+            .add_release(
+                "app",
+                ReleaseSpec {
+                    version: "2.1.0".into(),
+                    url: "https://example.com/app.exe".into(),
+                    ..ReleaseSpec::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(release.version, "2.1.0");
+        assert_invalid(
+            tenant.add_release("app", ReleaseSpec::default()).await,
+            "version",
+        );
+
+        let customer = tenant
+            .create_customer(CustomerSpec {
+                email: " Buyer@Example.com ".into(),
+                ..CustomerSpec::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(customer.email, "buyer@example.com");
+        assert_invalid(
+            tenant
+                .create_customer(CustomerSpec {
+                    email: "not-an-address".into(),
+                    ..CustomerSpec::default()
+                })
+                .await,
+            "email",
+        );
+        assert_eq!(
+            tenant
+                .customer_by_email("customer", "BUYER@example.com")
+                .await
+                .unwrap()
+                .id,
+            customer.id
+        );
+        assert_eq!(tenant.customers(Page::default()).await.unwrap().total, 1);
+
+        let user = tenant
+            .create_license_user(LicenseUserSpec {
+                email: "Person@Example.com".into(),
+                customer: Some("buyer@example.com".into()),
+                ..LicenseUserSpec::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(user.user.email, "person@example.com");
+        assert_eq!(user.user.customer_id, Some(customer.id));
+        assert_eq!(user.initial_password.len(), 16);
+        assert!(latch_service::passwords::verify(
+            &user.initial_password,
+            &user.user.password_hash
+        ));
+        assert_invalid(
+            tenant
+                .create_license_user(LicenseUserSpec {
+                    email: "x@example.com".into(),
+                    password: Some(String::new()),
+                    ..LicenseUserSpec::default()
+                })
+                .await,
+            "password",
+        );
+        let users = tenant.license_users(Page::default()).await.unwrap();
+        assert_eq!(users.total, 1);
+        assert_eq!(
+            users.items[0].initial_password.as_deref(),
+            Some(user.initial_password.as_str())
+        );
+    }
+}
+
+#[tokio::test]
+async fn licenses_are_issued_listed_changed_and_scoped_to_their_company() {
+    for (backend, store, _) in stores("licenses").await {
+        let service = Service::new(store);
+        let acme = service.create_company("Acme").await.unwrap().company;
+        let other = service.create_company("Other").await.unwrap().company;
+        let tenant = service.tenant(CompanyId::new(acme.id)).await.unwrap();
+        let stranger = service.tenant(CompanyId::new(other.id)).await.unwrap();
+        for t in [&tenant, &stranger] {
+            t.create_product(ProductSpec {
+                code: "app".into(),
+                name: "App".into(),
+                ..ProductSpec::default()
+            })
+            .await
+            .unwrap();
+        }
+        tenant
+            .add_product_feature(
+                "app",
+                FeatureSpec {
+                    code: "export".into(),
+                    name: "Export".into(),
+                    feature_type: FeatureType::Activation,
+                },
+            )
+            .await
+            .unwrap();
+        tenant
+            .create_customer(CustomerSpec {
+                email: "buyer@example.com".into(),
+                ..CustomerSpec::default()
+            })
+            .await
+            .unwrap();
+
+        assert_invalid(
+            tenant
+                .issue_license(
+                    "app",
+                    LicenseTerms {
+                        license_type: LicenseType::Subscription,
+                        ..LicenseTerms::default()
+                    },
+                )
+                .await,
+            "validity_period",
+        );
+        assert_not_found(tenant.issue_license("nope", LicenseTerms::default()).await);
+        let generated = tenant
+            .issue_license("app", LicenseTerms::default())
+            .await
+            .unwrap();
+        assert_eq!(generated.license.license_key.as_ref().unwrap().len(), 19);
+        let subscription = tenant
+            .issue_license(
+                "app",
+                LicenseTerms {
+                    key: Some("SUB-0001".into()),
+                    license_type: LicenseType::Subscription,
+                    valid_until: Some(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()),
+                    customer: Some("buyer@example.com".into()),
+                    ..LicenseTerms::default()
+                },
+            )
+            .await
+            .unwrap();
+        let duplicate = tenant
+            .issue_license(
+                "app",
+                LicenseTerms {
+                    key: Some("SUB-0001".into()),
+                    ..LicenseTerms::default()
+                },
+            )
+            .await;
+        assert!(
+            matches!(duplicate, Err(ServiceError::Duplicate(_))),
+            "{backend}: {duplicate:?}"
+        );
+        // The same key in another company is a different license.
+        let foreign = stranger
+            .issue_license(
+                "app",
+                LicenseTerms {
+                    key: Some("SUB-0001".into()),
+                    ..LicenseTerms::default()
+                },
+            )
+            .await
+            .unwrap();
+
+        let everything = tenant
+            .licenses(&LicenseQuery::default(), Page::default())
+            .await
+            .unwrap();
+        assert_eq!(everything.total, 2, "{backend}");
+        assert_eq!(
+            everything.items[0].id, subscription.license.id,
+            "newest first"
+        );
+        let by_prefix = LicenseQuery {
+            key_prefix: Some("SUB-".into()),
+            ..LicenseQuery::default()
+        };
+        let found = tenant.licenses(&by_prefix, Page::default()).await.unwrap();
+        assert_eq!(
+            (found.total, found.items[0].id),
+            (1, subscription.license.id)
+        );
+        let by_customer = LicenseQuery {
+            customer: Some("BUYER@example.com".into()),
+            product: Some("app".into()),
+            ..LicenseQuery::default()
+        };
+        assert_eq!(
+            tenant
+                .licenses(&by_customer, Page::default())
+                .await
+                .unwrap()
+                .total,
+            1
+        );
+        let paged = tenant
+            .licenses(
+                &LicenseQuery::default(),
+                Page {
+                    limit: 1,
+                    offset: 1,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((paged.total, paged.items.len()), (2, 1));
+        assert_eq!(paged.items[0].id, generated.license.id);
+
+        let id = LicenseId::new(subscription.license.id);
+        assert!(!tenant.set_license_enabled(id, false).await.unwrap().enabled);
+        let disabled = LicenseQuery {
+            enabled: Some(false),
+            ..LicenseQuery::default()
+        };
+        assert_eq!(
+            tenant
+                .licenses(&disabled, Page::default())
+                .await
+                .unwrap()
+                .total,
+            1
+        );
+        assert!(tenant.set_license_enabled(id, true).await.unwrap().enabled);
+        let renewed_until = Utc.with_ymd_and_hms(2031, 6, 1, 0, 0, 0).unwrap();
+        let renewed = tenant.renew_license(id, renewed_until).await.unwrap();
+        assert_eq!(renewed.validity_period, Some(renewed_until));
+        assert_invalid(
+            tenant
+                .renew_license(LicenseId::new(generated.license.id), renewed_until)
+                .await,
+            "validity_period",
+        );
+        assert_eq!(tenant.reset_license(id).await.unwrap().times_activated, 0);
+
+        let feature = tenant
+            .add_license_feature(
+                id,
+                "export",
+                None,
+                &ConsumptionTerms::default(),
+                &FloatingTerms::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(feature.feature.code, "export");
+        assert_not_found(
+            tenant
+                .add_license_feature(
+                    id,
+                    "nope",
+                    None,
+                    &ConsumptionTerms::default(),
+                    &FloatingTerms::default(),
+                )
+                .await,
+        );
+        let details = tenant.license_details(id).await.unwrap();
+        assert_eq!(details.features.len(), 1);
+        assert_eq!(details.product.code, "app");
+
+        // Another company's license is "not found" through this tenant, for every operation.
+        let foreign_id = LicenseId::new(foreign.license.id);
+        assert_not_found(tenant.license(foreign_id).await);
+        assert_not_found(tenant.set_license_enabled(foreign_id, false).await);
+        assert_not_found(tenant.reset_license(foreign_id).await);
+        assert_not_found(tenant.devices(foreign_id).await);
+        assert_not_found(tenant.blacklist_device(foreign_id, "hw").await);
+        assert!(stranger.license(foreign_id).await.unwrap().enabled);
+
+        // An operator finds a license by key across companies only when the key is unambiguous.
+        let ambiguous = service
+            .find_license(&LicenseRef {
+                key: Some("SUB-0001".into()),
+                ..LicenseRef::default()
+            })
+            .await;
+        assert!(
+            matches!(ambiguous, Err(ServiceError::AmbiguousLicenseKey(_))),
+            "{ambiguous:?}"
+        );
+        let (scoped, license) = service
+            .find_license(&LicenseRef {
+                key: Some("SUB-0001".into()),
+                company: Some(CompanyId::new(other.id)),
+                ..LicenseRef::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            (scoped.company().id, license.id),
+            (other.id, foreign.license.id)
+        );
+        let (_, by_id) = service
+            .find_license(&LicenseRef {
+                id: Some(id),
+                ..LicenseRef::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(by_id.id, subscription.license.id);
+        assert_not_found(
+            service
+                .find_license(&LicenseRef {
+                    key: Some("NOPE".into()),
+                    ..LicenseRef::default()
+                })
+                .await,
+        );
+    }
+}
+
+#[tokio::test]
+async fn users_are_assigned_and_devices_blacklisted() {
+    for (_, store, _) in stores("devices").await {
+        let service = Service::new(store);
+        let acme = service.create_company("Acme").await.unwrap().company;
+        let tenant = service.tenant(CompanyId::new(acme.id)).await.unwrap();
+        tenant
+            .create_product(ProductSpec {
+                code: "team".into(),
+                name: "Team".into(),
+                user_based: true,
+                ..ProductSpec::default()
+            })
+            .await
+            .unwrap();
+        let license = tenant
+            .issue_license("team", LicenseTerms::default())
+            .await
+            .unwrap();
+        assert_eq!(license.license.license_key, None);
+        let id = LicenseId::new(license.license.id);
+        tenant
+            .create_license_user(LicenseUserSpec {
+                email: "person@example.com".into(),
+                password: Some("pw".into()),
+                ..LicenseUserSpec::default()
+            })
+            .await
+            .unwrap();
+        let (user, assignment) = tenant
+            .assign_license_user(id, "PERSON@example.com", 2, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (user.email.as_str(), assignment.max_activations),
+            ("person@example.com", 2)
+        );
+        assert_invalid(
+            tenant
+                .assign_license_user(id, "person@example.com", -1, false)
+                .await,
+            "max_activations",
+        );
+        assert_not_found(
+            tenant
+                .assign_license_user(id, "nobody@example.com", 1, false)
+                .await,
+        );
+
+        assert!(tenant.devices(id).await.unwrap().is_empty());
+        let device = tenant.blacklist_device(id, "hw-1").await.unwrap();
+        assert!(device.blacklisted && !device.active);
+        let devices = tenant.devices(id).await.unwrap();
+        assert_eq!(devices.len(), 1);
+        assert_eq!(devices[0].device.hardware_id, "hw-1");
+        assert_invalid(tenant.blacklist_device(id, " ").await, "hardware_id");
+    }
+}
+
+#[tokio::test]
+async fn the_demo_is_created_once_and_the_master_key_rotates() {
+    let dir = scratch_dir("demo");
+    let config = Config::load(None, |name| match name {
+        "LATCH_DATA_DIR" => Some(dir.display().to_string()),
+        _ => None,
+    })
+    .unwrap();
+    let service = Service::new(latch_service::setup::open_store(&config).await.unwrap());
+    let demo = service
+        .create_demo(&config.data_dir)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(demo.product.code, "demo");
+    assert_eq!(demo.licenses.len(), 2);
+    assert_eq!(
+        std::fs::read_to_string(&demo.public_key_path).unwrap(),
+        demo.company.public_key_pem
+    );
+    assert!(service
+        .create_demo(&config.data_dir)
+        .await
+        .unwrap()
+        .is_none());
+
+    let rotation = service.rotate_master_key(&config, None).await.unwrap();
+    let MasterKeyRotation::File {
+        resealed,
+        path,
+        previous,
+    } = rotation
+    else {
+        panic!("the key came from the data dir's file");
+    };
+    assert_eq!(resealed, 2, "the signing key and the shared key");
+    assert!(path.exists() && previous.exists());
+    assert_invalid(
+        service
+            .rotate_master_key(&config, Some("short".into()))
+            .await,
+        "new_key",
+    );
+
+    // A new process with the rotated key opens the secrets sealed under it.
+    let reopened = Service::new(latch_service::setup::open_store(&config).await.unwrap());
+    let tenant = reopened
+        .tenant(CompanyId::new(demo.company.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        tenant.api_keys().await.unwrap()[0].shared_key,
+        demo.api_key.shared_key
+    );
+}
