@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit and integration tests, then the end-to-end suites that drive a real
-# `latch` process with the official Python and Node SDKs. Needs the Rust toolchain, Python 3 and Node.
+# Runs every check and test: formatting, lints, Rust unit and integration tests, then the end-to-end
+# suites that drive a real `latch` process with the official Python and Node SDKs. Needs the Rust toolchain, Python 3 and Node.
 # PostgreSQL-backed runs use LATCH_TEST_POSTGRES_URL (default: the local server, database `test`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 export LATCH_TEST_POSTGRES_URL=${LATCH_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo build"
 cargo build --workspace --all-targets --locked

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use secrecy::SecretString;
 use serde::Deserialize;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -31,7 +32,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub log: String,
     /// base64 master key from configuration; when absent, a key file in the data dir is used.
-    pub master_key: Option<String>,
+    pub master_key: Option<SecretString>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +96,9 @@ impl Config {
             log: env("LATCH_LOG")
                 .or(from_file.log)
                 .unwrap_or_else(|| DEFAULT_LOG.to_owned()),
-            master_key: env("LATCH_MASTER_KEY").or(from_file.master_key),
+            master_key: env("LATCH_MASTER_KEY")
+                .or(from_file.master_key)
+                .map(SecretString::from),
         })
     }
 

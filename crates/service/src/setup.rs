@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use latch_store::{SecretBox, Store};
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Config;
 use crate::ServiceError;
@@ -16,11 +17,11 @@ pub const PREVIOUS_MASTER_KEY_FILE: &str = "master.key.previous";
 /// The master key: from configuration when given, else from `master.key` in the data dir, created
 /// (readable by its owner only) on first use.
 pub fn load_master_key(
-    configured: Option<&str>,
+    configured: Option<&SecretString>,
     data_dir: &Path,
 ) -> Result<SecretBox, ServiceError> {
     if let Some(key) = configured {
-        return Ok(SecretBox::from_base64(key)?);
+        return Ok(SecretBox::from_base64(key.expose_secret())?);
     }
     let path = data_dir.join(MASTER_KEY_FILE);
     if let Ok(existing) = std::fs::read_to_string(&path) {
@@ -51,7 +52,7 @@ pub fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServiceError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|source| ServiceError::io("create the data dir", &config.data_dir, source))?;
-    let secrets = load_master_key(config.master_key.as_deref(), &config.data_dir)?;
+    let secrets = load_master_key(config.master_key.as_ref(), &config.data_dir)?;
     latch_store::connect(
         &config.database_url,
         config.database_schema.as_deref(),

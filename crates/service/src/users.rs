@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use latch_store::{LicenseUser, Listing, NewLicenseUser, Page};
+use secrecy::SecretString;
 
 use crate::customers::parse_email;
 use crate::keys::generate_password;
@@ -23,7 +24,7 @@ pub struct LicenseUserSpec {
 #[derive(Debug)]
 pub struct CreatedLicenseUser {
     pub user: LicenseUser,
-    pub initial_password: String,
+    pub initial_password: SecretString,
 }
 
 impl Tenant<'_> {
@@ -56,7 +57,7 @@ impl Tenant<'_> {
         let user = self.store.create_license_user(user, Utc::now()).await?;
         Ok(CreatedLicenseUser {
             user,
-            initial_password: password,
+            initial_password: password.into(),
         })
     }
 

@@ -13,6 +13,7 @@ use latch_service::{
     ServiceError,
 };
 use latch_store::{FeatureType, SecretBox, Store};
+use secrecy::ExposeSecret;
 
 fn scratch_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("latch-service-{name}-{}", std::process::id()));
@@ -232,9 +233,9 @@ async fn products_features_releases_customers_and_users() {
             .unwrap();
         assert_eq!(user.user.email, "person@example.com");
         assert_eq!(user.user.customer_id, Some(customer.id));
-        assert_eq!(user.initial_password.len(), 16);
+        assert_eq!(user.initial_password.expose_secret().len(), 16);
         assert!(latch_service::passwords::verify(
-            &user.initial_password,
+            user.initial_password.expose_secret(),
             &user.user.password_hash
         ));
         assert_invalid(
@@ -251,7 +252,7 @@ async fn products_features_releases_customers_and_users() {
         assert_eq!(users.total, 1);
         assert_eq!(
             users.items[0].initial_password.as_deref(),
-            Some(user.initial_password.as_str())
+            Some(user.initial_password.expose_secret())
         );
     }
 }

@@ -3,6 +3,7 @@
 use clap::Subcommand;
 use latch_service::config::Config;
 use latch_service::{generate_master_key, MasterKeyRotation, Service, ServiceResult};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
 #[derive(Debug, Subcommand)]
@@ -25,12 +26,17 @@ pub async fn master_key(
     command: MasterKeyCommand,
 ) -> ServiceResult<Value> {
     match command {
-        MasterKeyCommand::Generate => Ok(json!({"master_key": generate_master_key()?})),
+        MasterKeyCommand::Generate => {
+            Ok(json!({"master_key": generate_master_key()?.expose_secret()}))
+        }
         MasterKeyCommand::Rotate { new_key } => {
-            match service.rotate_master_key(config, new_key).await? {
+            match service
+                .rotate_master_key(config, new_key.map(SecretString::from))
+                .await?
+            {
                 MasterKeyRotation::Configured { resealed, new_key } => Ok(json!({
                     "resealed": resealed,
-                    "master_key": new_key,
+                    "master_key": new_key.expose_secret(),
                     "next_step": "replace the configured master key with this one, then restart every node",
                 })),
                 MasterKeyRotation::File {

@@ -2,6 +2,7 @@
 
 use clap::Subcommand;
 use latch_service::{CustomerSpec, LicenseUserSpec, Service, ServiceResult};
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 use super::{listing, output, CompanyArg, PageArgs};
@@ -129,7 +130,7 @@ pub async fn user(service: &Service, command: UserCommand) -> ServiceResult<Valu
             Ok(json!({
                 "user_id": created.user.id,
                 "email": created.user.email,
-                "initial_password": created.initial_password,
+                "initial_password": created.initial_password.expose_secret(),
             }))
         }
         UserCommand::List { company, page } => {
