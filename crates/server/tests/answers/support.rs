@@ -256,7 +256,7 @@ impl App {
                     company_id: self.company.id,
                     customer_id: customer.map(|c| c.id),
                     email: USER_EMAIL.into(),
-                    password_hash: latch_server::passwords::hash(USER_PASSWORD).unwrap(),
+                    password_hash: latch_service::passwords::hash(USER_PASSWORD).unwrap(),
                     initial_password: USER_PASSWORD.into(),
                     first_name: "Uma".into(),
                     last_name: "User".into(),
