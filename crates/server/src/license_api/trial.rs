@@ -10,21 +10,24 @@ use latch_wire::time::iso_millis;
 
 use super::body::metadata;
 use super::json;
-use crate::auth::Tenant;
-use crate::error::ApiError;
+use crate::auth::{Tenant, WritableTenant};
+use crate::error::{ApiError, InternalError};
 use crate::params::Params;
 use crate::state::AppState;
 use latch_service::keys::{generate_license_key, generate_password};
 use latch_service::passwords;
 
+/// A trial has a key (key-based products) or an e-mail address (user-based products).
+const NO_TRIAL_HOLDER: InternalError =
+    InternalError::invariant("a trial has a license key or an e-mail address");
+
 /// `GET /api/v4/trial_key`: a trial license for this device, created once per product and hardware id
 /// (and, for user-based products, once per e-mail address); later calls answer with the same trial.
 pub async fn trial_key(
     State(state): State<AppState>,
-    tenant: Tenant,
+    WritableTenant(tenant): WritableTenant,
     params: Params,
 ) -> Result<Response, ApiError> {
-    tenant.require_write()?;
     let code = params.required_str("product")?;
     let hardware_id = params
         .optional_str("hardware_id")?
@@ -82,7 +85,9 @@ pub async fn trial_key(
                 .store
                 .license_user(tenant.company_id, email)
                 .await?
-                .ok_or(ApiError::Internal)?;
+                .ok_or(InternalError::invariant(
+                    "a new user-based trial has its license user",
+                ))?;
             TrialHolder::User {
                 license_user: user.email,
                 initial_password: user.initial_password,
@@ -90,7 +95,7 @@ pub async fn trial_key(
                 max_license_users: license.max_license_users,
             }
         }
-        (None, None) => return Err(ApiError::Internal),
+        (None, None) => return Err(NO_TRIAL_HOLDER.into()),
     };
     Ok(json(&new_trial_body(&product, &license, holder)))
 }
@@ -144,7 +149,7 @@ async fn existing_trial(
                 initial_password: user.and_then(|u| u.initial_password),
             }
         }
-        (None, None) => return Err(ApiError::Internal),
+        (None, None) => return Err(NO_TRIAL_HOLDER.into()),
     };
     Ok(json(&ExistingTrialBody {
         license_type: license.license_type.as_str(),

@@ -11,7 +11,7 @@ use latch_wire::body::{
 
 use super::body::{customer_body, license_body, user_body, LicenseParts};
 use super::json;
-use crate::auth::Tenant;
+use crate::auth::{Tenant, WritableTenant};
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::state::AppState;
@@ -144,10 +144,9 @@ pub async fn customer_license_users(
 /// `POST /api/v4/change_password`: answers `"password_changed"`.
 pub async fn change_password(
     State(state): State<AppState>,
-    tenant: Tenant,
+    WritableTenant(tenant): WritableTenant,
     params: Params,
 ) -> Result<Response, ApiError> {
-    tenant.require_write()?;
     let username = params.required_str("username")?;
     let password = params.required_str("password")?;
     let new_password = params.required_str("new_password")?;
