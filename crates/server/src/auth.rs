@@ -17,7 +17,7 @@ use latch_store::DeferredWrite;
 use latch_wire::auth::{check_date, parse_authorization, verify_request_signature, AuthError};
 use latch_wire::signing::Signer;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, InternalError};
 use crate::state::AppState;
 
 /// The company a request acts for, resolved from its API key.
@@ -28,24 +28,32 @@ pub struct Tenant {
     read_only: bool,
 }
 
-impl Tenant {
-    /// Refuses read-only API keys on calls that change licenses or devices.
-    pub fn require_write(&self) -> Result<(), ApiError> {
-        if self.read_only {
-            return Err(AuthError::ReadOnlyApiKey.into());
-        }
-        Ok(())
-    }
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for Tenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Tenant>().cloned().ok_or_else(|| {
-            tracing::error!("License API handler mounted without the authentication layer");
-            ApiError::Internal
-        })
+        parts.extensions.get::<Tenant>().cloned().ok_or(
+            InternalError::invariant(
+                "License API handler mounted without the authentication layer",
+            )
+            .into(),
+        )
+    }
+}
+
+/// The tenant of a call that changes licenses or devices: taking it refuses read-only API keys,
+/// before the request's parameters are read.
+pub struct WritableTenant(pub Tenant);
+
+impl<S: Send + Sync> FromRequestParts<S> for WritableTenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let tenant = Tenant::from_request_parts(parts, state).await?;
+        if tenant.read_only {
+            return Err(AuthError::ReadOnlyApiKey.into());
+        }
+        Ok(Self(tenant))
     }
 }
 
@@ -109,7 +117,7 @@ async fn sign(state: &AppState, tenant: &Tenant, response: Response) -> Result<R
     let (mut parts, body) = response.into_parts();
     let bytes = to_bytes(body, usize::MAX)
         .await
-        .map_err(|_| ApiError::Internal)?;
+        .map_err(|error| InternalError::caused("reading the answer to sign", error))?;
     let digest = B64.encode(aws_lc_rs::digest::digest(
         &aws_lc_rs::digest::SHA256,
         &bytes,
@@ -135,7 +143,8 @@ async fn sign(state: &AppState, tenant: &Tenant, response: Response) -> Result<R
     };
     parts.headers.insert(
         LICENSE_SIGNATURE,
-        HeaderValue::from_str(&signature).map_err(|_| ApiError::Internal)?,
+        HeaderValue::from_str(&signature)
+            .map_err(|error| InternalError::caused("the answer signature as a header", error))?,
     );
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }

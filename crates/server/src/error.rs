@@ -1,6 +1,9 @@
 //! Every failure a License API client can see, and the one table that gives each its HTTP status and
 //! `code` (compare with the error lists of the spec).
 
+use std::borrow::Cow;
+use std::fmt;
+
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use latch_domain::DomainError;
@@ -47,7 +50,56 @@ pub enum ApiError {
     #[error("method not allowed on this endpoint")]
     MethodNotAllowed,
     #[error("internal error")]
-    Internal,
+    Internal(#[source] InternalError),
+}
+
+/// What went wrong behind a 500: logged when the error becomes a response, never shown to the client.
+#[derive(Debug)]
+pub struct InternalError {
+    context: Cow<'static, str>,
+    cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl InternalError {
+    /// A broken invariant of Latch itself, described by `context`.
+    pub const fn invariant(context: &'static str) -> Self {
+        Self {
+            context: Cow::Borrowed(context),
+            cause: None,
+        }
+    }
+
+    /// `cause` made `context` (what Latch was doing) fail.
+    pub fn caused(
+        context: impl Into<Cow<'static, str>>,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            context: context.into(),
+            cause: Some(cause.into()),
+        }
+    }
+}
+
+impl fmt::Display for InternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.cause {
+            Some(cause) => write!(f, "{}: {cause}", self.context),
+            None => f.write_str(&self.context),
+        }
+    }
+}
+
+impl std::error::Error for InternalError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause.as_deref().map(|cause| cause as _)
+    }
+}
+
+impl From<InternalError> for ApiError {
+    fn from(error: InternalError) -> Self {
+        ApiError::Internal(error)
+    }
 }
 
 impl ApiError {
@@ -120,7 +172,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::NotFound => (S::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            ApiError::Internal => (S::INTERNAL_SERVER_ERROR, "internal_error"),
+            ApiError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
 }
@@ -132,10 +184,7 @@ impl From<StoreError> for ApiError {
             StoreError::UnknownProduct => ApiError::UnknownProduct,
             StoreError::LicenseNotFound => ApiError::LicenseNotFound,
             StoreError::UnknownFeature => ApiError::InvalidLicenseFeatureCode,
-            other => {
-                tracing::error!(error = %other, "storage failure");
-                ApiError::Internal
-            }
+            other => InternalError::caused("storage failure", other).into(),
         }
     }
 }
@@ -144,16 +193,17 @@ impl From<latch_service::ServiceError> for ApiError {
     fn from(error: latch_service::ServiceError) -> Self {
         match error {
             latch_service::ServiceError::Store(store) => store.into(),
-            other => {
-                tracing::error!(error = %other, "could not create secrets");
-                ApiError::Internal
-            }
+            other => InternalError::caused("could not create secrets", other).into(),
         }
     }
 }
 
 impl IntoResponse for ApiError {
+    /// Logs the cause of an internal error, inside the request's span so the line carries its id.
     fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(error = %cause, "internal error");
+        }
         let (status, code) = self.status_and_code();
         let message = self.to_string();
         let body = to_json(&ErrorBody {

@@ -10,10 +10,15 @@ pub mod write_behind;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::Request;
 use axum::routing::get;
 use axum::{middleware, Router};
 use latch_store::Store;
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
@@ -28,15 +33,48 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::authenticate_and_sign,
         ));
-    Router::new()
+    let app = Router::new()
         .nest("/api/v4", license_api)
         // The Python SDK's is_online() expects 200 here.
         .route("/", get(|| async { "latch" }))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    with_request_ids(app)
+}
+
+/// Gives every request an id (a client's own `x-request-id` is kept), answers with it in
+/// `x-request-id`, and runs the request in a span that carries it.
+fn with_request_ids(app: Router) -> Router {
+    app.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    // A 500 is logged, with its cause, by the error that made it.
+                    .on_failure(()),
+            ),
+    )
+}
+
+/// The span every log line of a request is written in. At info level, so an error logged at the
+/// default level names its request id; the path only, since query strings carry license keys and
+/// passwords.
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        request_id,
+        method = %request.method(),
+        path = request.uri().path(),
+    )
 }
 
 /// Serves until SIGINT or SIGTERM, then drains requests and flushes deferred writes.
@@ -76,4 +114,70 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::{Arc, Mutex};
+
+    use axum::body::{to_bytes, Body};
+    use tower::ServiceExt as _;
+
+    use super::*;
+    use crate::error::InternalError;
+
+    /// Log output kept in memory.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_is_logged_once_with_its_cause_and_request_id() {
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        let _default = tracing::subscriber::set_default(subscriber);
+        let failing = Router::new().route(
+            "/",
+            get(|| async {
+                ApiError::from(InternalError::caused(
+                    "reading the disk",
+                    io::Error::other("disk on fire"),
+                ))
+            }),
+        );
+
+        let response = with_request_ids(failing)
+            .oneshot(Request::new(Body::empty()))
+            .await
+            .unwrap();
+
+        let request_id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(!request_id.is_empty());
+        let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("disk on fire"));
+        let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
+        assert_eq!(lines.len(), 1, "{log}");
+        assert!(lines[0].contains("reading the disk: disk on fire"), "{log}");
+        assert!(lines[0].contains(&request_id), "{log}");
+    }
 }

@@ -6,6 +6,7 @@ use axum::body::to_bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::Method;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use latch_domain::Email;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
@@ -85,6 +86,17 @@ impl Params {
             .ok_or(ApiError::MissingParameter(name))
     }
 
+    /// An e-mail address that must be present and valid, as [`Email`] normalises it.
+    pub fn required_email(&self, name: &'static str) -> Result<Email, ApiError> {
+        Email::parse(self.required_str(name)?)
+            .map_err(|_| ApiError::Validation(format!("{name} is not an e-mail address")))
+    }
+
+    /// An e-mail address that must be present, naming someone to look up.
+    pub fn lookup_email(&self, name: &'static str) -> Result<LookupEmail, ApiError> {
+        self.required_str(name).map(LookupEmail::parse)
+    }
+
     /// A boolean sent as JSON `true`/`false` or as the strings `"true"`/`"false"`/`"1"`/`"0"`.
     pub fn flag(&self, name: &'static str) -> Result<bool, ApiError> {
         match self.present(name) {
@@ -154,6 +166,29 @@ impl Params {
                 Ok((name.clone(), text))
             })
             .collect()
+    }
+}
+
+/// An e-mail address a client names an existing license user or customer by. Text that is not an
+/// address belongs to no one, so it is answered like an unknown address (as the hosted service answers
+/// a lookup that finds nobody), never with a validation error.
+#[derive(Debug, Clone)]
+pub struct LookupEmail(Option<Email>);
+
+impl LookupEmail {
+    pub fn parse(text: &str) -> Self {
+        Self(Email::parse(text).ok())
+    }
+
+    /// The address, unless the text was none.
+    pub fn email(&self) -> Option<&Email> {
+        self.0.as_ref()
+    }
+
+    /// The text stored addresses are compared with: empty for text that was not an address, which
+    /// matches no license user (every one has an address).
+    pub fn lookup_text(&self) -> &str {
+        self.0.as_ref().map_or("", Email::as_str)
     }
 }
 
@@ -303,6 +338,31 @@ mod tests {
         for bad in ["", "tomorrow", "2024-13-01", "27/09/2024"] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn e_mail_addresses_are_normalised_and_non_addresses_find_no_one() {
+        let params = json(r#"{"a":" Buyer@Example.COM ","b":"buyer","c":""}"#);
+        assert_eq!(
+            params.required_email("a").unwrap().as_str(),
+            "buyer@example.com"
+        );
+        assert!(matches!(
+            params.required_email("b"),
+            Err(ApiError::Validation(_))
+        ));
+        assert!(matches!(
+            params.required_email("c"),
+            Err(ApiError::MissingParameter("c"))
+        ));
+        let found = params.lookup_email("a").unwrap();
+        assert_eq!(found.lookup_text(), "buyer@example.com");
+        let no_one = params.lookup_email("b").unwrap();
+        assert_eq!((no_one.email(), no_one.lookup_text()), (None, ""));
+        assert!(matches!(
+            params.lookup_email("c"),
+            Err(ApiError::MissingParameter("c"))
+        ));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use latch_store::{ApiKey, Release, Store};
 use latch_wire::signing::Signer;
 use quick_cache::sync::Cache;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, InternalError};
 use crate::write_behind::WriteBehind;
 
 /// How long a looked-up API key is trusted before it is read again: a revocation reaches every node
@@ -95,8 +95,10 @@ impl AppState {
         }
         let der = self.store.company_signing_key(company_id).await?;
         let signer = Arc::new(Signer::from_pkcs8(&der).map_err(|error| {
-            tracing::error!(company_id, %error, "unusable signing key");
-            ApiError::Internal
+            InternalError::caused(
+                format!("unusable signing key of company {company_id}"),
+                error,
+            )
         })?);
         self.signers.insert(company_id, signer.clone());
         Ok(signer)
@@ -115,7 +117,10 @@ impl AppState {
         if let Some(signature) = self.body_signatures.get(&key) {
             return Ok(signature);
         }
-        let signature: Arc<str> = signer.sign(body).map_err(|_| ApiError::Internal)?.into();
+        let signature: Arc<str> = signer
+            .sign(body)
+            .map_err(|error| InternalError::caused("signing an answer", error))?
+            .into();
         self.body_signatures.insert(key, signature.clone());
         Ok(signature)
     }

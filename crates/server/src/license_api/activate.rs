@@ -7,7 +7,7 @@ use latch_wire::body::RequestExtras;
 use super::body::{license_body, variable_iso, LicenseParts};
 use super::users::verify_user_password;
 use super::{device_info, json, Identity};
-use crate::auth::Tenant;
+use crate::auth::WritableTenant;
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::state::AppState;
@@ -16,10 +16,9 @@ use crate::state::AppState;
 /// `password`.
 pub async fn activate_license(
     State(state): State<AppState>,
-    tenant: Tenant,
+    WritableTenant(tenant): WritableTenant,
     params: Params,
 ) -> Result<Response, ApiError> {
-    tenant.require_write()?;
     let identity = Identity::from_params(&params)?;
     if let Some(username) = identity.username() {
         let password = params.required_str("password")?;

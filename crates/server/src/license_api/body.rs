@@ -15,7 +15,7 @@ use latch_wire::time::iso_millis;
 use serde_json::Value;
 
 use crate::auth::Tenant;
-use crate::error::ApiError;
+use crate::error::{ApiError, InternalError};
 use crate::state::AppState;
 
 /// Parses stored metadata; it was validated as a JSON object when written.
@@ -208,7 +208,7 @@ fn license_signature(
     let signature = tenant
         .signer
         .license_signature(hardware_id, ident, validity.as_deref())
-        .map_err(|_| ApiError::Internal)?;
+        .map_err(|error| InternalError::caused("signing the license", error))?;
     state.write_behind.defer(DeferredWrite::LicenseSignature {
         device_id: device.id,
         signature: signature.clone(),

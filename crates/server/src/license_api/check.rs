@@ -8,7 +8,7 @@ use latch_wire::body::RequestExtras;
 use super::body::{latest_release, latest_release_fields, license_body, LicenseParts};
 use super::{json, Identity};
 use crate::auth::{KnownAnswer, Tenant};
-use crate::error::ApiError;
+use crate::error::{ApiError, InternalError};
 use crate::params::Params;
 use crate::state::AppState;
 
@@ -37,7 +37,9 @@ pub async fn check_license(
             .take_floating_seat(&key, &rule, SeatRequest::Lease, now)
             .await?
     } else {
-        found.into_view().ok_or(ApiError::Internal)?
+        found.into_view().ok_or(InternalError::invariant(
+            "a license that passed its check has a license and a device",
+        ))?
     };
     state.write_behind.defer(DeferredWrite::Checked {
         device_id: view.device.id,

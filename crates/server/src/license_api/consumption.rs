@@ -7,7 +7,7 @@ use latch_wire::body::{CompanyRef, FeatureConsumptionAnswer, LicenseConsumptionB
 
 use super::body::{consumption_body, feature_consumption_body};
 use super::{json, Identity};
-use crate::auth::Tenant;
+use crate::auth::WritableTenant;
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::state::AppState;
@@ -29,10 +29,9 @@ fn amount(params: &Params) -> Result<i64, ApiError> {
 /// own `allow_overages`/`max_overages` decide, so a client cannot raise its own limit.
 pub async fn add_consumption(
     State(state): State<AppState>,
-    tenant: Tenant,
+    WritableTenant(tenant): WritableTenant,
     params: Params,
 ) -> Result<Response, ApiError> {
-    tenant.require_write()?;
     let identity = Identity::from_params(&params)?;
     let amount = amount(&params)?;
     let now = Utc::now();
@@ -60,10 +59,9 @@ pub async fn add_consumption(
 /// `POST /api/v4/add_feature_consumption`
 pub async fn add_feature_consumption(
     State(state): State<AppState>,
-    tenant: Tenant,
+    WritableTenant(tenant): WritableTenant,
     params: Params,
 ) -> Result<Response, ApiError> {
-    tenant.require_write()?;
     let identity = Identity::from_params(&params)?;
     let code = params.required_str("feature")?;
     let amount = amount(&params)?;

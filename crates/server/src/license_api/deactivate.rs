@@ -4,7 +4,7 @@ use latch_domain::decide_deactivation;
 use latch_wire::body::LICENSE_DEACTIVATED;
 
 use super::{json, Identity};
-use crate::auth::Tenant;
+use crate::auth::WritableTenant;
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::state::AppState;
@@ -13,10 +13,9 @@ use crate::state::AppState;
 /// `"license_deactivated"`.
 pub async fn deactivate_license(
     State(state): State<AppState>,
-    tenant: Tenant,
+    WritableTenant(tenant): WritableTenant,
     params: Params,
 ) -> Result<Response, ApiError> {
-    tenant.require_write()?;
     let identity = Identity::from_params(&params)?;
     state
         .store

@@ -9,8 +9,8 @@ use latch_wire::time::iso_millis;
 use super::body::feature_body;
 use super::floating::{check_optional_password, requested_borrow};
 use super::{empty, json, Identity};
-use crate::auth::Tenant;
-use crate::error::ApiError;
+use crate::auth::{Tenant, WritableTenant};
+use crate::error::{ApiError, InternalError};
 use crate::params::Params;
 use crate::state::AppState;
 
@@ -57,10 +57,9 @@ pub async fn check_license_feature(
 /// `POST /api/v4/floating/feature_borrow`
 pub async fn feature_borrow(
     State(state): State<AppState>,
-    tenant: Tenant,
+    WritableTenant(tenant): WritableTenant,
     params: Params,
 ) -> Result<Response, ApiError> {
-    tenant.require_write()?;
     let identity = Identity::from_params(&params)?;
     let code = params.required_str("feature")?;
     let request = requested_borrow(&params)?;
@@ -75,7 +74,9 @@ pub async fn feature_borrow(
             Utc::now(),
         )
         .await?;
-    let borrowed_until = held.seat.borrowed_until.ok_or(ApiError::Internal)?;
+    let borrowed_until = held.seat.borrowed_until.ok_or(InternalError::invariant(
+        "a borrowed feature seat has a borrow end",
+    ))?;
     Ok(json(&BorrowBody {
         borrowed_until: iso_millis(borrowed_until),
         max_borrow_time: held.feature.floating.max_borrow_time,
@@ -90,10 +91,9 @@ pub async fn feature_borrow(
 /// `POST /api/v4/floating/feature_release`
 pub async fn feature_release(
     State(state): State<AppState>,
-    tenant: Tenant,
+    WritableTenant(tenant): WritableTenant,
     params: Params,
 ) -> Result<Response, ApiError> {
-    tenant.require_write()?;
     let identity = Identity::from_params(&params)?;
     let code = params.required_str("feature")?;
     state

@@ -7,8 +7,8 @@ use latch_wire::time::iso_millis;
 
 use super::users::verify_user_password;
 use super::{empty, json, Identity};
-use crate::auth::Tenant;
-use crate::error::ApiError;
+use crate::auth::{Tenant, WritableTenant};
+use crate::error::{ApiError, InternalError};
 use crate::params::Params;
 use crate::state::AppState;
 
@@ -38,10 +38,9 @@ pub async fn check_optional_password(
 /// `POST /api/v4/floating/release`: gives the device's floating seat back.
 pub async fn floating_release(
     State(state): State<AppState>,
-    tenant: Tenant,
+    WritableTenant(tenant): WritableTenant,
     params: Params,
 ) -> Result<Response, ApiError> {
-    tenant.require_write()?;
     let identity = Identity::from_params(&params)?;
     state
         .store
@@ -54,10 +53,9 @@ pub async fn floating_release(
 /// hours from now.
 pub async fn floating_borrow(
     State(state): State<AppState>,
-    tenant: Tenant,
+    WritableTenant(tenant): WritableTenant,
     params: Params,
 ) -> Result<Response, ApiError> {
-    tenant.require_write()?;
     let identity = Identity::from_params(&params)?;
     let request = requested_borrow(&params)?;
     check_optional_password(&state, &tenant, &identity, &params).await?;
@@ -70,7 +68,9 @@ pub async fn floating_borrow(
             Utc::now(),
         )
         .await?;
-    let borrowed_until = view.device.borrowed_until.ok_or(ApiError::Internal)?;
+    let borrowed_until = view.device.borrowed_until.ok_or(InternalError::invariant(
+        "a borrowed floating seat has a borrow end",
+    ))?;
     Ok(json(&BorrowBody {
         borrowed_until: iso_millis(borrowed_until),
         max_borrow_time: view.license.floating.max_borrow_time,

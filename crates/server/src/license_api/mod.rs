@@ -21,7 +21,7 @@ use axum::Router;
 use latch_store::{DeviceInfo, DeviceKey, LicenseIdent};
 
 use crate::error::ApiError;
-use crate::params::Params;
+use crate::params::{LookupEmail, Params};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -74,8 +74,8 @@ pub(crate) struct Identity<'a> {
 /// Who holds the license: a key, or a license user.
 enum Holder<'a> {
     Key(&'a str),
-    /// Lower-cased: user names are e-mail addresses, matched without regard to case.
-    User(String),
+    /// User names are e-mail addresses.
+    User(LookupEmail),
 }
 
 impl<'a> Identity<'a> {
@@ -88,7 +88,7 @@ impl<'a> Identity<'a> {
         let username = params.optional_str("username")?.filter(|u| !u.is_empty());
         let holder = match (license_key, username) {
             (Some(key), _) => Holder::Key(key),
-            (None, Some(username)) => Holder::User(username.to_lowercase()),
+            (None, Some(username)) => Holder::User(LookupEmail::parse(username)),
             (None, None) => return Err(ApiError::MissingParameter("license_key")),
         };
         Ok(Self {
@@ -105,7 +105,7 @@ impl<'a> Identity<'a> {
             product_code: self.product,
             ident: match &self.holder {
                 Holder::Key(key) => LicenseIdent::Key(key),
-                Holder::User(username) => LicenseIdent::User(username),
+                Holder::User(username) => LicenseIdent::User(username.lookup_text()),
             },
             license_id: self.license_id,
             hardware_id: self.hardware_id,
@@ -113,7 +113,7 @@ impl<'a> Identity<'a> {
     }
 
     /// The license user's name, for calls that also check a password.
-    pub fn username(&self) -> Option<&str> {
+    pub fn username(&self) -> Option<&LookupEmail> {
         match &self.holder {
             Holder::Key(_) => None,
             Holder::User(username) => Some(username),
@@ -125,7 +125,7 @@ impl<'a> Identity<'a> {
     pub fn signature_ident(&self) -> &str {
         match &self.holder {
             Holder::Key(key) => key,
-            Holder::User(username) => username.split('|').next().unwrap_or_default(),
+            Holder::User(username) => username.lookup_text().split('|').next().unwrap_or_default(),
         }
     }
 }

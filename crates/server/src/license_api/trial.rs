@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{Duration, Utc};
-use latch_domain::LicenseType;
+use latch_domain::{Email, LicenseType};
 use latch_store::{AuthorizationMethod, License, NewLicense, NewLicenseUser, Product, TrialUser};
 use latch_wire::body::{
     CompanyRef, ExistingTrialBody, ExistingTrialHolder, NewTrialBody, TrialHolder,
@@ -10,21 +10,24 @@ use latch_wire::time::iso_millis;
 
 use super::body::metadata;
 use super::json;
-use crate::auth::Tenant;
-use crate::error::ApiError;
+use crate::auth::{Tenant, WritableTenant};
+use crate::error::{ApiError, InternalError};
 use crate::params::Params;
 use crate::state::AppState;
 use latch_service::keys::{generate_license_key, generate_password};
 use latch_service::passwords;
 
+/// A trial has a key (key-based products) or an e-mail address (user-based products).
+const NO_TRIAL_HOLDER: InternalError =
+    InternalError::invariant("a trial has a license key or an e-mail address");
+
 /// `GET /api/v4/trial_key`: a trial license for this device, created once per product and hardware id
 /// (and, for user-based products, once per e-mail address); later calls answer with the same trial.
 pub async fn trial_key(
     State(state): State<AppState>,
-    tenant: Tenant,
+    WritableTenant(tenant): WritableTenant,
     params: Params,
 ) -> Result<Response, ApiError> {
-    tenant.require_write()?;
     let code = params.required_str("product")?;
     let hardware_id = params
         .optional_str("hardware_id")?
@@ -39,17 +42,19 @@ pub async fn trial_key(
         return Err(ApiError::TrialNotAllowed);
     }
     let user_based = product.authorization_method == AuthorizationMethod::User;
+    // A trial creates its license user: unlike a lookup, an address that is none is refused.
     let email = if user_based {
-        Some(params.required_str("email")?.to_lowercase())
+        Some(params.required_email("email")?)
     } else {
         None
     };
+    let email_text = email.as_ref().map(Email::as_str);
     if let Some(existing) = state
         .store
-        .trial(product.id, hardware_id, email.as_deref())
+        .trial(product.id, hardware_id, email_text)
         .await?
     {
-        return existing_trial(&state, &tenant, &existing, email.as_deref()).await;
+        return existing_trial(&state, &tenant, &existing, email.as_ref()).await;
     }
     let now = Utc::now();
     let mut license = NewLicense::basic(tenant.company_id, product.id, String::new());
@@ -67,10 +72,10 @@ pub async fn trial_key(
     };
     let (license, created) = state
         .store
-        .create_trial(hardware_id, email.as_deref(), license, user, now)
+        .create_trial(hardware_id, email_text, license, user, now)
         .await?;
     if !created {
-        return existing_trial(&state, &tenant, &license, email.as_deref()).await;
+        return existing_trial(&state, &tenant, &license, email.as_ref()).await;
     }
     let holder = match (&license.license_key, &email) {
         (Some(key), _) => TrialHolder::Key {
@@ -80,9 +85,11 @@ pub async fn trial_key(
         (None, Some(email)) => {
             let user = state
                 .store
-                .license_user(tenant.company_id, email)
+                .license_user(tenant.company_id, email.as_str())
                 .await?
-                .ok_or(ApiError::Internal)?;
+                .ok_or(InternalError::invariant(
+                    "a new user-based trial has its license user",
+                ))?;
             TrialHolder::User {
                 license_user: user.email,
                 initial_password: user.initial_password,
@@ -90,7 +97,7 @@ pub async fn trial_key(
                 max_license_users: license.max_license_users,
             }
         }
-        (None, None) => return Err(ApiError::Internal),
+        (None, None) => return Err(NO_TRIAL_HOLDER.into()),
     };
     Ok(json(&new_trial_body(&product, &license, holder)))
 }
@@ -100,10 +107,14 @@ pub async fn trial_key(
 async fn trial_user(
     state: &AppState,
     tenant: &Tenant,
-    email: &str,
+    email: &Email,
     params: &Params,
 ) -> Result<TrialUser, ApiError> {
-    if let Some(existing) = state.store.license_user(tenant.company_id, email).await? {
+    if let Some(existing) = state
+        .store
+        .license_user(tenant.company_id, email.as_str())
+        .await?
+    {
         return Ok(TrialUser::Existing(existing));
     }
     let password = match params.optional_str("password")?.filter(|p| !p.is_empty()) {
@@ -118,7 +129,7 @@ async fn trial_user(
     Ok(TrialUser::New(NewLicenseUser {
         company_id: tenant.company_id,
         customer_id: None,
-        email: email.to_owned(),
+        email: email.to_string(),
         password_hash: passwords::hash_off_runtime(password.clone()).await?,
         initial_password: password,
         first_name: text("first_name")?,
@@ -131,20 +142,23 @@ async fn existing_trial(
     state: &AppState,
     tenant: &Tenant,
     license: &License,
-    email: Option<&str>,
+    email: Option<&Email>,
 ) -> Result<Response, ApiError> {
     let holder = match (&license.license_key, email) {
         (Some(key), _) => ExistingTrialHolder::Key {
             license: key.clone(),
         },
         (None, Some(email)) => {
-            let user = state.store.license_user(tenant.company_id, email).await?;
+            let user = state
+                .store
+                .license_user(tenant.company_id, email.as_str())
+                .await?;
             ExistingTrialHolder::User {
-                license_user: email.to_owned(),
+                license_user: email.to_string(),
                 initial_password: user.and_then(|u| u.initial_password),
             }
         }
-        (None, None) => return Err(ApiError::Internal),
+        (None, None) => return Err(NO_TRIAL_HOLDER.into()),
     };
     Ok(json(&ExistingTrialBody {
         license_type: license.license_type.as_str(),

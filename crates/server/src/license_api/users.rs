@@ -11,9 +11,9 @@ use latch_wire::body::{
 
 use super::body::{customer_body, license_body, user_body, LicenseParts};
 use super::json;
-use crate::auth::Tenant;
+use crate::auth::{Tenant, WritableTenant};
 use crate::error::ApiError;
-use crate::params::Params;
+use crate::params::{LookupEmail, Params};
 use crate::state::AppState;
 use latch_service::passwords;
 
@@ -25,14 +25,19 @@ const MIN_PASSWORD_CHARS: usize = 8;
 pub async fn verify_user_password(
     state: &AppState,
     tenant: &Tenant,
-    username: &str,
+    username: &LookupEmail,
     password: &str,
 ) -> Result<LicenseUser, ApiError> {
-    let user = state
-        .store
-        .license_user(tenant.company_id, &username.to_lowercase())
-        .await?
-        .ok_or(ApiError::InvalidCredentials)?;
+    let user = match username.email() {
+        Some(email) => {
+            state
+                .store
+                .license_user(tenant.company_id, email.as_str())
+                .await?
+        }
+        None => None,
+    }
+    .ok_or(ApiError::InvalidCredentials)?;
     if !passwords::verify_off_runtime(password.to_owned(), user.password_hash.clone()).await {
         return Err(ApiError::InvalidCredentials);
     }
@@ -57,13 +62,13 @@ pub async fn user_licenses(
     tenant: Tenant,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let username = params.required_str("username")?;
+    let username = params.lookup_email("username")?;
     let password = params.required_str("password")?;
     let product = match params.optional_str("product")? {
         Some(code) if !code.is_empty() => Some(product_by_code(&state, &tenant, code).await?),
         _ => None,
     };
-    let user = verify_user_password(&state, &tenant, username, password).await?;
+    let user = verify_user_password(&state, &tenant, &username, password).await?;
     let held = state
         .store
         .user_licenses(product.as_ref().map(|p| p.id), user.id)
@@ -105,12 +110,16 @@ pub async fn customer_license_users(
     params: Params,
 ) -> Result<Response, ApiError> {
     let product = product_by_code(&state, &tenant, params.required_str("product")?).await?;
-    let email = params.required_str("customer")?.to_lowercase();
-    let customer = state
-        .store
-        .customer_by_email(tenant.company_id, &email)
-        .await?
-        .ok_or(ApiError::CustomerDoesNotExist)?;
+    let customer = match params.lookup_email("customer")?.email() {
+        Some(email) => {
+            state
+                .store
+                .customer_by_email(tenant.company_id, email.as_str())
+                .await?
+        }
+        None => None,
+    }
+    .ok_or(ApiError::CustomerDoesNotExist)?;
     let users = state
         .store
         .customer_license_users(product.id, customer.id)
@@ -144,11 +153,10 @@ pub async fn customer_license_users(
 /// `POST /api/v4/change_password`: answers `"password_changed"`.
 pub async fn change_password(
     State(state): State<AppState>,
-    tenant: Tenant,
+    WritableTenant(tenant): WritableTenant,
     params: Params,
 ) -> Result<Response, ApiError> {
-    tenant.require_write()?;
-    let username = params.required_str("username")?;
+    let username = params.lookup_email("username")?;
     let password = params.required_str("password")?;
     let new_password = params.required_str("new_password")?;
     if new_password.chars().count() < MIN_PASSWORD_CHARS {
@@ -156,7 +164,7 @@ pub async fn change_password(
             "new_password must have at least {MIN_PASSWORD_CHARS} characters"
         )));
     }
-    let user = verify_user_password(&state, &tenant, username, password).await?;
+    let user = verify_user_password(&state, &tenant, &username, password).await?;
     let hash = passwords::hash_off_runtime(new_password.to_owned()).await?;
     state.store.change_password(user.id, &hash).await?;
     Ok(json(&PASSWORD_CHANGED))

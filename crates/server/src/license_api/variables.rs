@@ -7,8 +7,8 @@ use latch_wire::body::TrackedVariable;
 
 use super::body::variable_iso;
 use super::{json, Identity};
-use crate::auth::Tenant;
-use crate::error::ApiError;
+use crate::auth::{Tenant, WritableTenant};
+use crate::error::{ApiError, InternalError};
 use crate::params::Params;
 use crate::state::AppState;
 
@@ -27,17 +27,18 @@ async fn active_device(
         &license.rules(&found.product, found.assignment()),
         found.device.as_ref().map(Device::state),
     )?;
-    found.device.ok_or(ApiError::Internal)
+    found
+        .device
+        .ok_or(InternalError::invariant("a device allowed to be used exists").into())
 }
 
 /// `POST /api/v4/track_device_variables`: sets (overwrites) the given variables; answers with them,
 /// `created_at` in epoch milliseconds.
 pub async fn track_device_variables(
     State(state): State<AppState>,
-    tenant: Tenant,
+    WritableTenant(tenant): WritableTenant,
     params: Params,
 ) -> Result<Response, ApiError> {
-    tenant.require_write()?;
     let identity = Identity::from_params(&params)?;
     if !params.has("variables") {
         return Err(ApiError::MissingParameter("variables"));

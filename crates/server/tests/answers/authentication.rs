@@ -174,4 +174,10 @@ async fn read_only_keys_cannot_write() {
         assert_eq!(answer.snapshot(), first.snapshot(), "{call}");
     }
     snapshot!(first, "read_only_api_key");
+    // The key is refused before the body is read: a malformed one gets the same answer.
+    let malformed = sign(
+        READ_ONLY_KEY,
+        request(Method::POST, "/api/v4/activate_license", r#"{"product":"#),
+    );
+    assert_eq!(app.send(malformed).await.snapshot(), first.snapshot());
 }

@@ -45,6 +45,20 @@ async fn check_of_a_user_license() {
         app.get("check_license", user_identity(HARDWARE_ID)).await,
         "user_based"
     );
+    let check_as = |username: &str| {
+        let params = with(user_identity(HARDWARE_ID), "username", json!(username));
+        async { app.get("check_license", params).await.snapshot() }
+    };
+    // The user name is an e-mail address, compared trimmed and lower-cased.
+    assert_eq!(
+        check_as(" User@Example.COM ").await,
+        check_as(USER_EMAIL).await
+    );
+    // Text that is no address names no one: answered as an unknown user.
+    assert_eq!(
+        check_as("not an address").await,
+        check_as("nobody@example.com").await
+    );
 }
 
 #[tokio::test]

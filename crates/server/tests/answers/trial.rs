@@ -77,4 +77,13 @@ async fn trial_refusals() {
         "missing_product"
     );
     assert_answer!(get(trial(USER_PRODUCT, HARDWARE_ID)).await, "missing_email");
+    // A trial may create its license user: text that is no e-mail address is refused.
+    let mut not_an_address = user_trial(HARDWARE_ID);
+    not_an_address["email"] = json!("trial user");
+    let refused = get(not_an_address).await.snapshot();
+    assert_eq!(
+        (&refused["status"], &refused["body"]["code"]),
+        (&json!(400), &json!("validation_error")),
+        "{refused}"
+    );
 }

@@ -34,6 +34,23 @@ async fn user_licenses() {
         .await,
         "unknown_user"
     );
+    // Text that is no e-mail address names no one: answered as an unknown user.
+    assert_eq!(
+        licenses(with(
+            credentials(USER_PASSWORD),
+            "username",
+            json!("not an address")
+        ))
+        .await
+        .snapshot(),
+        licenses(with(
+            credentials(USER_PASSWORD),
+            "username",
+            json!("nobody@example.com")
+        ))
+        .await
+        .snapshot()
+    );
     assert_answer!(
         licenses(with(credentials(USER_PASSWORD), "product", json!("nope"))).await,
         "user_licenses_unknown_product"
@@ -60,6 +77,29 @@ async fn customer_license_users() {
         ))
         .await,
         "customer_does_not_exist"
+    );
+    assert_eq!(
+        users(with(query.clone(), "customer", json!("no-at-sign")))
+            .await
+            .snapshot(),
+        users(with(
+            query.clone(),
+            "customer",
+            json!("stranger@example.com")
+        ))
+        .await
+        .snapshot()
+    );
+    // Addresses are compared trimmed and lower-cased.
+    assert_eq!(
+        users(with(
+            query.clone(),
+            "customer",
+            json!(format!(" {} ", CUSTOMER_EMAIL.to_uppercase()))
+        ))
+        .await
+        .snapshot(),
+        users(query.clone()).await.snapshot()
     );
     assert_answer!(
         users(with(query.clone(), "product", json!("nope"))).await,
