@@ -72,7 +72,7 @@ impl<DB: Backend> SqlStore<DB> {
         device_from_row(&row)?.ok_or(StoreError::NotFound("device"))
     }
 
-    pub(super) async fn features_on(
+    async fn features_on(
         conn: &mut DB::Connection,
         license_id: i64,
     ) -> StoreResult<Vec<LicenseFeature>> {
@@ -152,7 +152,7 @@ impl<DB: Backend> SqlStore<DB> {
     }
 
     /// Inserts a user row; with `if_absent`, an existing e-mail is no error and gives `None`.
-    pub(super) async fn insert_user_row(
+    async fn insert_user_row(
         &self,
         conn: &mut DB::Connection,
         user: &NewLicenseUser,
@@ -188,7 +188,7 @@ impl<DB: Backend> SqlStore<DB> {
         .transpose()?)
     }
 
-    pub(super) async fn insert_license_user(
+    async fn insert_license_user(
         &self,
         conn: &mut DB::Connection,
         user: &NewLicenseUser,

@@ -30,7 +30,7 @@ fn seat_from(floating_until: Option<i64>, borrowed_until: Option<i64>) -> Seat {
 }
 
 impl<DB: Backend> SqlStore<DB> {
-    pub(super) async fn lookup_on(
+    async fn lookup_on(
         &self,
         conn: &mut DB::Connection,
         key: &DeviceKey<'_>,
@@ -65,7 +65,7 @@ impl<DB: Backend> SqlStore<DB> {
     }
 
     /// Locks the license the key names and reads everything about it under the lock.
-    pub(super) async fn lock_lookup(
+    async fn lock_lookup(
         &self,
         conn: &mut DB::Connection,
         key: &DeviceKey<'_>,
@@ -111,7 +111,7 @@ impl<DB: Backend> SqlStore<DB> {
     }
 
     /// Devices other than `device_id` holding a seat on the license at `now`.
-    pub(super) async fn license_seats_held(
+    async fn license_seats_held(
         conn: &mut DB::Connection,
         license_id: i64,
         device_id: i64,
@@ -130,7 +130,7 @@ impl<DB: Backend> SqlStore<DB> {
     }
 
     /// Decides and stores this device's seat on the license.
-    pub(super) async fn hold_license_seat(
+    async fn hold_license_seat(
         conn: &mut DB::Connection,
         license: &License,
         device: &Device,
@@ -149,7 +149,7 @@ impl<DB: Backend> SqlStore<DB> {
         Ok(others + 1)
     }
 
-    pub(super) fn view(
+    fn view(
         found: LicenseLookup,
         license: License,
         device: Device,
@@ -167,7 +167,7 @@ impl<DB: Backend> SqlStore<DB> {
     }
 
     /// The locked license's device, after the device rule accepted it.
-    pub(super) async fn locked_device(
+    async fn locked_device(
         &self,
         conn: &mut DB::Connection,
         key: &DeviceKey<'_>,
@@ -183,7 +183,7 @@ impl<DB: Backend> SqlStore<DB> {
         Ok((found, license, device))
     }
 
-    pub(super) async fn locked_feature(
+    async fn locked_feature(
         &self,
         conn: &mut DB::Connection,
         key: &DeviceKey<'_>,
@@ -199,7 +199,7 @@ impl<DB: Backend> SqlStore<DB> {
         Ok((license, device, feature))
     }
 
-    pub(super) async fn upsert_variables(
+    async fn upsert_variables(
         conn: &mut DB::Connection,
         device_id: i64,
         variables: &[(String, String)],
