@@ -3,7 +3,8 @@
 //! sqlx states its abilities per database as trait bounds on concrete types (`i64: Encode<'q, DB>`,
 //! `&mut DB::Connection: Executor`, ...). Rust does not carry such bounds from a trait to its users, so
 //! generic code would have to repeat them on every impl block. Instead, [`SqlDatabase`] turns them into
-//! methods, implemented once for every database that has them; [`SqlRow`] does the same for decoding.
+//! methods, implemented once for every database that has them; [`ReadColumn`] does the same for
+//! decoding a column, and [`SqlRow`] names the column types the store reads.
 
 use std::future::Future;
 use std::pin::Pin;
