@@ -1,5 +1,9 @@
-//! Storage behind traits, with one implementation per database (SQLite, PostgreSQL) generated from one
-//! body of SQL.
+//! Storage behind traits, implemented once by the generic [`SqlStore`] for both databases:
+//! [`SqliteStore`] and [`PostgresStore`] are its two instances. A [`Backend`] holds only what differs
+//! (the sqlx database, the license row lock, how a write transaction begins); each database connects
+//! in its own module. sqlx's per-database trait bounds are proved once, in `sql/database.rs`, and
+//! reach the generic code as methods returning boxed futures: the bounds are not repeated on every
+//! impl block, and the `Send` futures async_trait needs stay free of higher-ranked bounds.
 //!
 //! Limits that many requests race for are guarded inside the database, never by a read in Rust followed
 //! by a write. The guards:
@@ -17,11 +21,12 @@ mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use latch_domain::{ActivationOutcome, DeviceState, DomainError, LicenseRules, Seat};
+use latch_domain::{ActivationOutcome, DeviceState, DomainError, LicenseRules};
 
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use secrets::SecretBox;
+pub use sql::{Backend, SqlStore};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,22 +1,32 @@
 //! PostgreSQL: several stateless Latch nodes on one database. Limits are guarded by `SELECT ... FOR
 //! UPDATE` on the license row inside each limit-changing transaction.
 
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, Executor, PgPool, Postgres, Transaction};
+use std::future::Future;
+
+use sqlx::postgres::{PgPoolOptions, PgQueryResult};
+use sqlx::{Connection, Executor, Pool, Postgres, Transaction};
 
 use crate::secrets::SecretBox;
-use crate::sql::impl_sql_store;
+use crate::sql::{Backend, SqlStore};
 use crate::StoreResult;
-#[allow(unused_imports)]
-use crate::*;
 
-pub struct PostgresStore {
-    reader: PgPool,
-    writer: PgPool,
-    secrets: SecretBox,
+pub type PostgresStore = SqlStore<Postgres>;
+
+impl Backend for Postgres {
+    const LOCK_LICENSE: &'static str = " FOR UPDATE OF l";
+
+    fn begin_write(
+        writer: &Pool<Self>,
+    ) -> impl Future<Output = sqlx::Result<Transaction<'static, Self>>> + Send {
+        writer.begin()
+    }
+
+    fn rows_affected(result: &PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
 }
 
-impl PostgresStore {
+impl SqlStore<Postgres> {
     /// Connects; with `schema`, every table lives in that schema (created if missing), so several
     /// deployments or test runs can share one database.
     pub async fn connect(
@@ -40,24 +50,9 @@ impl PostgresStore {
         let pool = options.connect(database_url).await?;
         // sqlx holds a PostgreSQL advisory lock while migrating, so nodes starting together take turns.
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self {
-            reader: pool.clone(),
-            writer: pool,
-            secrets,
-        })
-    }
-
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        Ok(self.writer.begin().await?)
+        Ok(Self::new(pool.clone(), pool, secrets))
     }
 }
-
-impl_sql_store!(
-    PostgresStore,
-    Postgres,
-    sqlx::postgres::PgRow,
-    lock_license = " FOR UPDATE OF l"
-);
 
 /// `"name"` with inner quotes doubled: any schema name is safe to splice into SQL.
 fn quote_identifier(name: &str) -> String {

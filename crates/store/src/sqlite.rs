@@ -2,25 +2,38 @@
 //! through one connection and start with `BEGIN IMMEDIATE`, so a transaction that reads a limit holds
 //! the database write lock from its first statement and no two writers interleave.
 
+use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
+    SqliteSynchronous,
+};
+use sqlx::{Pool, Sqlite, Transaction};
 
 use crate::secrets::SecretBox;
-use crate::sql::impl_sql_store;
+use crate::sql::{Backend, SqlStore};
 use crate::StoreResult;
-#[allow(unused_imports)]
-use crate::*;
 
-pub struct SqliteStore {
-    reader: SqlitePool,
-    writer: SqlitePool,
-    secrets: SecretBox,
+pub type SqliteStore = SqlStore<Sqlite>;
+
+impl Backend for Sqlite {
+    // The write transaction already holds the database lock.
+    const LOCK_LICENSE: &'static str = "";
+
+    fn begin_write(
+        writer: &Pool<Self>,
+    ) -> impl Future<Output = sqlx::Result<Transaction<'static, Self>>> + Send {
+        writer.begin_with("BEGIN IMMEDIATE")
+    }
+
+    fn rows_affected(result: &SqliteQueryResult) -> u64 {
+        result.rows_affected()
+    }
 }
 
-impl SqliteStore {
+impl SqlStore<Sqlite> {
     pub async fn connect(database_url: &str, secrets: SecretBox) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(database_url)?
             .create_if_missing(true)
@@ -40,21 +53,6 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options.read_only(true).pragma("cache_size", "-16384"))
             .await?;
-        Ok(Self {
-            reader,
-            writer,
-            secrets,
-        })
-    }
-
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(Self::new(reader, writer, secrets))
     }
 }
-
-impl_sql_store!(
-    SqliteStore,
-    Sqlite,
-    sqlx::sqlite::SqliteRow,
-    lock_license = ""
-);

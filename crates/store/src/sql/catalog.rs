@@ -1,525 +1,621 @@
 //! Vendor set-up and inspection: products, features, releases, customers, users, licenses, devices.
 
-macro_rules! sql_catalog {
-    ($store:ident, $db:ty, $lock:literal) => {
-        use crate::sql::{
-            CUSTOMER_COLUMNS, DEVICE_COLUMNS, FEATURE_COLUMNS, LICENSE_COLUMNS, PRODUCT_COLUMNS, RELEASE_COLUMNS,
-        };
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
-        const PURPOSE_INITIAL_PASSWORD: &str = SEALED_COLUMNS[2].3;
+use super::database::{query, ReadColumn, SqlDatabase, Statement};
+use super::rows::*;
+use super::tenant::PURPOSE_INITIAL_PASSWORD;
+use super::{
+    Backend, SqlStore, CUSTOMER_COLUMNS, DEVICE_COLUMNS, FEATURE_COLUMNS, LICENSE_COLUMNS,
+    PRODUCT_COLUMNS, RELEASE_COLUMNS,
+};
+use crate::*;
 
-        type DbConnection = <$db as sqlx::Database>::Connection;
-
-        type InsertReturningId<'q> = sqlx::query::QueryScalar<'q, $db, i64, <$db as sqlx::Database>::Arguments<'q>>;
-
-        /// Binds consumption settings in the column order both INSERTs list them.
-        fn bind_consumption<'q>(query: InsertReturningId<'q>, consumption: &'q ConsumptionColumns) -> InsertReturningId<'q> {
-            query
-                .bind(consumption.max_consumptions)
-                .bind(consumption.allow_unlimited_consumptions)
-                .bind(consumption.allow_negative_consumptions)
-                .bind(consumption.allow_overages)
-                .bind(consumption.max_overages)
-                .bind(consumption.reset_consumption)
-                .bind(consumption.consumption_period.map(|p| p.as_str()))
-        }
-
-        impl $store {
-            /// Opens the sealed initial password of a user row.
-            fn open_user(&self, (mut user, sealed): (LicenseUser, Option<String>)) -> StoreResult<LicenseUser> {
-                user.initial_password = sealed
-                    .map(|sealed| {
-                        self.secrets
-                            .open(PURPOSE_INITIAL_PASSWORD, &sealed)
-                            .and_then(|bytes| String::from_utf8(bytes).map_err(|_| secrets::SecretError::Open))
-                    })
-                    .transpose()?;
-                Ok(user)
-            }
-
-            async fn license_on(conn: &mut DbConnection, license_id: i64) -> StoreResult<License> {
-                let row = sqlx::query(&format!("SELECT {LICENSE_COLUMNS} FROM licenses l WHERE l.id = $1"))
-                    .bind(license_id)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .ok_or(StoreError::LicenseNotFound)?;
-                license_from_row(&row)?.ok_or(StoreError::LicenseNotFound)
-            }
-
-            async fn device_on(conn: &mut DbConnection, device_id: i64) -> StoreResult<Device> {
-                let row = sqlx::query(&format!("SELECT {DEVICE_COLUMNS} FROM devices d WHERE d.id = $1"))
-                    .bind(device_id)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                device_from_row(&row)?.ok_or(StoreError::NotFound("device"))
-            }
-
-            async fn features_on(conn: &mut DbConnection, license_id: i64) -> StoreResult<Vec<LicenseFeature>> {
-                let rows = sqlx::query(&format!(
-                    "SELECT {FEATURE_COLUMNS} FROM license_features lf \
-                     JOIN product_features pf ON pf.id = lf.product_feature_id \
-                     WHERE lf.license_id = $1 ORDER BY pf.code"
-                ))
-                .bind(license_id)
-                .fetch_all(&mut *conn)
-                .await?;
-                Ok(collect_rows(&rows, feature_from_row)?)
-            }
-
-            async fn variables_on(conn: &mut DbConnection, device_id: i64) -> StoreResult<Vec<DeviceVariable>> {
-                let rows = sqlx::query(
-                    "SELECT id, device_id, name, value, created_at FROM device_variables \
-                     WHERE device_id = $1 ORDER BY name",
-                )
-                .bind(device_id)
-                .fetch_all(&mut *conn)
-                .await?;
-                Ok(rows.iter().map(variable_from_row).collect::<Result<_, _>>()?)
-            }
-
-            async fn insert_license(conn: &mut DbConnection, license: &NewLicense, now: DateTime<Utc>) -> StoreResult<License> {
-                let query = sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO licenses (company_id, product_id, customer_id, license_key, license_type, enabled, \
-                     is_trial, prevent_vm, start_date, validity_period, grace_period, allow_grace_period, \
-                     maintenance_period, max_activations, allow_unlimited_activations, max_transfers, \
-                     max_license_users, is_floating_cloud, floating_users, floating_timeout, can_borrow, \
-                     max_borrow_time, metadata, created_at, max_consumptions, allow_unlimited_consumptions, \
-                     allow_negative_consumptions, allow_overages, max_overages, reset_consumption, consumption_period) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-                     $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) RETURNING id",
-                )
-                .bind(license.company_id)
-                .bind(license.product_id)
-                .bind(license.customer_id)
-                .bind(&license.license_key)
-                .bind(license.license_type.as_str())
-                .bind(license.enabled)
-                .bind(license.is_trial)
-                .bind(license.prevent_vm)
-                .bind(license.start_date.map(millis))
-                .bind(license.validity_period.map(millis))
-                .bind(license.grace_period)
-                .bind(license.allow_grace_period)
-                .bind(license.maintenance_period.map(millis))
-                .bind(license.max_activations)
-                .bind(license.allow_unlimited_activations)
-                .bind(license.max_transfers)
-                .bind(license.max_license_users)
-                .bind(license.floating.is_floating_cloud)
-                .bind(license.floating.floating_users)
-                .bind(license.floating.floating_timeout)
-                .bind(license.floating.can_borrow)
-                .bind(license.floating.max_borrow_time)
-                .bind(&license.metadata)
-                .bind(millis(now));
-                let id = bind_consumption(query, &license.consumption)
-                    .fetch_one(&mut *conn)
-                    .await
-                    .map_err(|e| unique_violation(e, "license key"))?;
-                Self::license_on(conn, id).await
-            }
-
-            /// Inserts a user row; with `if_absent`, an existing e-mail is no error and gives `None`.
-            async fn insert_user_row(
-                &self,
-                conn: &mut DbConnection,
-                user: &NewLicenseUser,
-                now: DateTime<Utc>,
-                if_absent: bool,
-            ) -> StoreResult<Option<i64>> {
-                let sealed = self.secrets.seal(PURPOSE_INITIAL_PASSWORD, user.initial_password.as_bytes())?;
-                let conflict = if if_absent { " ON CONFLICT (company_id, email) DO NOTHING" } else { "" };
-                sqlx::query_scalar(&format!(
-                    "INSERT INTO license_users (company_id, customer_id, email, password_hash, initial_password, \
-                     first_name, last_name, phone_number, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9){conflict} RETURNING id"
-                ))
-                .bind(user.company_id)
-                .bind(user.customer_id)
-                .bind(&user.email)
-                .bind(&user.password_hash)
-                .bind(sealed)
-                .bind(&user.first_name)
-                .bind(&user.last_name)
-                .bind(&user.phone_number)
-                .bind(millis(now))
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(|e| unique_violation(e, "license user"))
-            }
-
-            async fn insert_license_user(
-                &self,
-                conn: &mut DbConnection,
-                user: &NewLicenseUser,
-                now: DateTime<Utc>,
-            ) -> StoreResult<LicenseUser> {
-                let id = self
-                    .insert_user_row(conn, user, now, false)
-                    .await?
-                    .ok_or(StoreError::Duplicate("license user"))?;
-                Ok(LicenseUser {
-                    id,
-                    company_id: user.company_id,
-                    customer_id: user.customer_id,
-                    email: user.email.clone(),
-                    password_hash: user.password_hash.clone(),
-                    initial_password: Some(user.initial_password.clone()),
-                    is_initial_password: true,
-                    first_name: user.first_name.clone(),
-                    last_name: user.last_name.clone(),
-                    phone_number: user.phone_number.clone(),
-                })
-            }
-
-            /// The id of the user with this e-mail, created with `user` unless another request did first.
-            async fn insert_or_find_license_user(
-                &self,
-                conn: &mut DbConnection,
-                user: &NewLicenseUser,
-                now: DateTime<Utc>,
-            ) -> StoreResult<i64> {
-                if let Some(id) = self.insert_user_row(conn, user, now, true).await? {
-                    return Ok(id);
-                }
-                Ok(sqlx::query_scalar("SELECT id FROM license_users WHERE company_id = $1 AND email = $2")
-                    .bind(user.company_id)
-                    .bind(&user.email)
-                    .fetch_one(&mut *conn)
-                    .await?)
-            }
-
-            async fn insert_assignment(conn: &mut DbConnection, assignment: &Assignment) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO license_assignments (license_id, license_user_id, max_activations, \
-                     allow_unlimited_activations) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(assignment.license_id)
-                .bind(assignment.license_user_id)
-                .bind(assignment.max_activations)
-                .bind(assignment.allow_unlimited_activations)
-                .execute(&mut *conn)
-                .await
-                .map_err(|e| unique_violation(e, "license user assignment"))?;
-                Ok(())
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl CatalogStore for $store {
-            async fn create_product(&self, product: NewProduct, now: DateTime<Utc>) -> StoreResult<Product> {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO products (company_id, code, name, authorization_method, prevent_vm, allow_trial, \
-                     trial_days, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                )
-                .bind(product.company_id)
-                .bind(&product.code)
-                .bind(&product.name)
-                .bind(product.authorization_method.as_str())
-                .bind(product.prevent_vm)
-                .bind(product.allow_trial)
-                .bind(product.trial_days)
-                .bind(&product.metadata)
-                .bind(millis(now))
-                .fetch_one(&self.writer)
-                .await
-                .map_err(|e| unique_violation(e, "product code"))?;
-                self.product_by_id(id).await
-            }
-
-            async fn product(&self, company_id: i64, code: &str) -> StoreResult<Option<Product>> {
-                let row = sqlx::query(&format!(
-                    "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.company_id = $1 AND p.code = $2"
-                ))
-                .bind(company_id)
-                .bind(code)
-                .fetch_optional(&self.reader)
-                .await?;
-                Ok(row.as_ref().map(product_from_row).transpose()?)
-            }
-
-            async fn product_by_id(&self, product_id: i64) -> StoreResult<Product> {
-                let row = sqlx::query(&format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $1"))
-                    .bind(product_id)
-                    .fetch_optional(&self.reader)
-                    .await?
-                    .ok_or(StoreError::UnknownProduct)?;
-                Ok(product_from_row(&row)?)
-            }
-
-            async fn create_product_feature(
-                &self,
-                product_id: i64,
-                code: &str,
-                name: &str,
-                feature_type: FeatureType,
-                now: DateTime<Utc>,
-            ) -> StoreResult<ProductFeature> {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO product_features (product_id, code, name, feature_type, created_at) \
-                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                )
-                .bind(product_id)
-                .bind(code)
-                .bind(name)
-                .bind(feature_type.as_str())
-                .bind(millis(now))
-                .fetch_one(&self.writer)
-                .await
-                .map_err(|e| unique_violation(e, "feature code"))?;
-                Ok(ProductFeature {
-                    id,
-                    product_id,
-                    code: code.to_owned(),
-                    name: name.to_owned(),
-                    feature_type,
-                    metadata: "{}".into(),
-                })
-            }
-
-            async fn product_features(&self, product_id: i64) -> StoreResult<Vec<ProductFeature>> {
-                let rows = sqlx::query(
-                    "SELECT id AS pf_id, product_id AS pf_product_id, code AS pf_code, name AS pf_name, \
-                     feature_type AS pf_feature_type, metadata AS pf_metadata FROM product_features \
-                     WHERE product_id = $1 ORDER BY code",
-                )
-                .bind(product_id)
-                .fetch_all(&self.reader)
-                .await?;
-                Ok(rows.iter().map(product_feature_from_row).collect::<Result<_, _>>()?)
-            }
-
-            async fn create_release(&self, release: NewRelease, now: DateTime<Utc>) -> StoreResult<Release> {
-                let row = sqlx::query(&format!(
-                    "INSERT INTO releases (product_id, version, channel, environment, installation_file, hash_md5, \
-                     size, eula_link, release_notes_link, requires_version, release_date, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {RELEASE_COLUMNS}"
-                ))
-                .bind(release.product_id)
-                .bind(&release.version)
-                .bind(&release.channel)
-                .bind(&release.environment)
-                .bind(&release.installation_file)
-                .bind(&release.hash_md5)
-                .bind(&release.size)
-                .bind(&release.eula_link)
-                .bind(&release.release_notes_link)
-                .bind(&release.requires_version)
-                .bind(release.release_date.map(millis))
-                .bind(millis(now))
-                .fetch_one(&self.writer)
-                .await
-                .map_err(|e| unique_violation(e, "release"))?;
-                Ok(release_from_row(&row)?)
-            }
-
-            async fn releases(&self, product_id: i64) -> StoreResult<Vec<Release>> {
-                let rows = sqlx::query(&format!(
-                    "SELECT {RELEASE_COLUMNS} FROM releases WHERE product_id = $1 AND enabled \
-                     ORDER BY COALESCE(release_date, created_at) DESC, id DESC"
-                ))
-                .bind(product_id)
-                .fetch_all(&self.reader)
-                .await?;
-                Ok(rows.iter().map(release_from_row).collect::<Result<_, _>>()?)
-            }
-
-            async fn create_customer(&self, customer: Customer, now: DateTime<Utc>) -> StoreResult<Customer> {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO customers (company_id, email, first_name, last_name, company_name, phone, reference, \
-                     address, city, postcode, state, country, metadata, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-                )
-                .bind(customer.company_id)
-                .bind(&customer.email)
-                .bind(&customer.first_name)
-                .bind(&customer.last_name)
-                .bind(&customer.company_name)
-                .bind(&customer.phone)
-                .bind(&customer.reference)
-                .bind(&customer.address)
-                .bind(&customer.city)
-                .bind(&customer.postcode)
-                .bind(&customer.state)
-                .bind(&customer.country)
-                .bind(&customer.metadata)
-                .bind(millis(now))
-                .fetch_one(&self.writer)
-                .await
-                .map_err(|e| unique_violation(e, "customer"))?;
-                Ok(Customer { id, ..customer })
-            }
-
-            async fn customer_by_email(&self, company_id: i64, email: &str) -> StoreResult<Option<Customer>> {
-                let row = sqlx::query(&format!(
-                    "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.company_id = $1 AND c.email = $2"
-                ))
-                .bind(company_id)
-                .bind(email)
-                .fetch_optional(&self.reader)
-                .await?;
-                Ok(row.as_ref().map(customer_from_row).transpose()?.flatten())
-            }
-
-            async fn customer(&self, customer_id: i64) -> StoreResult<Option<Customer>> {
-                let row = sqlx::query(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1"))
-                    .bind(customer_id)
-                    .fetch_optional(&self.reader)
-                    .await?;
-                Ok(row.as_ref().map(customer_from_row).transpose()?.flatten())
-            }
-
-            async fn create_license(&self, license: NewLicense, now: DateTime<Utc>) -> StoreResult<License> {
-                let mut conn = self.writer.acquire().await?;
-                Self::insert_license(&mut conn, &license, now).await
-            }
-
-            async fn license(&self, license_id: i64) -> StoreResult<License> {
-                let mut conn = self.reader.acquire().await?;
-                Self::license_on(&mut conn, license_id).await
-            }
-
-            async fn licenses_by_key(&self, company_id: Option<i64>, license_key: &str) -> StoreResult<Vec<License>> {
-                let rows = sqlx::query(&format!(
-                    "SELECT {LICENSE_COLUMNS} FROM licenses l WHERE l.license_key = $1 \
-                     AND ($2 IS NULL OR l.company_id = $2) ORDER BY l.id"
-                ))
-                .bind(license_key)
-                .bind(company_id)
-                .fetch_all(&self.reader)
-                .await?;
-                Ok(collect_rows(&rows, license_from_row)?)
-            }
-
-            async fn set_license_enabled(&self, license_id: i64, enabled: bool) -> StoreResult<()> {
-                sqlx::query("UPDATE licenses SET enabled = $1 WHERE id = $2")
-                    .bind(enabled)
-                    .bind(license_id)
-                    .execute(&self.writer)
-                    .await?;
-                Ok(())
-            }
-
-            async fn set_license_validity(&self, license_id: i64, validity: Option<DateTime<Utc>>) -> StoreResult<()> {
-                sqlx::query("UPDATE licenses SET validity_period = $1 WHERE id = $2")
-                    .bind(validity.map(millis))
-                    .bind(license_id)
-                    .execute(&self.writer)
-                    .await?;
-                Ok(())
-            }
-
-            async fn reset_license(&self, license_id: i64) -> StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                // Under the license row lock, like every change of `times_activated`.
-                sqlx::query(concat!("SELECT l.id FROM licenses l WHERE l.id = $1", $lock))
-                    .bind(license_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or(StoreError::LicenseNotFound)?;
-                for statement in [
-                    "UPDATE devices SET active = FALSE, floating_until = NULL, borrowed_until = NULL WHERE license_id = $1",
-                    "DELETE FROM feature_seats WHERE license_feature_id IN (SELECT id FROM license_features WHERE license_id = $1)",
-                    "UPDATE license_assignments SET total_activations = 0 WHERE license_id = $1",
-                    "UPDATE licenses SET times_activated = 0 WHERE id = $1",
-                ] {
-                    sqlx::query(statement).bind(license_id).execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn add_license_feature(&self, feature: NewLicenseFeature) -> StoreResult<LicenseFeature> {
-                let query = sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO license_features (license_id, product_feature_id, expiry_date, is_floating_cloud, \
-                     floating_users, floating_timeout, max_borrow_time, max_consumption, \
-                     allow_unlimited_consumptions, allow_negative_consumptions, allow_overages, max_overages, \
-                     reset_consumption, consumption_period) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-                )
-                .bind(feature.license_id)
-                .bind(feature.product_feature_id)
-                .bind(feature.expiry_date.map(millis))
-                .bind(feature.floating.is_floating_cloud)
-                .bind(feature.floating.floating_users)
-                .bind(feature.floating.floating_timeout)
-                .bind(feature.floating.max_borrow_time);
-                let id = bind_consumption(query, &feature.consumption)
-                    .fetch_one(&self.writer)
-                    .await
-                    .map_err(|e| unique_violation(e, "license feature"))?;
-                let mut conn = self.writer.acquire().await?;
-                Self::features_on(&mut conn, feature.license_id)
-                    .await?
-                    .into_iter()
-                    .find(|f| f.id == id)
-                    .ok_or(StoreError::NotFound("license feature"))
-            }
-
-            async fn license_features(&self, license_id: i64) -> StoreResult<Vec<LicenseFeature>> {
-                let mut conn = self.reader.acquire().await?;
-                Self::features_on(&mut conn, license_id).await
-            }
-
-            async fn create_license_user(&self, user: NewLicenseUser, now: DateTime<Utc>) -> StoreResult<LicenseUser> {
-                let mut conn = self.writer.acquire().await?;
-                self.insert_license_user(&mut conn, &user, now).await
-            }
-
-            async fn assign_license_user(&self, assignment: Assignment) -> StoreResult<()> {
-                let mut conn = self.writer.acquire().await?;
-                Self::insert_assignment(&mut conn, &assignment).await
-            }
-
-            async fn devices(&self, license_id: i64) -> StoreResult<Vec<Device>> {
-                let rows = sqlx::query(&format!(
-                    "SELECT {DEVICE_COLUMNS} FROM devices d WHERE d.license_id = $1 ORDER BY d.id"
-                ))
-                .bind(license_id)
-                .fetch_all(&self.reader)
-                .await?;
-                Ok(collect_rows(&rows, device_from_row)?)
-            }
-
-            async fn blacklist_device(&self, license_id: i64, hardware_id: &str, now: DateTime<Utc>) -> StoreResult<Device> {
-                let mut tx = self.begin_write().await?;
-                // The license row lock: the freed activation is counted exactly once.
-                sqlx::query(concat!("SELECT l.id FROM licenses l WHERE l.id = $1", $lock))
-                    .bind(license_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let previous: Option<(bool, Option<i64>)> = sqlx::query_as(
-                    "SELECT active, license_user_id FROM devices WHERE license_id = $1 AND hardware_id = $2",
-                )
-                .bind(license_id)
-                .bind(hardware_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let device_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO devices (license_id, hardware_id, active, blacklisted, created_at) \
-                     VALUES ($1, $2, FALSE, TRUE, $3) ON CONFLICT (license_id, hardware_id) \
-                     DO UPDATE SET active = FALSE, blacklisted = TRUE, floating_until = NULL, borrowed_until = NULL \
-                     RETURNING id",
-                )
-                .bind(license_id)
-                .bind(hardware_id)
-                .bind(millis(now))
-                .fetch_one(&mut *tx)
-                .await?;
-                if let Some((true, user_id)) = previous {
-                    Self::release_activation(&mut tx, license_id, user_id).await?;
-                }
-                let device = Self::device_on(&mut tx, device_id).await?;
-                tx.commit().await?;
-                Ok(device)
-            }
-
-            async fn variables(&self, device_id: i64) -> StoreResult<Vec<DeviceVariable>> {
-                let mut conn = self.reader.acquire().await?;
-                Self::variables_on(&mut conn, device_id).await
-            }
-        }
-    };
+/// Binds consumption settings in the column order both INSERTs list them.
+fn bind_consumption<'q, DB: SqlDatabase>(
+    insert: Statement<'q, DB>,
+    consumption: &'q ConsumptionColumns,
+) -> Statement<'q, DB> {
+    insert
+        .bind(consumption.max_consumptions)
+        .bind(consumption.allow_unlimited_consumptions)
+        .bind(consumption.allow_negative_consumptions)
+        .bind(consumption.allow_overages)
+        .bind(consumption.max_overages)
+        .bind(consumption.reset_consumption)
+        .bind(consumption.consumption_period.map(|p| p.as_str()))
 }
 
-pub(crate) use sql_catalog;
+impl<DB: Backend> SqlStore<DB> {
+    /// Opens the sealed initial password of a user row.
+    pub(super) fn open_user(
+        &self,
+        (mut user, sealed): (LicenseUser, Option<String>),
+    ) -> StoreResult<LicenseUser> {
+        user.initial_password = sealed
+            .map(|sealed| {
+                self.secrets
+                    .open(PURPOSE_INITIAL_PASSWORD, &sealed)
+                    .and_then(|bytes| {
+                        String::from_utf8(bytes).map_err(|_| secrets::SecretError::Open)
+                    })
+            })
+            .transpose()?;
+        Ok(user)
+    }
+
+    pub(super) async fn license_on(
+        conn: &mut DB::Connection,
+        license_id: i64,
+    ) -> StoreResult<License> {
+        let row = query(&format!(
+            "SELECT {LICENSE_COLUMNS} FROM licenses l WHERE l.id = $1"
+        ))
+        .bind(license_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::LicenseNotFound)?;
+        license_from_row(&row)?.ok_or(StoreError::LicenseNotFound)
+    }
+
+    pub(super) async fn device_on(
+        conn: &mut DB::Connection,
+        device_id: i64,
+    ) -> StoreResult<Device> {
+        let row = query(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices d WHERE d.id = $1"
+        ))
+        .bind(device_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        device_from_row(&row)?.ok_or(StoreError::NotFound("device"))
+    }
+
+    async fn features_on(
+        conn: &mut DB::Connection,
+        license_id: i64,
+    ) -> StoreResult<Vec<LicenseFeature>> {
+        let rows = query(&format!(
+            "SELECT {FEATURE_COLUMNS} FROM license_features lf \
+             JOIN product_features pf ON pf.id = lf.product_feature_id \
+             WHERE lf.license_id = $1 ORDER BY pf.code"
+        ))
+        .bind(license_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(collect_rows(&rows, feature_from_row)?)
+    }
+
+    pub(super) async fn variables_on(
+        conn: &mut DB::Connection,
+        device_id: i64,
+    ) -> StoreResult<Vec<DeviceVariable>> {
+        let rows = query(
+            "SELECT id, device_id, name, value, created_at FROM device_variables \
+             WHERE device_id = $1 ORDER BY name",
+        )
+        .bind(device_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(variable_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    pub(super) async fn insert_license(
+        conn: &mut DB::Connection,
+        license: &NewLicense,
+        now: DateTime<Utc>,
+    ) -> StoreResult<License> {
+        let insert = query(
+            "INSERT INTO licenses (company_id, product_id, customer_id, license_key, license_type, enabled, \
+             is_trial, prevent_vm, start_date, validity_period, grace_period, allow_grace_period, \
+             maintenance_period, max_activations, allow_unlimited_activations, max_transfers, \
+             max_license_users, is_floating_cloud, floating_users, floating_timeout, can_borrow, \
+             max_borrow_time, metadata, created_at, max_consumptions, allow_unlimited_consumptions, \
+             allow_negative_consumptions, allow_overages, max_overages, reset_consumption, consumption_period) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+             $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) RETURNING id",
+        )
+        .bind(license.company_id)
+        .bind(license.product_id)
+        .bind(license.customer_id)
+        .bind(&license.license_key)
+        .bind(license.license_type.as_str())
+        .bind(license.enabled)
+        .bind(license.is_trial)
+        .bind(license.prevent_vm)
+        .bind(license.start_date.map(millis))
+        .bind(license.validity_period.map(millis))
+        .bind(license.grace_period)
+        .bind(license.allow_grace_period)
+        .bind(license.maintenance_period.map(millis))
+        .bind(license.max_activations)
+        .bind(license.allow_unlimited_activations)
+        .bind(license.max_transfers)
+        .bind(license.max_license_users)
+        .bind(license.floating.is_floating_cloud)
+        .bind(license.floating.floating_users)
+        .bind(license.floating.floating_timeout)
+        .bind(license.floating.can_borrow)
+        .bind(license.floating.max_borrow_time)
+        .bind(&license.metadata)
+        .bind(millis(now));
+        let id = bind_consumption(insert, &license.consumption)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| unique_violation(e, "license key"))?
+            .read_at(0)?;
+        Self::license_on(conn, id).await
+    }
+
+    /// Inserts a user row; with `if_absent`, an existing e-mail is no error and gives `None`.
+    async fn insert_user_row(
+        &self,
+        conn: &mut DB::Connection,
+        user: &NewLicenseUser,
+        now: DateTime<Utc>,
+        if_absent: bool,
+    ) -> StoreResult<Option<i64>> {
+        let sealed = self
+            .secrets
+            .seal(PURPOSE_INITIAL_PASSWORD, user.initial_password.as_bytes())?;
+        let conflict = if if_absent {
+            " ON CONFLICT (company_id, email) DO NOTHING"
+        } else {
+            ""
+        };
+        Ok(query(&format!(
+            "INSERT INTO license_users (company_id, customer_id, email, password_hash, initial_password, \
+             first_name, last_name, phone_number, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9){conflict} RETURNING id"
+        ))
+        .bind(user.company_id)
+        .bind(user.customer_id)
+        .bind(&user.email)
+        .bind(&user.password_hash)
+        .bind(sealed)
+        .bind(&user.first_name)
+        .bind(&user.last_name)
+        .bind(&user.phone_number)
+        .bind(millis(now))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(|e| unique_violation(e, "license user"))?
+        .map(|row| row.read_at(0))
+        .transpose()?)
+    }
+
+    async fn insert_license_user(
+        &self,
+        conn: &mut DB::Connection,
+        user: &NewLicenseUser,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LicenseUser> {
+        let id = self
+            .insert_user_row(conn, user, now, false)
+            .await?
+            .ok_or(StoreError::Duplicate("license user"))?;
+        Ok(LicenseUser {
+            id,
+            company_id: user.company_id,
+            customer_id: user.customer_id,
+            email: user.email.clone(),
+            password_hash: user.password_hash.clone(),
+            initial_password: Some(user.initial_password.clone()),
+            is_initial_password: true,
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            phone_number: user.phone_number.clone(),
+        })
+    }
+
+    /// The id of the user with this e-mail, created with `user` unless another request did first.
+    pub(super) async fn insert_or_find_license_user(
+        &self,
+        conn: &mut DB::Connection,
+        user: &NewLicenseUser,
+        now: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        if let Some(id) = self.insert_user_row(conn, user, now, true).await? {
+            return Ok(id);
+        }
+        Ok(
+            query("SELECT id FROM license_users WHERE company_id = $1 AND email = $2")
+                .bind(user.company_id)
+                .bind(&user.email)
+                .fetch_one(&mut *conn)
+                .await?
+                .read_at(0)?,
+        )
+    }
+
+    pub(super) async fn insert_assignment(
+        conn: &mut DB::Connection,
+        assignment: &Assignment,
+    ) -> StoreResult<()> {
+        query(
+            "INSERT INTO license_assignments (license_id, license_user_id, max_activations, \
+             allow_unlimited_activations) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(assignment.license_id)
+        .bind(assignment.license_user_id)
+        .bind(assignment.max_activations)
+        .bind(assignment.allow_unlimited_activations)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| unique_violation(e, "license user assignment"))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<DB: Backend> CatalogStore for SqlStore<DB> {
+    async fn create_product(
+        &self,
+        product: NewProduct,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Product> {
+        let id: i64 = query(
+            "INSERT INTO products (company_id, code, name, authorization_method, prevent_vm, allow_trial, \
+             trial_days, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(product.company_id)
+        .bind(&product.code)
+        .bind(&product.name)
+        .bind(product.authorization_method.as_str())
+        .bind(product.prevent_vm)
+        .bind(product.allow_trial)
+        .bind(product.trial_days)
+        .bind(&product.metadata)
+        .bind(millis(now))
+        .fetch_one(&mut *self.writer.acquire().await?)
+        .await
+        .map_err(|e| unique_violation(e, "product code"))?
+        .read_at(0)?;
+        self.product_by_id(id).await
+    }
+
+    async fn product(&self, company_id: i64, code: &str) -> StoreResult<Option<Product>> {
+        let row = query(&format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.company_id = $1 AND p.code = $2"
+        ))
+        .bind(company_id)
+        .bind(code)
+        .fetch_optional(&mut *self.reader.acquire().await?)
+        .await?;
+        Ok(row.as_ref().map(product_from_row).transpose()?)
+    }
+
+    async fn product_by_id(&self, product_id: i64) -> StoreResult<Product> {
+        let row = query(&format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $1"
+        ))
+        .bind(product_id)
+        .fetch_optional(&mut *self.reader.acquire().await?)
+        .await?
+        .ok_or(StoreError::UnknownProduct)?;
+        Ok(product_from_row(&row)?)
+    }
+
+    async fn create_product_feature(
+        &self,
+        product_id: i64,
+        code: &str,
+        name: &str,
+        feature_type: FeatureType,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ProductFeature> {
+        let id: i64 = query(
+            "INSERT INTO product_features (product_id, code, name, feature_type, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(product_id)
+        .bind(code)
+        .bind(name)
+        .bind(feature_type.as_str())
+        .bind(millis(now))
+        .fetch_one(&mut *self.writer.acquire().await?)
+        .await
+        .map_err(|e| unique_violation(e, "feature code"))?
+        .read_at(0)?;
+        Ok(ProductFeature {
+            id,
+            product_id,
+            code: code.to_owned(),
+            name: name.to_owned(),
+            feature_type,
+            metadata: "{}".into(),
+        })
+    }
+
+    async fn product_features(&self, product_id: i64) -> StoreResult<Vec<ProductFeature>> {
+        let rows = query(
+            "SELECT id AS pf_id, product_id AS pf_product_id, code AS pf_code, name AS pf_name, \
+             feature_type AS pf_feature_type, metadata AS pf_metadata FROM product_features \
+             WHERE product_id = $1 ORDER BY code",
+        )
+        .bind(product_id)
+        .fetch_all(&mut *self.reader.acquire().await?)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(product_feature_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn create_release(
+        &self,
+        release: NewRelease,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Release> {
+        let row = query(&format!(
+            "INSERT INTO releases (product_id, version, channel, environment, installation_file, hash_md5, \
+             size, eula_link, release_notes_link, requires_version, release_date, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {RELEASE_COLUMNS}"
+        ))
+        .bind(release.product_id)
+        .bind(&release.version)
+        .bind(&release.channel)
+        .bind(&release.environment)
+        .bind(&release.installation_file)
+        .bind(&release.hash_md5)
+        .bind(&release.size)
+        .bind(&release.eula_link)
+        .bind(&release.release_notes_link)
+        .bind(&release.requires_version)
+        .bind(release.release_date.map(millis))
+        .bind(millis(now))
+        .fetch_one(&mut *self.writer.acquire().await?)
+        .await
+        .map_err(|e| unique_violation(e, "release"))?;
+        Ok(release_from_row(&row)?)
+    }
+
+    async fn releases(&self, product_id: i64) -> StoreResult<Vec<Release>> {
+        let rows = query(&format!(
+            "SELECT {RELEASE_COLUMNS} FROM releases WHERE product_id = $1 AND enabled \
+             ORDER BY COALESCE(release_date, created_at) DESC, id DESC"
+        ))
+        .bind(product_id)
+        .fetch_all(&mut *self.reader.acquire().await?)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(release_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn create_customer(
+        &self,
+        customer: Customer,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Customer> {
+        let id: i64 = query(
+            "INSERT INTO customers (company_id, email, first_name, last_name, company_name, phone, reference, \
+             address, city, postcode, state, country, metadata, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+        )
+        .bind(customer.company_id)
+        .bind(&customer.email)
+        .bind(&customer.first_name)
+        .bind(&customer.last_name)
+        .bind(&customer.company_name)
+        .bind(&customer.phone)
+        .bind(&customer.reference)
+        .bind(&customer.address)
+        .bind(&customer.city)
+        .bind(&customer.postcode)
+        .bind(&customer.state)
+        .bind(&customer.country)
+        .bind(&customer.metadata)
+        .bind(millis(now))
+        .fetch_one(&mut *self.writer.acquire().await?)
+        .await
+        .map_err(|e| unique_violation(e, "customer"))?
+        .read_at(0)?;
+        Ok(Customer { id, ..customer })
+    }
+
+    async fn customer_by_email(
+        &self,
+        company_id: i64,
+        email: &str,
+    ) -> StoreResult<Option<Customer>> {
+        let row = query(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.company_id = $1 AND c.email = $2"
+        ))
+        .bind(company_id)
+        .bind(email)
+        .fetch_optional(&mut *self.reader.acquire().await?)
+        .await?;
+        Ok(row.as_ref().map(customer_from_row).transpose()?.flatten())
+    }
+
+    async fn customer(&self, customer_id: i64) -> StoreResult<Option<Customer>> {
+        let row = query(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1"
+        ))
+        .bind(customer_id)
+        .fetch_optional(&mut *self.reader.acquire().await?)
+        .await?;
+        Ok(row.as_ref().map(customer_from_row).transpose()?.flatten())
+    }
+
+    async fn create_license(
+        &self,
+        license: NewLicense,
+        now: DateTime<Utc>,
+    ) -> StoreResult<License> {
+        let mut conn = self.writer.acquire().await?;
+        Self::insert_license(&mut conn, &license, now).await
+    }
+
+    async fn license(&self, license_id: i64) -> StoreResult<License> {
+        let mut conn = self.reader.acquire().await?;
+        Self::license_on(&mut conn, license_id).await
+    }
+
+    async fn licenses_by_key(
+        &self,
+        company_id: Option<i64>,
+        license_key: &str,
+    ) -> StoreResult<Vec<License>> {
+        let rows = query(&format!(
+            "SELECT {LICENSE_COLUMNS} FROM licenses l WHERE l.license_key = $1 \
+             AND ($2 IS NULL OR l.company_id = $2) ORDER BY l.id"
+        ))
+        .bind(license_key)
+        .bind(company_id)
+        .fetch_all(&mut *self.reader.acquire().await?)
+        .await?;
+        Ok(collect_rows(&rows, license_from_row)?)
+    }
+
+    async fn set_license_enabled(&self, license_id: i64, enabled: bool) -> StoreResult<()> {
+        query("UPDATE licenses SET enabled = $1 WHERE id = $2")
+            .bind(enabled)
+            .bind(license_id)
+            .execute(&mut *self.writer.acquire().await?)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_license_validity(
+        &self,
+        license_id: i64,
+        validity: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        query("UPDATE licenses SET validity_period = $1 WHERE id = $2")
+            .bind(validity.map(millis))
+            .bind(license_id)
+            .execute(&mut *self.writer.acquire().await?)
+            .await?;
+        Ok(())
+    }
+
+    async fn reset_license(&self, license_id: i64) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        // Under the license row lock, like every change of `times_activated`.
+        query(&self.lock_license)
+            .bind(license_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::LicenseNotFound)?;
+        for statement in [
+            "UPDATE devices SET active = FALSE, floating_until = NULL, borrowed_until = NULL WHERE license_id = $1",
+            "DELETE FROM feature_seats WHERE license_feature_id IN (SELECT id FROM license_features WHERE license_id = $1)",
+            "UPDATE license_assignments SET total_activations = 0 WHERE license_id = $1",
+            "UPDATE licenses SET times_activated = 0 WHERE id = $1",
+        ] {
+            query(statement).bind(license_id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn add_license_feature(&self, feature: NewLicenseFeature) -> StoreResult<LicenseFeature> {
+        let insert = query(
+            "INSERT INTO license_features (license_id, product_feature_id, expiry_date, is_floating_cloud, \
+             floating_users, floating_timeout, max_borrow_time, max_consumption, \
+             allow_unlimited_consumptions, allow_negative_consumptions, allow_overages, max_overages, \
+             reset_consumption, consumption_period) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+        )
+        .bind(feature.license_id)
+        .bind(feature.product_feature_id)
+        .bind(feature.expiry_date.map(millis))
+        .bind(feature.floating.is_floating_cloud)
+        .bind(feature.floating.floating_users)
+        .bind(feature.floating.floating_timeout)
+        .bind(feature.floating.max_borrow_time);
+        let id: i64 = bind_consumption(insert, &feature.consumption)
+            .fetch_one(&mut *self.writer.acquire().await?)
+            .await
+            .map_err(|e| unique_violation(e, "license feature"))?
+            .read_at(0)?;
+        let mut conn = self.writer.acquire().await?;
+        Self::features_on(&mut conn, feature.license_id)
+            .await?
+            .into_iter()
+            .find(|f| f.id == id)
+            .ok_or(StoreError::NotFound("license feature"))
+    }
+
+    async fn license_features(&self, license_id: i64) -> StoreResult<Vec<LicenseFeature>> {
+        let mut conn = self.reader.acquire().await?;
+        Self::features_on(&mut conn, license_id).await
+    }
+
+    async fn create_license_user(
+        &self,
+        user: NewLicenseUser,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LicenseUser> {
+        let mut conn = self.writer.acquire().await?;
+        self.insert_license_user(&mut conn, &user, now).await
+    }
+
+    async fn assign_license_user(&self, assignment: Assignment) -> StoreResult<()> {
+        let mut conn = self.writer.acquire().await?;
+        Self::insert_assignment(&mut conn, &assignment).await
+    }
+
+    async fn devices(&self, license_id: i64) -> StoreResult<Vec<Device>> {
+        let rows = query(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices d WHERE d.license_id = $1 ORDER BY d.id"
+        ))
+        .bind(license_id)
+        .fetch_all(&mut *self.reader.acquire().await?)
+        .await?;
+        Ok(collect_rows(&rows, device_from_row)?)
+    }
+
+    async fn blacklist_device(
+        &self,
+        license_id: i64,
+        hardware_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Device> {
+        let mut tx = self.begin_write().await?;
+        // The license row lock: the freed activation is counted exactly once.
+        query(&self.lock_license)
+            .bind(license_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let previous = query(
+            "SELECT active, license_user_id FROM devices WHERE license_id = $1 AND hardware_id = $2",
+        )
+        .bind(license_id)
+        .bind(hardware_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| -> sqlx::Result<(bool, Option<i64>)> { Ok((row.read_at(0)?, row.read_at(1)?)) })
+        .transpose()?;
+        let device_id: i64 = query(
+            "INSERT INTO devices (license_id, hardware_id, active, blacklisted, created_at) \
+             VALUES ($1, $2, FALSE, TRUE, $3) ON CONFLICT (license_id, hardware_id) \
+             DO UPDATE SET active = FALSE, blacklisted = TRUE, floating_until = NULL, borrowed_until = NULL \
+             RETURNING id",
+        )
+        .bind(license_id)
+        .bind(hardware_id)
+        .bind(millis(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .read_at(0)?;
+        if let Some((true, user_id)) = previous {
+            Self::release_activation(&mut tx, license_id, user_id).await?;
+        }
+        let device = Self::device_on(&mut tx, device_id).await?;
+        tx.commit().await?;
+        Ok(device)
+    }
+
+    async fn variables(&self, device_id: i64) -> StoreResult<Vec<DeviceVariable>> {
+        let mut conn = self.reader.acquire().await?;
+        Self::variables_on(&mut conn, device_id).await
+    }
+}

@@ -1,617 +1,680 @@
 //! The License API's storage work. Every limit-changing method runs in one write transaction that
 //! starts by locking the license row (see the crate docs for the guard of each limit).
 
-macro_rules! sql_license_api {
-    ($store:ident, $db:ty, $lock:literal) => {
-        use crate::sql::{lookup_by_key_sql, lookup_by_user_sql, ASSIGNMENT_COLUMNS, USER_COLUMNS};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use latch_domain::{ActivationOutcome, DomainError, Seat};
 
-        /// The lookup queries, built once: by key or by user, without or with a pinned license id.
-        static LOOKUPS: std::sync::LazyLock<[[String; 2]; 2]> = std::sync::LazyLock::new(|| {
-            [
-                [lookup_by_key_sql(false), lookup_by_key_sql(true)],
-                [lookup_by_user_sql(false), lookup_by_user_sql(true)],
-            ]
-        });
+use super::database::{query, ReadColumn};
+use super::rows::*;
+use super::{
+    lookup_by_key_sql, lookup_by_user_sql, Backend, SqlStore, ASSIGNMENT_COLUMNS, LICENSE_COLUMNS,
+    USER_COLUMNS,
+};
+use crate::*;
 
-        /// The held seats among `rows` (pairs of lease end and borrow end, epoch ms) at `now`.
-        fn seat_from(floating_until: Option<i64>, borrowed_until: Option<i64>) -> Seat {
-            Seat {
-                floating_until: floating_until.map(from_millis),
-                borrowed_until: borrowed_until.map(from_millis),
-            }
-        }
+/// The lookup queries, built once: by key or by user, without or with a pinned license id.
+static LOOKUPS: std::sync::LazyLock<[[String; 2]; 2]> = std::sync::LazyLock::new(|| {
+    [
+        [lookup_by_key_sql(false), lookup_by_key_sql(true)],
+        [lookup_by_user_sql(false), lookup_by_user_sql(true)],
+    ]
+});
 
-        impl $store {
-            async fn lookup_on(&self, conn: &mut DbConnection, key: &DeviceKey<'_>) -> StoreResult<LicenseLookup> {
-                let (by, ident) = match key.ident {
-                    LicenseIdent::Key(license_key) => (0, license_key),
-                    LicenseIdent::User(email) => (1, email),
-                };
-                let query = sqlx::query(&LOOKUPS[by][usize::from(key.license_id.is_some())])
-                    .bind(key.company_id)
-                    .bind(key.product_code)
-                    .bind(ident)
-                    .bind(key.hardware_id);
-                let query = match key.license_id {
-                    Some(license_id) => query.bind(license_id),
-                    None => query,
-                };
-                let rows = query.fetch_all(&mut *conn).await?;
-                let first = rows.first().ok_or(StoreError::UnknownProduct)?;
-                let user = match (user_from_row(first)?, assignment_from_row(first)?) {
-                    (Some(user), Some(assignment)) => Some((self.open_user(user)?, assignment)),
-                    _ => None,
-                };
-                Ok(LicenseLookup {
-                    product: product_from_row(first)?,
-                    license: license_from_row(first)?,
-                    device: device_from_row(first)?,
-                    user,
-                    customer: customer_from_row(first)?,
-                    features: collect_rows(&rows, feature_from_row)?,
-                })
-            }
-
-            /// Locks the license the key names and reads everything about it under the lock.
-            async fn lock_lookup(&self, conn: &mut DbConnection, key: &DeviceKey<'_>) -> StoreResult<(LicenseLookup, License)> {
-                let found = self.lookup_on(conn, key).await?;
-                let license = found.license.clone().ok_or(StoreError::LicenseNotFound)?;
-                // SQLite's write transaction holds the database lock from its start: the first read is
-                // already under it. Elsewhere, lock the row, then read again: another transaction may have
-                // changed it before the lock was ours.
-                if $lock.is_empty() {
-                    return Ok((found, license));
-                }
-                sqlx::query(concat!("SELECT l.id FROM licenses l WHERE l.id = $1", $lock))
-                    .bind(license.id)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                let found = self.lookup_on(conn, key).await?;
-                let license = found.license.clone().ok_or(StoreError::LicenseNotFound)?;
-                Ok((found, license))
-            }
-
-            /// Gives back one activation of the license (and of its user's assignment).
-            async fn release_activation(conn: &mut DbConnection, license_id: i64, user_id: Option<i64>) -> StoreResult<()> {
-                sqlx::query("UPDATE licenses SET times_activated = times_activated - 1 WHERE id = $1")
-                    .bind(license_id)
-                    .execute(&mut *conn)
-                    .await?;
-                if let Some(user_id) = user_id {
-                    sqlx::query(
-                        "UPDATE license_assignments SET total_activations = total_activations - 1 \
-                         WHERE license_id = $1 AND license_user_id = $2",
-                    )
-                    .bind(license_id)
-                    .bind(user_id)
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                Ok(())
-            }
-
-            /// Devices other than `device_id` holding a seat on the license at `now`.
-            async fn license_seats_held(conn: &mut DbConnection, license_id: i64, device_id: i64, now: DateTime<Utc>) -> StoreResult<i64> {
-                Ok(sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM devices WHERE license_id = $1 AND id <> $2 AND active \
-                     AND (floating_until > $3 OR borrowed_until > $3)",
-                )
-                .bind(license_id)
-                .bind(device_id)
-                .bind(millis(now))
-                .fetch_one(&mut *conn)
-                .await?)
-            }
-
-            /// Decides and stores this device's seat on the license.
-            async fn hold_license_seat(
-                conn: &mut DbConnection,
-                license: &License,
-                device: &Device,
-                request: SeatRequest,
-                now: DateTime<Utc>,
-            ) -> StoreResult<i64> {
-                let policy = license.floating.policy();
-                let others = Self::license_seats_held(conn, license.id, device.id, now).await?;
-                let seat = policy.decide(device.seat(), others, request, now)?;
-                sqlx::query("UPDATE devices SET floating_until = $1, borrowed_until = $2 WHERE id = $3")
-                    .bind(seat.floating_until.map(millis))
-                    .bind(seat.borrowed_until.map(millis))
-                    .bind(device.id)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(others + 1)
-            }
-
-            fn view(found: LicenseLookup, license: License, device: Device, floating_in_use: i64) -> LicenseView {
-                LicenseView {
-                    product: found.product,
-                    license,
-                    device,
-                    user: found.user,
-                    features: found.features,
-                    customer: found.customer,
-                    floating_in_use,
-                }
-            }
-
-            /// The locked license's device, after the device rule accepted it.
-            async fn locked_device(
-                &self,
-                conn: &mut DbConnection,
-                key: &DeviceKey<'_>,
-                rule: DeviceRule<'_>,
-            ) -> StoreResult<(LicenseLookup, License, Device)> {
-                let (found, license) = self.lock_lookup(conn, key).await?;
-                let assignment = found.user.as_ref().map(|(_, a)| a);
-                rule(&license.rules(&found.product, assignment), found.device.as_ref().map(Device::state))?;
-                let device = found.device.clone().ok_or(DomainError::DeviceNotFound)?;
-                Ok((found, license, device))
-            }
-
-            async fn locked_feature(
-                &self,
-                conn: &mut DbConnection,
-                key: &DeviceKey<'_>,
-                feature_code: &str,
-                rule: DeviceRule<'_>,
-            ) -> StoreResult<(License, Device, LicenseFeature)> {
-                let (found, license, device) = self.locked_device(conn, key, rule).await?;
-                let feature = found
-                    .features
-                    .into_iter()
-                    .find(|f| f.feature.code == feature_code)
-                    .ok_or(StoreError::UnknownFeature)?;
-                Ok((license, device, feature))
-            }
-
-            async fn upsert_variables(
-                conn: &mut DbConnection,
-                device_id: i64,
-                variables: &[(String, String)],
-                now: DateTime<Utc>,
-            ) -> StoreResult<()> {
-                for (name, value) in variables {
-                    sqlx::query(
-                        "INSERT INTO device_variables (device_id, name, value, created_at) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (device_id, name) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
-                    )
-                    .bind(device_id)
-                    .bind(name)
-                    .bind(value)
-                    .bind(millis(now))
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                Ok(())
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl LicenseApiStore for $store {
-            async fn lookup(&self, key: &DeviceKey<'_>) -> StoreResult<LicenseLookup> {
-                let mut conn = self.reader.acquire().await?;
-                self.lookup_on(&mut conn, key).await
-            }
-
-            async fn activate(
-                &self,
-                key: &DeviceKey<'_>,
-                info: &DeviceInfo,
-                variables: &[(String, String)],
-                rule: ActivationRule<'_>,
-                now: DateTime<Utc>,
-            ) -> StoreResult<Activation> {
-                let mut tx = self.begin_write().await?;
-                let (found, license) = self.lock_lookup(&mut tx, key).await?;
-                let assignment = found.user.as_ref().map(|(_, a)| *a);
-                let outcome = rule(
-                    &license.rules(&found.product, assignment.as_ref()),
-                    found.device.as_ref().map(Device::state),
-                )?;
-                let device_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO devices (license_id, license_user_id, hardware_id, active, is_vm, vm_info, os_ver, \
-                     hostname, ip, mac_address, app_ver, sdk_ver, created_at) \
-                     VALUES ($1, $2, $3, TRUE, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-                     ON CONFLICT (license_id, hardware_id) DO UPDATE SET active = TRUE, \
-                     license_user_id = excluded.license_user_id, is_vm = excluded.is_vm, vm_info = excluded.vm_info, \
-                     os_ver = excluded.os_ver, hostname = excluded.hostname, ip = excluded.ip, \
-                     mac_address = excluded.mac_address, app_ver = excluded.app_ver, sdk_ver = excluded.sdk_ver \
-                     RETURNING id",
-                )
-                .bind(license.id)
-                .bind(assignment.map(|a| a.license_user_id))
-                .bind(key.hardware_id)
-                .bind(info.is_vm)
-                .bind(&info.vm_info)
-                .bind(&info.os_ver)
-                .bind(&info.hostname)
-                .bind(&info.ip)
-                .bind(&info.mac_address)
-                .bind(&info.app_ver)
-                .bind(&info.sdk_ver)
-                .bind(millis(now))
-                .fetch_one(&mut *tx)
-                .await?;
-                let (seen, transferred) = match outcome {
-                    ActivationOutcome::NewDevice { transfer } => (1, i64::from(transfer)),
-                    ActivationOutcome::Reactivate => (0, 0),
-                };
-                sqlx::query(
-                    "UPDATE licenses SET times_activated = times_activated + 1, devices_seen = devices_seen + $1, \
-                     transfer_count = transfer_count + $2 WHERE id = $3",
-                )
-                .bind(seen)
-                .bind(transferred)
-                .bind(license.id)
-                .execute(&mut *tx)
-                .await?;
-                if let Some(assignment) = assignment {
-                    sqlx::query(
-                        "UPDATE license_assignments SET total_activations = total_activations + 1 \
-                         WHERE license_id = $1 AND license_user_id = $2",
-                    )
-                    .bind(assignment.license_id)
-                    .bind(assignment.license_user_id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                Self::upsert_variables(&mut tx, device_id, variables, now).await?;
-                let device = Self::device_on(&mut tx, device_id).await?;
-                let floating_in_use = if license.floating.is_floating_cloud {
-                    Self::hold_license_seat(&mut tx, &license, &device, SeatRequest::Lease, now).await?
-                } else {
-                    0
-                };
-                let variables = Self::variables_on(&mut tx, device_id).await?;
-                let found = self.lookup_on(&mut tx, key).await?;
-                let license = found.license.clone().ok_or(StoreError::LicenseNotFound)?;
-                let device = found.device.clone().ok_or(StoreError::NotFound("device"))?;
-                tx.commit().await?;
-                Ok(Activation {
-                    view: Self::view(found, license, device, floating_in_use),
-                    variables,
-                })
-            }
-
-            async fn deactivate(&self, key: &DeviceKey<'_>, rule: DeviceRule<'_>) -> StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                let (_, license, device) = self.locked_device(&mut tx, key, rule).await?;
-                sqlx::query("UPDATE devices SET active = FALSE, floating_until = NULL, borrowed_until = NULL WHERE id = $1")
-                    .bind(device.id)
-                    .execute(&mut *tx)
-                    .await?;
-                Self::release_activation(&mut tx, license.id, device.license_user_id).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn take_floating_seat(
-                &self,
-                key: &DeviceKey<'_>,
-                rule: DeviceRule<'_>,
-                request: SeatRequest,
-                now: DateTime<Utc>,
-            ) -> StoreResult<LicenseView> {
-                let mut tx = self.begin_write().await?;
-                let (found, license, device) = self.locked_device(&mut tx, key, rule).await?;
-                let in_use = Self::hold_license_seat(&mut tx, &license, &device, request, now).await?;
-                let device = Self::device_on(&mut tx, device.id).await?;
-                tx.commit().await?;
-                Ok(Self::view(found, license, device, in_use))
-            }
-
-            async fn release_floating_seat(&self, key: &DeviceKey<'_>, rule: DeviceRule<'_>) -> StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                let (_, _, device) = self.locked_device(&mut tx, key, rule).await?;
-                sqlx::query("UPDATE devices SET floating_until = NULL, borrowed_until = NULL WHERE id = $1")
-                    .bind(device.id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn consume(
-                &self,
-                key: &DeviceKey<'_>,
-                device_rule: DeviceRule<'_>,
-                rule: ConsumptionRule<'_>,
-            ) -> StoreResult<License> {
-                let mut tx = self.begin_write().await?;
-                let (_, license, _) = self.locked_device(&mut tx, key, device_rule).await?;
-                let counter = rule(&license.consumption_counter())?;
-                sqlx::query("UPDATE licenses SET total_consumptions = $1, consumption_reset_at = $2 WHERE id = $3")
-                    .bind(counter.total)
-                    .bind(counter.last_reset.map(millis))
-                    .bind(license.id)
-                    .execute(&mut *tx)
-                    .await?;
-                let license = Self::license_on(&mut tx, license.id).await?;
-                tx.commit().await?;
-                Ok(license)
-            }
-
-            async fn consume_feature(
-                &self,
-                key: &DeviceKey<'_>,
-                feature_code: &str,
-                device_rule: DeviceRule<'_>,
-                rule: FeatureConsumptionRule<'_>,
-            ) -> StoreResult<LicenseFeature> {
-                let mut tx = self.begin_write().await?;
-                let (_, _, mut feature) = self.locked_feature(&mut tx, key, feature_code, device_rule).await?;
-                let counter = rule(&feature)?;
-                sqlx::query(
-                    "UPDATE license_features SET total_consumptions = $1, consumption_reset_at = $2 WHERE id = $3",
-                )
-                .bind(counter.total)
-                .bind(counter.last_reset.map(millis))
-                .bind(feature.id)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                feature.consumption.total_consumptions = counter.total;
-                feature.consumption.consumption_reset_at = counter.last_reset;
-                Ok(feature)
-            }
-
-            async fn take_feature_seat(
-                &self,
-                key: &DeviceKey<'_>,
-                feature_code: &str,
-                device_rule: DeviceRule<'_>,
-                request: SeatRequest,
-                now: DateTime<Utc>,
-            ) -> StoreResult<FeatureSeat> {
-                let mut tx = self.begin_write().await?;
-                let (_, device, feature) = self.locked_feature(&mut tx, key, feature_code, device_rule).await?;
-                if !feature.floating.is_floating_cloud {
-                    return Err(DomainError::FeatureNotFloating.into());
-                }
-                let current: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
-                    "SELECT floating_until, borrowed_until FROM feature_seats WHERE license_feature_id = $1 AND device_id = $2",
-                )
-                .bind(feature.id)
-                .bind(device.id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let current = current.map(|(lease, borrow)| seat_from(lease, borrow)).unwrap_or_default();
-                let others: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM feature_seats WHERE license_feature_id = $1 AND device_id <> $2 \
-                     AND (floating_until > $3 OR borrowed_until > $3)",
-                )
-                .bind(feature.id)
-                .bind(device.id)
-                .bind(millis(now))
-                .fetch_one(&mut *tx)
-                .await?;
-                let seat = feature.floating.policy().decide(current, others, request, now)?;
-                sqlx::query(
-                    "INSERT INTO feature_seats (license_feature_id, device_id, floating_until, borrowed_until) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (license_feature_id, device_id) \
-                     DO UPDATE SET floating_until = excluded.floating_until, borrowed_until = excluded.borrowed_until",
-                )
-                .bind(feature.id)
-                .bind(device.id)
-                .bind(seat.floating_until.map(millis))
-                .bind(seat.borrowed_until.map(millis))
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(FeatureSeat {
-                    feature,
-                    seat,
-                    device_id: device.id,
-                    in_use: others + 1,
-                })
-            }
-
-            async fn release_feature_seat(
-                &self,
-                key: &DeviceKey<'_>,
-                feature_code: &str,
-                device_rule: DeviceRule<'_>,
-                now: DateTime<Utc>,
-            ) -> StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                let (_, device, feature) = self.locked_feature(&mut tx, key, feature_code, device_rule).await?;
-                if !feature.floating.is_floating_cloud {
-                    return Err(DomainError::FeatureNotFloating.into());
-                }
-                let released = sqlx::query(
-                    "DELETE FROM feature_seats WHERE license_feature_id = $1 AND device_id = $2 \
-                     AND (floating_until > $3 OR borrowed_until > $3)",
-                )
-                .bind(feature.id)
-                .bind(device.id)
-                .bind(millis(now))
-                .execute(&mut *tx)
-                .await?;
-                if released.rows_affected() == 0 {
-                    return Err(DomainError::FloatingFeatureDeviceNotInUse.into());
-                }
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn set_variables(
-                &self,
-                device_id: i64,
-                variables: &[(String, String)],
-                now: DateTime<Utc>,
-            ) -> StoreResult<Vec<DeviceVariable>> {
-                let mut tx = self.begin_write().await?;
-                Self::upsert_variables(&mut tx, device_id, variables, now).await?;
-                let stored = Self::variables_on(&mut tx, device_id).await?;
-                tx.commit().await?;
-                Ok(stored)
-            }
-
-            async fn license_user(&self, company_id: i64, email: &str) -> StoreResult<Option<LicenseUser>> {
-                let row = sqlx::query(&format!(
-                    "SELECT {USER_COLUMNS} FROM license_users u WHERE u.company_id = $1 AND u.email = $2"
-                ))
-                .bind(company_id)
-                .bind(email)
-                .fetch_optional(&self.reader)
-                .await?;
-                match row.as_ref().map(user_from_row).transpose()?.flatten() {
-                    Some(user) => Ok(Some(self.open_user(user)?)),
-                    None => Ok(None),
-                }
-            }
-
-            async fn user_licenses(
-                &self,
-                product_id: Option<i64>,
-                license_user_id: i64,
-            ) -> StoreResult<Vec<(License, Assignment)>> {
-                let rows = sqlx::query(&format!(
-                    "SELECT {LICENSE_COLUMNS}, {ASSIGNMENT_COLUMNS} FROM license_assignments a \
-                     JOIN licenses l ON l.id = a.license_id WHERE a.license_user_id = $1 \
-                     AND ($2 IS NULL OR l.product_id = $2) ORDER BY l.id"
-                ))
-                .bind(license_user_id)
-                .bind(product_id)
-                .fetch_all(&self.reader)
-                .await?;
-                Ok(collect_rows(&rows, |row| {
-                    Ok(license_from_row(row)?.zip(assignment_from_row(row)?))
-                })?)
-            }
-
-            async fn customer_license_users(
-                &self,
-                product_id: i64,
-                customer_id: i64,
-            ) -> StoreResult<Vec<(LicenseUser, Assignment)>> {
-                let rows = sqlx::query(&format!(
-                    "SELECT {USER_COLUMNS}, {ASSIGNMENT_COLUMNS} FROM license_assignments a \
-                     JOIN licenses l ON l.id = a.license_id JOIN license_users u ON u.id = a.license_user_id \
-                     WHERE l.product_id = $1 AND l.customer_id = $2 ORDER BY u.email, l.id"
-                ))
-                .bind(product_id)
-                .bind(customer_id)
-                .fetch_all(&self.reader)
-                .await?;
-                let pairs = collect_rows(&rows, |row| Ok(user_from_row(row)?.zip(assignment_from_row(row)?)))?;
-                pairs
-                    .into_iter()
-                    .map(|(user, assignment)| Ok((self.open_user(user)?, assignment)))
-                    .collect()
-            }
-
-            async fn change_password(&self, license_user_id: i64, password_hash: &str) -> StoreResult<()> {
-                sqlx::query(
-                    "UPDATE license_users SET password_hash = $1, is_initial_password = FALSE, initial_password = NULL \
-                     WHERE id = $2",
-                )
-                .bind(password_hash)
-                .bind(license_user_id)
-                .execute(&self.writer)
-                .await?;
-                Ok(())
-            }
-
-            async fn trial(&self, product_id: i64, hardware_id: &str, email: Option<&str>) -> StoreResult<Option<License>> {
-                let license_id: Option<i64> = sqlx::query_scalar(
-                    "SELECT license_id FROM trials WHERE product_id = $1 AND (hardware_id = $2 OR email = $3) \
-                     ORDER BY created_at LIMIT 1",
-                )
-                .bind(product_id)
-                .bind(hardware_id)
-                .bind(email)
-                .fetch_optional(&self.reader)
-                .await?;
-                match license_id {
-                    Some(id) => Ok(Some(self.license(id).await?)),
-                    None => Ok(None),
-                }
-            }
-
-            async fn create_trial(
-                &self,
-                hardware_id: &str,
-                email: Option<&str>,
-                license: NewLicense,
-                user: Option<TrialUser>,
-                now: DateTime<Utc>,
-            ) -> StoreResult<(License, bool)> {
-                let product_id = license.product_id;
-                let mut tx = self.begin_write().await?;
-                let created = Self::insert_license(&mut tx, &license, now).await?;
-                // The trials keys are the once-per-device and once-per-e-mail guards: a concurrent
-                // request that got there first makes this insert fail, and its trial is the answer.
-                let recorded = sqlx::query(
-                    "INSERT INTO trials (product_id, hardware_id, license_id, email, created_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(product_id)
-                .bind(hardware_id)
-                .bind(created.id)
-                .bind(email)
-                .bind(millis(now))
-                .execute(&mut *tx)
-                .await;
-                match recorded {
-                    Ok(_) => {}
-                    Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                        tx.rollback().await?;
-                        let existing = self.trial(product_id, hardware_id, email).await?;
-                        return existing.map(|l| (l, false)).ok_or(StoreError::NotFound("trial"));
-                    }
-                    Err(error) => return Err(error.into()),
-                }
-                if let Some(user) = user {
-                    let license_user_id = match user {
-                        TrialUser::New(user) => self.insert_or_find_license_user(&mut tx, &user, now).await?,
-                        TrialUser::Existing(user) => user.id,
-                    };
-                    Self::insert_assignment(
-                        &mut tx,
-                        &Assignment {
-                            license_id: created.id,
-                            license_user_id,
-                            max_activations: license.max_activations,
-                            allow_unlimited_activations: false,
-                            total_activations: 0,
-                        },
-                    )
-                    .await?;
-                }
-                tx.commit().await?;
-                Ok((created, true))
-            }
-
-            async fn apply_deferred(&self, writes: &[DeferredWrite]) -> StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                for write in writes {
-                    let statement = match write {
-                        DeferredWrite::Checked { device_id, at } => {
-                            sqlx::query("UPDATE devices SET last_check_at = $1 WHERE id = $2")
-                                .bind(millis(*at))
-                                .bind(*device_id)
-                        }
-                        DeferredWrite::LicenseSignature { device_id, signature, validity } => sqlx::query(
-                            "UPDATE devices SET license_signature = $1, signature_validity = $2 WHERE id = $3",
-                        )
-                        .bind(signature)
-                        .bind(validity.map(millis))
-                        .bind(*device_id),
-                        DeferredWrite::AnswerSignature { device_id, digest, signature } => sqlx::query(
-                            "UPDATE devices SET answer_digest = $1, answer_signature = $2 WHERE id = $3",
-                        )
-                        .bind(digest)
-                        .bind(signature)
-                        .bind(*device_id),
-                    };
-                    statement.execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(())
-            }
-        }
-    };
+/// The held seats among `rows` (pairs of lease end and borrow end, epoch ms) at `now`.
+fn seat_from(floating_until: Option<i64>, borrowed_until: Option<i64>) -> Seat {
+    Seat {
+        floating_until: floating_until.map(from_millis),
+        borrowed_until: borrowed_until.map(from_millis),
+    }
 }
 
-pub(crate) use sql_license_api;
+impl<DB: Backend> SqlStore<DB> {
+    async fn lookup_on(
+        &self,
+        conn: &mut DB::Connection,
+        key: &DeviceKey<'_>,
+    ) -> StoreResult<LicenseLookup> {
+        let (by, ident) = match key.ident {
+            LicenseIdent::Key(license_key) => (0, license_key),
+            LicenseIdent::User(email) => (1, email),
+        };
+        let lookup = query(&LOOKUPS[by][usize::from(key.license_id.is_some())])
+            .bind(key.company_id)
+            .bind(key.product_code)
+            .bind(ident)
+            .bind(key.hardware_id);
+        let lookup = match key.license_id {
+            Some(license_id) => lookup.bind(license_id),
+            None => lookup,
+        };
+        let rows = lookup.fetch_all(&mut *conn).await?;
+        let first = rows.first().ok_or(StoreError::UnknownProduct)?;
+        let user = match (user_from_row(first)?, assignment_from_row(first)?) {
+            (Some(user), Some(assignment)) => Some((self.open_user(user)?, assignment)),
+            _ => None,
+        };
+        Ok(LicenseLookup {
+            product: product_from_row(first)?,
+            license: license_from_row(first)?,
+            device: device_from_row(first)?,
+            user,
+            customer: customer_from_row(first)?,
+            features: collect_rows(&rows, feature_from_row)?,
+        })
+    }
+
+    /// Locks the license the key names and reads everything about it under the lock.
+    async fn lock_lookup(
+        &self,
+        conn: &mut DB::Connection,
+        key: &DeviceKey<'_>,
+    ) -> StoreResult<(LicenseLookup, License)> {
+        let found = self.lookup_on(conn, key).await?;
+        let license = found.license.clone().ok_or(StoreError::LicenseNotFound)?;
+        // SQLite's write transaction holds the database lock from its start: the first read is
+        // already under it. Elsewhere, lock the row, then read again: another transaction may have
+        // changed it before the lock was ours.
+        if DB::LOCK_LICENSE.is_empty() {
+            return Ok((found, license));
+        }
+        query(&self.lock_license)
+            .bind(license.id)
+            .fetch_one(&mut *conn)
+            .await?;
+        let found = self.lookup_on(conn, key).await?;
+        let license = found.license.clone().ok_or(StoreError::LicenseNotFound)?;
+        Ok((found, license))
+    }
+
+    /// Gives back one activation of the license (and of its user's assignment).
+    pub(super) async fn release_activation(
+        conn: &mut DB::Connection,
+        license_id: i64,
+        user_id: Option<i64>,
+    ) -> StoreResult<()> {
+        query("UPDATE licenses SET times_activated = times_activated - 1 WHERE id = $1")
+            .bind(license_id)
+            .execute(&mut *conn)
+            .await?;
+        if let Some(user_id) = user_id {
+            query(
+                "UPDATE license_assignments SET total_activations = total_activations - 1 \
+                 WHERE license_id = $1 AND license_user_id = $2",
+            )
+            .bind(license_id)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Devices other than `device_id` holding a seat on the license at `now`.
+    async fn license_seats_held(
+        conn: &mut DB::Connection,
+        license_id: i64,
+        device_id: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        Ok(query(
+            "SELECT COUNT(*) FROM devices WHERE license_id = $1 AND id <> $2 AND active \
+             AND (floating_until > $3 OR borrowed_until > $3)",
+        )
+        .bind(license_id)
+        .bind(device_id)
+        .bind(millis(now))
+        .fetch_one(&mut *conn)
+        .await?
+        .read_at(0)?)
+    }
+
+    /// Decides and stores this device's seat on the license.
+    async fn hold_license_seat(
+        conn: &mut DB::Connection,
+        license: &License,
+        device: &Device,
+        request: SeatRequest,
+        now: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let policy = license.floating.policy();
+        let others = Self::license_seats_held(conn, license.id, device.id, now).await?;
+        let seat = policy.decide(device.seat(), others, request, now)?;
+        query("UPDATE devices SET floating_until = $1, borrowed_until = $2 WHERE id = $3")
+            .bind(seat.floating_until.map(millis))
+            .bind(seat.borrowed_until.map(millis))
+            .bind(device.id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(others + 1)
+    }
+
+    fn view(
+        found: LicenseLookup,
+        license: License,
+        device: Device,
+        floating_in_use: i64,
+    ) -> LicenseView {
+        LicenseView {
+            product: found.product,
+            license,
+            device,
+            user: found.user,
+            features: found.features,
+            customer: found.customer,
+            floating_in_use,
+        }
+    }
+
+    /// The locked license's device, after the device rule accepted it.
+    async fn locked_device(
+        &self,
+        conn: &mut DB::Connection,
+        key: &DeviceKey<'_>,
+        rule: DeviceRule<'_>,
+    ) -> StoreResult<(LicenseLookup, License, Device)> {
+        let (found, license) = self.lock_lookup(conn, key).await?;
+        let assignment = found.user.as_ref().map(|(_, a)| a);
+        rule(
+            &license.rules(&found.product, assignment),
+            found.device.as_ref().map(Device::state),
+        )?;
+        let device = found.device.clone().ok_or(DomainError::DeviceNotFound)?;
+        Ok((found, license, device))
+    }
+
+    async fn locked_feature(
+        &self,
+        conn: &mut DB::Connection,
+        key: &DeviceKey<'_>,
+        feature_code: &str,
+        rule: DeviceRule<'_>,
+    ) -> StoreResult<(License, Device, LicenseFeature)> {
+        let (found, license, device) = self.locked_device(conn, key, rule).await?;
+        let feature = found
+            .features
+            .into_iter()
+            .find(|f| f.feature.code == feature_code)
+            .ok_or(StoreError::UnknownFeature)?;
+        Ok((license, device, feature))
+    }
+
+    async fn upsert_variables(
+        conn: &mut DB::Connection,
+        device_id: i64,
+        variables: &[(String, String)],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        for (name, value) in variables {
+            query(
+                "INSERT INTO device_variables (device_id, name, value, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (device_id, name) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
+            )
+            .bind(device_id)
+            .bind(name)
+            .bind(value)
+            .bind(millis(now))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
+    async fn lookup(&self, key: &DeviceKey<'_>) -> StoreResult<LicenseLookup> {
+        let mut conn = self.reader.acquire().await?;
+        self.lookup_on(&mut conn, key).await
+    }
+
+    async fn activate(
+        &self,
+        key: &DeviceKey<'_>,
+        info: &DeviceInfo,
+        variables: &[(String, String)],
+        rule: ActivationRule<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Activation> {
+        let mut tx = self.begin_write().await?;
+        let (found, license) = self.lock_lookup(&mut tx, key).await?;
+        let assignment = found.user.as_ref().map(|(_, a)| *a);
+        let outcome = rule(
+            &license.rules(&found.product, assignment.as_ref()),
+            found.device.as_ref().map(Device::state),
+        )?;
+        let device_id: i64 = query(
+            "INSERT INTO devices (license_id, license_user_id, hardware_id, active, is_vm, vm_info, os_ver, \
+             hostname, ip, mac_address, app_ver, sdk_ver, created_at) \
+             VALUES ($1, $2, $3, TRUE, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (license_id, hardware_id) DO UPDATE SET active = TRUE, \
+             license_user_id = excluded.license_user_id, is_vm = excluded.is_vm, vm_info = excluded.vm_info, \
+             os_ver = excluded.os_ver, hostname = excluded.hostname, ip = excluded.ip, \
+             mac_address = excluded.mac_address, app_ver = excluded.app_ver, sdk_ver = excluded.sdk_ver \
+             RETURNING id",
+        )
+        .bind(license.id)
+        .bind(assignment.map(|a| a.license_user_id))
+        .bind(key.hardware_id)
+        .bind(info.is_vm)
+        .bind(&info.vm_info)
+        .bind(&info.os_ver)
+        .bind(&info.hostname)
+        .bind(&info.ip)
+        .bind(&info.mac_address)
+        .bind(&info.app_ver)
+        .bind(&info.sdk_ver)
+        .bind(millis(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .read_at(0)?;
+        let (seen, transferred) = match outcome {
+            ActivationOutcome::NewDevice { transfer } => (1, i64::from(transfer)),
+            ActivationOutcome::Reactivate => (0, 0),
+        };
+        query(
+            "UPDATE licenses SET times_activated = times_activated + 1, devices_seen = devices_seen + $1, \
+             transfer_count = transfer_count + $2 WHERE id = $3",
+        )
+        .bind(seen)
+        .bind(transferred)
+        .bind(license.id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(assignment) = assignment {
+            query(
+                "UPDATE license_assignments SET total_activations = total_activations + 1 \
+                 WHERE license_id = $1 AND license_user_id = $2",
+            )
+            .bind(assignment.license_id)
+            .bind(assignment.license_user_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Self::upsert_variables(&mut tx, device_id, variables, now).await?;
+        let device = Self::device_on(&mut tx, device_id).await?;
+        let floating_in_use = if license.floating.is_floating_cloud {
+            Self::hold_license_seat(&mut tx, &license, &device, SeatRequest::Lease, now).await?
+        } else {
+            0
+        };
+        let variables = Self::variables_on(&mut tx, device_id).await?;
+        let found = self.lookup_on(&mut tx, key).await?;
+        let license = found.license.clone().ok_or(StoreError::LicenseNotFound)?;
+        let device = found.device.clone().ok_or(StoreError::NotFound("device"))?;
+        tx.commit().await?;
+        Ok(Activation {
+            view: Self::view(found, license, device, floating_in_use),
+            variables,
+        })
+    }
+
+    async fn deactivate(&self, key: &DeviceKey<'_>, rule: DeviceRule<'_>) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let (_, license, device) = self.locked_device(&mut tx, key, rule).await?;
+        query("UPDATE devices SET active = FALSE, floating_until = NULL, borrowed_until = NULL WHERE id = $1")
+            .bind(device.id)
+            .execute(&mut *tx)
+            .await?;
+        Self::release_activation(&mut tx, license.id, device.license_user_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn take_floating_seat(
+        &self,
+        key: &DeviceKey<'_>,
+        rule: DeviceRule<'_>,
+        request: SeatRequest,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LicenseView> {
+        let mut tx = self.begin_write().await?;
+        let (found, license, device) = self.locked_device(&mut tx, key, rule).await?;
+        let in_use = Self::hold_license_seat(&mut tx, &license, &device, request, now).await?;
+        let device = Self::device_on(&mut tx, device.id).await?;
+        tx.commit().await?;
+        Ok(Self::view(found, license, device, in_use))
+    }
+
+    async fn release_floating_seat(
+        &self,
+        key: &DeviceKey<'_>,
+        rule: DeviceRule<'_>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let (_, _, device) = self.locked_device(&mut tx, key, rule).await?;
+        query("UPDATE devices SET floating_until = NULL, borrowed_until = NULL WHERE id = $1")
+            .bind(device.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn consume(
+        &self,
+        key: &DeviceKey<'_>,
+        device_rule: DeviceRule<'_>,
+        rule: ConsumptionRule<'_>,
+    ) -> StoreResult<License> {
+        let mut tx = self.begin_write().await?;
+        let (_, license, _) = self.locked_device(&mut tx, key, device_rule).await?;
+        let counter = rule(&license.consumption_counter())?;
+        query(
+            "UPDATE licenses SET total_consumptions = $1, consumption_reset_at = $2 WHERE id = $3",
+        )
+        .bind(counter.total)
+        .bind(counter.last_reset.map(millis))
+        .bind(license.id)
+        .execute(&mut *tx)
+        .await?;
+        let license = Self::license_on(&mut tx, license.id).await?;
+        tx.commit().await?;
+        Ok(license)
+    }
+
+    async fn consume_feature(
+        &self,
+        key: &DeviceKey<'_>,
+        feature_code: &str,
+        device_rule: DeviceRule<'_>,
+        rule: FeatureConsumptionRule<'_>,
+    ) -> StoreResult<LicenseFeature> {
+        let mut tx = self.begin_write().await?;
+        let (_, _, mut feature) = self
+            .locked_feature(&mut tx, key, feature_code, device_rule)
+            .await?;
+        let counter = rule(&feature)?;
+        query(
+            "UPDATE license_features SET total_consumptions = $1, consumption_reset_at = $2 WHERE id = $3",
+        )
+        .bind(counter.total)
+        .bind(counter.last_reset.map(millis))
+        .bind(feature.id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        feature.consumption.total_consumptions = counter.total;
+        feature.consumption.consumption_reset_at = counter.last_reset;
+        Ok(feature)
+    }
+
+    async fn take_feature_seat(
+        &self,
+        key: &DeviceKey<'_>,
+        feature_code: &str,
+        device_rule: DeviceRule<'_>,
+        request: SeatRequest,
+        now: DateTime<Utc>,
+    ) -> StoreResult<FeatureSeat> {
+        let mut tx = self.begin_write().await?;
+        let (_, device, feature) = self
+            .locked_feature(&mut tx, key, feature_code, device_rule)
+            .await?;
+        if !feature.floating.is_floating_cloud {
+            return Err(DomainError::FeatureNotFloating.into());
+        }
+        let current = query(
+            "SELECT floating_until, borrowed_until FROM feature_seats WHERE license_feature_id = $1 AND device_id = $2",
+        )
+        .bind(feature.id)
+        .bind(device.id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| -> sqlx::Result<Seat> { Ok(seat_from(row.read_at(0)?, row.read_at(1)?)) })
+        .transpose()?
+        .unwrap_or_default();
+        let others: i64 = query(
+            "SELECT COUNT(*) FROM feature_seats WHERE license_feature_id = $1 AND device_id <> $2 \
+             AND (floating_until > $3 OR borrowed_until > $3)",
+        )
+        .bind(feature.id)
+        .bind(device.id)
+        .bind(millis(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .read_at(0)?;
+        let seat = feature
+            .floating
+            .policy()
+            .decide(current, others, request, now)?;
+        query(
+            "INSERT INTO feature_seats (license_feature_id, device_id, floating_until, borrowed_until) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (license_feature_id, device_id) \
+             DO UPDATE SET floating_until = excluded.floating_until, borrowed_until = excluded.borrowed_until",
+        )
+        .bind(feature.id)
+        .bind(device.id)
+        .bind(seat.floating_until.map(millis))
+        .bind(seat.borrowed_until.map(millis))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(FeatureSeat {
+            feature,
+            seat,
+            device_id: device.id,
+            in_use: others + 1,
+        })
+    }
+
+    async fn release_feature_seat(
+        &self,
+        key: &DeviceKey<'_>,
+        feature_code: &str,
+        device_rule: DeviceRule<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let (_, device, feature) = self
+            .locked_feature(&mut tx, key, feature_code, device_rule)
+            .await?;
+        if !feature.floating.is_floating_cloud {
+            return Err(DomainError::FeatureNotFloating.into());
+        }
+        let released = query(
+            "DELETE FROM feature_seats WHERE license_feature_id = $1 AND device_id = $2 \
+             AND (floating_until > $3 OR borrowed_until > $3)",
+        )
+        .bind(feature.id)
+        .bind(device.id)
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        if DB::rows_affected(&released) == 0 {
+            return Err(DomainError::FloatingFeatureDeviceNotInUse.into());
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_variables(
+        &self,
+        device_id: i64,
+        variables: &[(String, String)],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<DeviceVariable>> {
+        let mut tx = self.begin_write().await?;
+        Self::upsert_variables(&mut tx, device_id, variables, now).await?;
+        let stored = Self::variables_on(&mut tx, device_id).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn license_user(&self, company_id: i64, email: &str) -> StoreResult<Option<LicenseUser>> {
+        let row = query(&format!(
+            "SELECT {USER_COLUMNS} FROM license_users u WHERE u.company_id = $1 AND u.email = $2"
+        ))
+        .bind(company_id)
+        .bind(email)
+        .fetch_optional(&mut *self.reader.acquire().await?)
+        .await?;
+        match row.as_ref().map(user_from_row).transpose()?.flatten() {
+            Some(user) => Ok(Some(self.open_user(user)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn user_licenses(
+        &self,
+        product_id: Option<i64>,
+        license_user_id: i64,
+    ) -> StoreResult<Vec<(License, Assignment)>> {
+        let rows = query(&format!(
+            "SELECT {LICENSE_COLUMNS}, {ASSIGNMENT_COLUMNS} FROM license_assignments a \
+             JOIN licenses l ON l.id = a.license_id WHERE a.license_user_id = $1 \
+             AND ($2 IS NULL OR l.product_id = $2) ORDER BY l.id"
+        ))
+        .bind(license_user_id)
+        .bind(product_id)
+        .fetch_all(&mut *self.reader.acquire().await?)
+        .await?;
+        Ok(collect_rows(&rows, |row| {
+            Ok(license_from_row(row)?.zip(assignment_from_row(row)?))
+        })?)
+    }
+
+    async fn customer_license_users(
+        &self,
+        product_id: i64,
+        customer_id: i64,
+    ) -> StoreResult<Vec<(LicenseUser, Assignment)>> {
+        let rows = query(&format!(
+            "SELECT {USER_COLUMNS}, {ASSIGNMENT_COLUMNS} FROM license_assignments a \
+             JOIN licenses l ON l.id = a.license_id JOIN license_users u ON u.id = a.license_user_id \
+             WHERE l.product_id = $1 AND l.customer_id = $2 ORDER BY u.email, l.id"
+        ))
+        .bind(product_id)
+        .bind(customer_id)
+        .fetch_all(&mut *self.reader.acquire().await?)
+        .await?;
+        let pairs = collect_rows(&rows, |row| {
+            Ok(user_from_row(row)?.zip(assignment_from_row(row)?))
+        })?;
+        pairs
+            .into_iter()
+            .map(|(user, assignment)| Ok((self.open_user(user)?, assignment)))
+            .collect()
+    }
+
+    async fn change_password(&self, license_user_id: i64, password_hash: &str) -> StoreResult<()> {
+        query(
+            "UPDATE license_users SET password_hash = $1, is_initial_password = FALSE, initial_password = NULL \
+             WHERE id = $2",
+        )
+        .bind(password_hash)
+        .bind(license_user_id)
+        .execute(&mut *self.writer.acquire().await?)
+        .await?;
+        Ok(())
+    }
+
+    async fn trial(
+        &self,
+        product_id: i64,
+        hardware_id: &str,
+        email: Option<&str>,
+    ) -> StoreResult<Option<License>> {
+        let license_id: Option<i64> = query(
+            "SELECT license_id FROM trials WHERE product_id = $1 AND (hardware_id = $2 OR email = $3) \
+             ORDER BY created_at LIMIT 1",
+        )
+        .bind(product_id)
+        .bind(hardware_id)
+        .bind(email)
+        .fetch_optional(&mut *self.reader.acquire().await?)
+        .await?
+        .map(|row| row.read_at(0))
+        .transpose()?;
+        match license_id {
+            Some(id) => Ok(Some(self.license(id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn create_trial(
+        &self,
+        hardware_id: &str,
+        email: Option<&str>,
+        license: NewLicense,
+        user: Option<TrialUser>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(License, bool)> {
+        let product_id = license.product_id;
+        let mut tx = self.begin_write().await?;
+        let created = Self::insert_license(&mut tx, &license, now).await?;
+        // The trials keys are the once-per-device and once-per-e-mail guards: a concurrent
+        // request that got there first makes this insert fail, and its trial is the answer.
+        let recorded = query(
+            "INSERT INTO trials (product_id, hardware_id, license_id, email, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(product_id)
+        .bind(hardware_id)
+        .bind(created.id)
+        .bind(email)
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await;
+        match recorded {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                tx.rollback().await?;
+                let existing = self.trial(product_id, hardware_id, email).await?;
+                return existing
+                    .map(|l| (l, false))
+                    .ok_or(StoreError::NotFound("trial"));
+            }
+            Err(error) => return Err(error.into()),
+        }
+        if let Some(user) = user {
+            let license_user_id = match user {
+                TrialUser::New(user) => {
+                    self.insert_or_find_license_user(&mut tx, &user, now)
+                        .await?
+                }
+                TrialUser::Existing(user) => user.id,
+            };
+            Self::insert_assignment(
+                &mut tx,
+                &Assignment {
+                    license_id: created.id,
+                    license_user_id,
+                    max_activations: license.max_activations,
+                    allow_unlimited_activations: false,
+                    total_activations: 0,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok((created, true))
+    }
+
+    async fn apply_deferred(&self, writes: &[DeferredWrite]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        for write in writes {
+            let statement = match write {
+                DeferredWrite::Checked { device_id, at } => {
+                    query("UPDATE devices SET last_check_at = $1 WHERE id = $2")
+                        .bind(millis(*at))
+                        .bind(*device_id)
+                }
+                DeferredWrite::LicenseSignature { device_id, signature, validity } => query(
+                    "UPDATE devices SET license_signature = $1, signature_validity = $2 WHERE id = $3",
+                )
+                .bind(signature)
+                .bind(validity.map(millis))
+                .bind(*device_id),
+                DeferredWrite::AnswerSignature { device_id, digest, signature } => query(
+                    "UPDATE devices SET answer_digest = $1, answer_signature = $2 WHERE id = $3",
+                )
+                .bind(digest)
+                .bind(signature)
+                .bind(*device_id),
+            };
+            statement.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

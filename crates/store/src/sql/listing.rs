@@ -1,184 +1,202 @@
-//! Paginated lists for vendors.
+//! Paginated lists for vendors: newest first, with the id as the order so pages never overlap.
 
-macro_rules! sql_listing {
-    ($store:ident, $db:ty) => {
-        /// The WHERE clause of a license listing: `$1` is the company, each set filter adds the next
-        /// placeholder in the order [`bind_license_filter`] binds them.
-        fn license_filter_sql(filter: &LicenseFilter) -> String {
-            let mut conditions = vec!["l.company_id = $1".to_owned()];
-            let mut next = 2;
-            let mut add = |condition: &str| {
-                let mut numbered = String::new();
-                for (i, part) in condition.split('?').enumerate() {
-                    if i > 0 {
-                        numbered.push_str(&format!("${next}"));
-                        next += 1;
-                    }
-                    numbered.push_str(part);
-                }
-                conditions.push(numbered);
-            };
-            if filter.product_id.is_some() {
-                add("l.product_id = ?");
-            }
-            if filter.customer_id.is_some() {
-                add("l.customer_id = ?");
-            }
-            if filter.key_prefix.is_some() {
-                // The key's first characters compared exactly: LIKE folds case on SQLite but not on PostgreSQL.
-                add("substr(l.license_key, 1, ?) = ?");
-            }
-            if filter.enabled.is_some() {
-                add("l.enabled = ?");
-            }
-            conditions.join(" AND ")
-        }
+use async_trait::async_trait;
 
-        #[async_trait::async_trait]
-        impl ListingStore for $store {
-            async fn companies(&self, page: Page) -> StoreResult<Listing<Company>> {
-                let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM companies")
-                    .fetch_one(&self.reader)
-                    .await?;
-                let rows = sqlx::query(
-                    "SELECT id, name, public_key_pem FROM companies ORDER BY id DESC LIMIT $1 OFFSET $2",
-                )
-                .bind(i64::from(page.limit))
-                .bind(page.offset as i64)
-                .fetch_all(&self.reader)
-                .await?;
-                let items = rows
-                    .iter()
-                    .map(|row| -> Result<Company, sqlx::Error> {
-                        Ok(Company {
-                            id: row.try_get("id")?,
-                            name: row.try_get("name")?,
-                            public_key_pem: row.try_get("public_key_pem")?,
-                        })
-                    })
-                    .collect::<Result<_, _>>()?;
-                Ok(Listing { total, items })
-            }
+use super::database::{query, Param, ReadColumn};
+use super::rows::{customer_from_row, license_from_row, product_from_row, user_from_row};
+use super::tenant::{company_from_row, API_KEY_COLUMNS, COMPANY_COLUMNS};
+use super::{Backend, SqlStore, CUSTOMER_COLUMNS, LICENSE_COLUMNS, PRODUCT_COLUMNS, USER_COLUMNS};
+use crate::*;
 
-            async fn api_keys(&self, company_id: i64) -> StoreResult<Vec<ApiKey>> {
-                let rows = sqlx::query(
-                    "SELECT company_id, api_key, shared_key, read_only, revoked FROM api_keys \
-                     WHERE company_id = $1 ORDER BY id DESC",
-                )
-                .bind(company_id)
-                .fetch_all(&self.reader)
-                .await?;
-                rows.iter()
-                    .map(|row| {
-                        let sealed: String = row.try_get("shared_key")?;
-                        let shared_key = String::from_utf8(self.secrets.open(PURPOSE_SHARED_KEY, &sealed)?)
-                            .map_err(|_| secrets::SecretError::Open)?;
-                        Ok(ApiKey {
-                            company_id: row.try_get("company_id")?,
-                            api_key: row.try_get("api_key")?,
-                            shared_key,
-                            read_only: row.try_get("read_only")?,
-                            revoked: row.try_get("revoked")?,
-                        })
-                    })
-                    .collect()
-            }
-
-            async fn products(&self, company_id: i64, page: Page) -> StoreResult<Listing<Product>> {
-                let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM products WHERE company_id = $1")
-                    .bind(company_id)
-                    .fetch_one(&self.reader)
-                    .await?;
-                let rows = sqlx::query(&format!(
-                    "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.company_id = $1 \
-                     ORDER BY p.id DESC LIMIT $2 OFFSET $3"
-                ))
-                .bind(company_id)
-                .bind(i64::from(page.limit))
-                .bind(page.offset as i64)
-                .fetch_all(&self.reader)
-                .await?;
-                let items = rows.iter().map(product_from_row).collect::<Result<_, _>>()?;
-                Ok(Listing { total, items })
-            }
-
-            async fn customers(&self, company_id: i64, page: Page) -> StoreResult<Listing<Customer>> {
-                let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE company_id = $1")
-                    .bind(company_id)
-                    .fetch_one(&self.reader)
-                    .await?;
-                let rows = sqlx::query(&format!(
-                    "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.company_id = $1 \
-                     ORDER BY c.id DESC LIMIT $2 OFFSET $3"
-                ))
-                .bind(company_id)
-                .bind(i64::from(page.limit))
-                .bind(page.offset as i64)
-                .fetch_all(&self.reader)
-                .await?;
-                Ok(Listing { total, items: collect_rows(&rows, customer_from_row)? })
-            }
-
-            async fn license_users(&self, company_id: i64, page: Page) -> StoreResult<Listing<LicenseUser>> {
-                let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM license_users WHERE company_id = $1")
-                    .bind(company_id)
-                    .fetch_one(&self.reader)
-                    .await?;
-                let rows = sqlx::query(&format!(
-                    "SELECT {USER_COLUMNS} FROM license_users u WHERE u.company_id = $1 \
-                     ORDER BY u.id DESC LIMIT $2 OFFSET $3"
-                ))
-                .bind(company_id)
-                .bind(i64::from(page.limit))
-                .bind(page.offset as i64)
-                .fetch_all(&self.reader)
-                .await?;
-                let items = collect_rows(&rows, user_from_row)?
-                    .into_iter()
-                    .map(|user| self.open_user(user))
-                    .collect::<StoreResult<_>>()?;
-                Ok(Listing { total, items })
-            }
-
-            async fn licenses(&self, company_id: i64, filter: &LicenseFilter, page: Page) -> StoreResult<Listing<License>> {
-                let conditions = license_filter_sql(filter);
-                let count_sql = format!("SELECT COUNT(*) FROM licenses l WHERE {conditions}");
-                let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(company_id);
-                let placeholders = conditions.matches('$').count();
-                let select = format!(
-                    "SELECT {LICENSE_COLUMNS} FROM licenses l WHERE {conditions} \
-                     ORDER BY l.id DESC LIMIT ${} OFFSET ${}",
-                    placeholders + 1,
-                    placeholders + 2
-                );
-                let mut query = sqlx::query(&select).bind(company_id);
-                if let Some(product_id) = filter.product_id {
-                    count = count.bind(product_id);
-                    query = query.bind(product_id);
-                }
-                if let Some(customer_id) = filter.customer_id {
-                    count = count.bind(customer_id);
-                    query = query.bind(customer_id);
-                }
-                if let Some(prefix) = &filter.key_prefix {
-                    let length = i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX);
-                    count = count.bind(length).bind(prefix);
-                    query = query.bind(length).bind(prefix);
-                }
-                if let Some(enabled) = filter.enabled {
-                    count = count.bind(enabled);
-                    query = query.bind(enabled);
-                }
-                let total = count.fetch_one(&self.reader).await?;
-                let rows = query
-                    .bind(i64::from(page.limit))
-                    .bind(page.offset as i64)
-                    .fetch_all(&self.reader)
-                    .await?;
-                Ok(Listing { total, items: collect_rows(&rows, license_from_row)? })
-            }
-        }
-    };
+/// A listing's statements: the count of matching rows and one page of them.
+struct ListingSql {
+    count: String,
+    page: String,
 }
 
-pub(crate) use sql_listing;
+impl ListingSql {
+    /// `SELECT {columns} FROM {table} WHERE {conditions}` and its count; the conditions use `$1..$n`,
+    /// the page's LIMIT and OFFSET take the next two placeholders.
+    fn new(columns: &str, from: &str, id: &str, conditions: &str, parameters: usize) -> Self {
+        Self {
+            count: format!("SELECT COUNT(*) FROM {from} WHERE {conditions}"),
+            page: format!(
+                "SELECT {columns} FROM {from} WHERE {conditions} ORDER BY {id} DESC LIMIT ${} OFFSET ${}",
+                parameters + 1,
+                parameters + 2
+            ),
+        }
+    }
+}
+
+/// A license listing's conditions and their values, in placeholder order.
+fn license_conditions(company_id: i64, filter: &LicenseFilter) -> (String, Vec<Param<'_>>) {
+    let mut conditions = vec!["l.company_id = $1".to_owned()];
+    let mut values = vec![Param::from(company_id)];
+    let mut add = |condition: &str, value: Param<'static>| {
+        values.push(value);
+        conditions.push(condition.replace('?', &format!("${}", values.len())));
+    };
+    if let Some(product_id) = filter.product_id {
+        add("l.product_id = ?", product_id.into());
+    }
+    if let Some(customer_id) = filter.customer_id {
+        add("l.customer_id = ?", customer_id.into());
+    }
+    if let Some(enabled) = filter.enabled {
+        add("l.enabled = ?", enabled.into());
+    }
+    if let Some(prefix) = &filter.key_prefix {
+        // The key's first characters compared exactly: LIKE folds case on SQLite but not on PostgreSQL.
+        let length = prefix.chars().count() as i64;
+        add(
+            "substr(l.license_key, 1, CAST(? AS INTEGER))",
+            length.into(),
+        );
+        let compared = conditions.pop().expect("just added");
+        values.push(Param::from(prefix.as_str()));
+        conditions.push(format!("{compared} = ${}", values.len()));
+    }
+    (conditions.join(" AND "), values)
+}
+
+impl<DB: Backend> SqlStore<DB> {
+    /// Runs a listing's count and page with the same condition values.
+    async fn list<T>(
+        &self,
+        sql: &ListingSql,
+        values: Vec<Param<'_>>,
+        page: Page,
+        decode: impl Fn(&DB::Row) -> StoreResult<T>,
+    ) -> StoreResult<Listing<T>> {
+        let mut conn = self.reader.acquire().await?;
+        let mut count = query(&sql.count);
+        let mut rows = query(&sql.page);
+        for value in values {
+            count = count.bind(value.clone());
+            rows = rows.bind(value);
+        }
+        let total: i64 = count.fetch_one(&mut *conn).await?.read_at(0)?;
+        let rows = rows
+            .bind(i64::from(page.limit))
+            .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
+            .fetch_all(&mut *conn)
+            .await?;
+        let items = rows.iter().map(decode).collect::<StoreResult<_>>()?;
+        Ok(Listing { total, items })
+    }
+}
+
+#[async_trait]
+impl<DB: Backend> ListingStore for SqlStore<DB> {
+    async fn companies(&self, page: Page) -> StoreResult<Listing<Company>> {
+        let sql = ListingSql::new(COMPANY_COLUMNS, "companies", "id", "TRUE", 0);
+        self.list(&sql, Vec::new(), page, |row| Ok(company_from_row(row)?))
+            .await
+    }
+
+    async fn api_keys(&self, company_id: i64) -> StoreResult<Vec<ApiKey>> {
+        let rows = query(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE company_id = $1 ORDER BY id DESC"
+        ))
+        .bind(company_id)
+        .fetch_all(&mut *self.reader.acquire().await?)
+        .await?;
+        rows.iter().map(|row| self.api_key_from_row(row)).collect()
+    }
+
+    async fn products(&self, company_id: i64, page: Page) -> StoreResult<Listing<Product>> {
+        let sql = ListingSql::new(
+            PRODUCT_COLUMNS,
+            "products p",
+            "p.id",
+            "p.company_id = $1",
+            1,
+        );
+        self.list(&sql, vec![company_id.into()], page, |row| {
+            Ok(product_from_row(row)?)
+        })
+        .await
+    }
+
+    async fn customers(&self, company_id: i64, page: Page) -> StoreResult<Listing<Customer>> {
+        let sql = ListingSql::new(
+            CUSTOMER_COLUMNS,
+            "customers c",
+            "c.id",
+            "c.company_id = $1",
+            1,
+        );
+        self.list(&sql, vec![company_id.into()], page, |row| {
+            customer_from_row(row)?.ok_or(StoreError::NotFound("customer"))
+        })
+        .await
+    }
+
+    async fn license_users(
+        &self,
+        company_id: i64,
+        page: Page,
+    ) -> StoreResult<Listing<LicenseUser>> {
+        let sql = ListingSql::new(
+            USER_COLUMNS,
+            "license_users u",
+            "u.id",
+            "u.company_id = $1",
+            1,
+        );
+        self.list(&sql, vec![company_id.into()], page, |row| {
+            let user = user_from_row(row)?.ok_or(StoreError::NotFound("license user"))?;
+            self.open_user(user)
+        })
+        .await
+    }
+
+    async fn licenses(
+        &self,
+        company_id: i64,
+        filter: &LicenseFilter,
+        page: Page,
+    ) -> StoreResult<Listing<License>> {
+        let (conditions, values) = license_conditions(company_id, filter);
+        let sql = ListingSql::new(
+            LICENSE_COLUMNS,
+            "licenses l",
+            "l.id",
+            &conditions,
+            values.len(),
+        );
+        self.list(&sql, values, page, |row| {
+            license_from_row(row)?.ok_or(StoreError::LicenseNotFound)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn license_filters_number_their_placeholders_in_binding_order() {
+        let filter = LicenseFilter {
+            product_id: Some(3),
+            customer_id: None,
+            key_prefix: Some("AB".into()),
+            enabled: Some(true),
+        };
+        let (conditions, values) = license_conditions(9, &filter);
+        assert_eq!(
+            conditions,
+            "l.company_id = $1 AND l.product_id = $2 AND l.enabled = $3 AND \
+             substr(l.license_key, 1, CAST($4 AS INTEGER)) = $5"
+        );
+        assert_eq!(values.len(), 5);
+        let sql = ListingSql::new("l.id", "licenses l", "l.id", &conditions, values.len());
+        assert!(
+            sql.page.ends_with("ORDER BY l.id DESC LIMIT $6 OFFSET $7"),
+            "{}",
+            sql.page
+        );
+    }
+}

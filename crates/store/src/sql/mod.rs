@@ -1,19 +1,71 @@
-//! The SQL shared by both backends. SQLite and PostgreSQL accept the same statements here (`$n`
-//! parameters, `RETURNING`, `ON CONFLICT`); what differs is passed in: the database and row types, and
-//! the clause that locks a license row for the rest of a transaction. Each part of the store is a
-//! macro so that one body serves both backends with concrete types.
+//! The SQL shared by both databases. SQLite and PostgreSQL accept the same statements here (`$n`
+//! parameters, `RETURNING`, `ON CONFLICT`), so one generic [`SqlStore`] runs them on either; what
+//! differs is the [`Backend`]: the sqlx database, the clause that locks a license row for the rest of a
+//! transaction, and how a write transaction begins. Connecting differs too (SQLite has a single writer
+//! connection beside its readers, PostgreSQL an optional schema): each database has its own `connect`.
+//!
+//! The generic code never names sqlx's per-database trait bounds: [`database::SqlDatabase`] proves them
+//! once and offers them as methods, so no impl block repeats them, and the async_trait futures see only
+//! boxed sqlx futures, free of higher-ranked bounds.
 
 mod catalog;
+mod database;
 mod license_api;
 mod listing;
 mod rows;
 mod tenant;
 
-pub(crate) use catalog::sql_catalog;
-pub(crate) use license_api::sql_license_api;
-pub(crate) use listing::sql_listing;
-pub(crate) use rows::sql_rows;
-pub(crate) use tenant::sql_tenant;
+use std::future::Future;
+
+use sqlx::{Pool, Transaction};
+
+use crate::secrets::SecretBox;
+use crate::StoreResult;
+
+use database::SqlDatabase;
+
+/// What differs between the databases the store runs on.
+pub trait Backend: SqlDatabase {
+    /// Appended to a `SELECT ... FROM licenses l`: locks the license row until the transaction ends.
+    /// Empty where a write transaction already holds the whole database.
+    const LOCK_LICENSE: &'static str;
+
+    /// Starts a transaction able to write; every limit decision runs in one.
+    fn begin_write(
+        writer: &Pool<Self>,
+    ) -> impl Future<Output = sqlx::Result<Transaction<'static, Self>>> + Send;
+
+    /// Rows an INSERT, UPDATE or DELETE changed (sqlx has no common accessor).
+    fn rows_affected(result: &Self::QueryResult) -> u64;
+}
+
+/// The whole [`crate::Store`] on one database: reads go to `reader`, writes to `writer` (the same pool
+/// where the database has no single-writer rule).
+pub struct SqlStore<DB: Backend> {
+    reader: Pool<DB>,
+    writer: Pool<DB>,
+    secrets: SecretBox,
+    /// `SELECT l.id ... WHERE l.id = $1` with the backend's lock, built once.
+    lock_license: String,
+}
+
+impl<DB: Backend> SqlStore<DB> {
+    pub(crate) fn new(reader: Pool<DB>, writer: Pool<DB>, secrets: SecretBox) -> Self {
+        Self {
+            reader,
+            writer,
+            secrets,
+            lock_license: format!(
+                "SELECT l.id FROM licenses l WHERE l.id = $1{}",
+                DB::LOCK_LICENSE
+            ),
+        }
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, DB>> {
+        Ok(DB::begin_write(&self.writer).await?)
+    }
+}
 
 pub(crate) const PRODUCT_COLUMNS: &str = "p.id AS p_id, p.company_id AS p_company_id, p.code AS p_code, \
     p.name AS p_name, p.authorization_method AS p_authorization_method, p.prevent_vm AS p_prevent_vm, \
@@ -118,17 +170,3 @@ fn lookup_sql(license_join: &str) -> String {
          WHERE p.company_id = $1 AND p.code = $2 ORDER BY pf.code"
     )
 }
-
-/// Implements the whole [`crate::Store`] for a backend struct with `reader` and `writer` pools,
-/// `secrets`, and a `begin_write()` method that starts a transaction able to write.
-macro_rules! impl_sql_store {
-    ($store:ident, $db:ty, $row:ty, lock_license = $lock:literal) => {
-        $crate::sql::sql_rows!($row);
-        $crate::sql::sql_tenant!($store);
-        $crate::sql::sql_catalog!($store, $db, $lock);
-        $crate::sql::sql_license_api!($store, $db, $lock);
-        $crate::sql::sql_listing!($store, $db);
-    };
-}
-
-pub(crate) use impl_sql_store;
