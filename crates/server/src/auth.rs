@@ -79,7 +79,11 @@ pub async fn authenticate_and_sign(
         Err(error) => return error.into_response(),
     };
     request.extensions_mut().insert(tenant.clone());
+    let may_write = request.method() != axum::http::Method::GET;
     let response = next.run(request).await;
+    if may_write {
+        state.after_write().await;
+    }
     sign(&state, &tenant, response)
         .await
         .unwrap_or_else(IntoResponse::into_response)
@@ -132,7 +136,7 @@ async fn sign(state: &AppState, tenant: &Tenant, response: Response) -> Result<R
         _ => {
             let signature = state.sign_body(tenant.company_id, &tenant.signer, &digest, &bytes)?;
             if let Some(known) = known {
-                state.write_behind.defer(DeferredWrite::AnswerSignature {
+                state.defer(DeferredWrite::AnswerSignature {
                     device_id: known.device_id,
                     digest,
                     signature: signature.to_string(),

@@ -1,6 +1,7 @@
 //! The Latch HTTP server: License API v4, health, and the demo set-up.
 
 pub mod auth;
+mod check_cache;
 pub mod error;
 mod license_api;
 pub mod params;
@@ -77,10 +78,17 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
     )
 }
 
-/// Serves until SIGINT or SIGTERM, then drains requests and flushes deferred writes.
-pub async fn serve(listener: TcpListener, store: Arc<dyn Store>) -> anyhow::Result<()> {
+/// Serves until SIGINT or SIGTERM, then drains requests and flushes deferred writes. Up to
+/// `check_cache_entries` devices' checks are answered from memory while their license is unchanged.
+pub async fn serve(
+    listener: TcpListener,
+    store: Arc<dyn Store>,
+    check_cache_entries: usize,
+) -> anyhow::Result<()> {
+    let changes = store.watch_changes().await?;
     let (write_behind, writer_task) = WriteBehind::start(store.clone());
-    let app = router(AppState::new(store, write_behind));
+    let state = AppState::new(store, write_behind).with_check_cache(changes, check_cache_entries);
+    let app = router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

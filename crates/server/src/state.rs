@@ -3,10 +3,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use latch_store::{ApiKey, Release, Store};
+use latch_store::changes::LicenseChanges;
+use latch_store::{ApiKey, DeferredWrite, DeviceKey, LicenseLookup, Release, Store};
 use latch_wire::signing::Signer;
 use quick_cache::sync::Cache;
 
+use crate::check_cache::CheckCache;
 use crate::error::{ApiError, InternalError};
 use crate::write_behind::WriteBehind;
 
@@ -53,6 +55,8 @@ pub struct AppState {
     /// Header signatures by (company, SHA-256 of the body): identical bodies are signed once.
     body_signatures: Arc<BodySignatures>,
     releases: Arc<Expiring<i64, Arc<Vec<Release>>>>,
+    /// `check_license` reads kept behind the store's change stream; `None` reads the store each time.
+    check_cache: Option<Arc<CheckCache>>,
     pub write_behind: WriteBehind,
 }
 
@@ -65,8 +69,38 @@ impl AppState {
             // 20k signatures of ~350 bytes: a few MB, enough for the devices that check repeatedly.
             body_signatures: Arc::new(Cache::new(20_000)),
             releases: Arc::new(Expiring::new(10_000, RELEASES_TTL)),
+            check_cache: None,
             write_behind,
         }
+    }
+
+    /// Answers unchanged devices' checks from memory, at most `capacity` devices (0: never).
+    pub fn with_check_cache(mut self, changes: Arc<dyn LicenseChanges>, capacity: usize) -> Self {
+        self.check_cache = (capacity > 0).then(|| Arc::new(CheckCache::new(changes, capacity)));
+        self
+    }
+
+    /// The read `check_license` decides on: from the check cache when it holds a current copy.
+    pub async fn check_lookup(&self, key: &DeviceKey<'_>) -> Result<LicenseLookup, ApiError> {
+        Ok(match &self.check_cache {
+            Some(cache) => cache.lookup(self.store.as_ref(), key).await?,
+            None => self.store.lookup(key).await?,
+        })
+    }
+
+    /// Called after a request that may have written: returns once the check cache knows of the writes.
+    pub async fn after_write(&self) {
+        if let Some(cache) = &self.check_cache {
+            cache.after_write().await;
+        }
+    }
+
+    /// Queues a write for the write-behind batch; signatures also reach the check cache's copy.
+    pub fn defer(&self, write: DeferredWrite) {
+        if let Some(cache) = &self.check_cache {
+            cache.remember(&write);
+        }
+        self.write_behind.defer(write);
     }
 
     pub async fn api_key(&self, api_key: &str) -> Result<Option<ApiKey>, ApiError> {

@@ -10,6 +10,8 @@ use serde::Deserialize;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "latch-data";
 pub const DEFAULT_LOG: &str = "info,sqlx=warn";
+/// About 1.5 KB of memory per device.
+pub const DEFAULT_CHECK_CACHE_ENTRIES: usize = 50_000;
 
 /// What the TOML file may set; every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -21,6 +23,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     log: Option<String>,
     master_key: Option<String>,
+    check_cache_entries: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +36,8 @@ pub struct Config {
     pub log: String,
     /// base64 master key from configuration; when absent, a key file in the data dir is used.
     pub master_key: Option<SecretString>,
+    /// How many devices' check reads each node keeps in memory (0: none).
+    pub check_cache_entries: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +53,8 @@ pub enum ConfigError {
     Listen(String),
     #[error("invalid database URL {0:?} (expected sqlite://FILE or postgres://...)")]
     DatabaseUrl(String),
+    #[error("invalid LATCH_CHECK_CACHE_ENTRIES {0:?} (expected a number of devices, 0 to turn the cache off)")]
+    CheckCacheEntries(String),
 }
 
 impl Config {
@@ -88,8 +95,17 @@ impl Config {
         {
             return Err(ConfigError::DatabaseUrl(database_url));
         }
+        let check_cache_entries = match env("LATCH_CHECK_CACHE_ENTRIES") {
+            Some(text) => text
+                .parse()
+                .map_err(|_| ConfigError::CheckCacheEntries(text.clone()))?,
+            None => from_file
+                .check_cache_entries
+                .unwrap_or(DEFAULT_CHECK_CACHE_ENTRIES),
+        };
         Ok(Self {
             listen,
+            check_cache_entries,
             database_url,
             database_schema: env("LATCH_DATABASE_SCHEMA").or(from_file.database_schema),
             data_dir,

@@ -13,6 +13,7 @@
 //! - one device per hardware id and license: UNIQUE (license_id, hardware_id);
 //! - one trial per product and hardware id: the `trials` primary key.
 
+pub mod changes;
 mod model;
 mod postgres;
 pub mod secrets;
@@ -49,6 +50,8 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]
     Secret(#[from] secrets::SecretError),
+    #[error("cannot follow license changes: {0}")]
+    ChangeFeed(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -294,9 +297,22 @@ pub trait ListingStore: Send + Sync {
     ) -> StoreResult<Listing<License>>;
 }
 
+/// The stream of committed license changes, for caches of License API reads.
+#[async_trait]
+pub trait ChangeSource: Send + Sync {
+    /// Starts following changes made from now on, by anyone.
+    async fn watch_changes(&self) -> StoreResult<std::sync::Arc<dyn changes::LicenseChanges>>;
+}
+
 /// All of storage.
-pub trait Store: TenantStore + CatalogStore + LicenseApiStore + ListingStore + 'static {}
-impl<T: TenantStore + CatalogStore + LicenseApiStore + ListingStore + 'static> Store for T {}
+pub trait Store:
+    TenantStore + CatalogStore + LicenseApiStore + ListingStore + ChangeSource + 'static
+{
+}
+impl<T> Store for T where
+    T: TenantStore + CatalogStore + LicenseApiStore + ListingStore + ChangeSource + 'static
+{
+}
 
 /// Opens the store a database URL names, applying migrations. `sqlite:` and `postgres://` are known;
 /// `schema` applies to PostgreSQL only.

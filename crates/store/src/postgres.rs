@@ -2,10 +2,12 @@
 //! UPDATE` on the license row inside each limit-changing transaction.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use sqlx::postgres::{PgPoolOptions, PgQueryResult};
 use sqlx::{Connection, Executor, Pool, Postgres, Transaction};
 
+use crate::changes::LicenseChanges;
 use crate::secrets::SecretBox;
 use crate::sql::{Backend, SqlStore};
 use crate::StoreResult;
@@ -23,6 +25,13 @@ impl Backend for Postgres {
 
     fn rows_affected(result: &PgQueryResult) -> u64 {
         result.rows_affected()
+    }
+
+    // Notifications leave no log behind.
+    const TRIM_CHANGE_LOG: Option<&'static str> = None;
+
+    async fn watch_changes(pool: &Pool<Self>) -> StoreResult<Arc<dyn LicenseChanges>> {
+        Ok(crate::changes::postgres::listen(pool.clone()).await?)
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -12,9 +13,11 @@ use sqlx::sqlite::{
 };
 use sqlx::{Pool, Sqlite, Transaction};
 
+use crate::changes::sqlite::{SqliteChanges, TRIM_CHANGES};
+use crate::changes::LicenseChanges;
 use crate::secrets::SecretBox;
 use crate::sql::{Backend, SqlStore};
-use crate::StoreResult;
+use crate::{StoreError, StoreResult};
 
 pub type SqliteStore = SqlStore<Sqlite>;
 
@@ -30,6 +33,17 @@ impl Backend for Sqlite {
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {
         result.rows_affected()
+    }
+
+    const TRIM_CHANGE_LOG: Option<&'static str> = Some(TRIM_CHANGES);
+
+    async fn watch_changes(pool: &Pool<Self>) -> StoreResult<Arc<dyn LicenseChanges>> {
+        let database = pool.connect_options().get_filename().to_owned();
+        let changes = tokio::task::spawn_blocking(move || SqliteChanges::open(&database))
+            .await
+            .map_err(|error| StoreError::ChangeFeed(error.to_string()))?
+            .map_err(|error| StoreError::ChangeFeed(error.to_string()))?;
+        Ok(Arc::new(changes))
     }
 }
 

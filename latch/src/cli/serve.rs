@@ -53,7 +53,12 @@ pub async fn serve(
         println!("listening on {url}");
     }
     tracing::info!(%address, database = %config.redacted_database_url(), "latch started");
-    latch_server::serve(listener, service.store().clone()).await
+    latch_server::serve(
+        listener,
+        service.store().clone(),
+        config.check_cache_entries,
+    )
+    .await
 }
 
 fn license_lines(demo: &Demo) -> Vec<String> {

@@ -209,7 +209,7 @@ fn license_signature(
         .signer
         .license_signature(hardware_id, ident, validity.as_deref())
         .map_err(|error| InternalError::caused("signing the license", error))?;
-    state.write_behind.defer(DeferredWrite::LicenseSignature {
+    state.defer(DeferredWrite::LicenseSignature {
         device_id: device.id,
         signature: signature.clone(),
         validity: license.validity_period,

@@ -24,7 +24,7 @@ pub async fn check_license(
     let include_expired_features = params.flag("include_expired_features")?;
     let now = Utc::now();
     let key = identity.device_key(tenant.company_id);
-    let found = state.store.lookup(&key).await?;
+    let found = state.check_lookup(&key).await?;
     let license = found.license.as_ref().ok_or(ApiError::LicenseNotFound)?;
     let rule = |rules: &_, device| decide_check(rules, device, is_vm, now);
     rule(
@@ -41,7 +41,7 @@ pub async fn check_license(
             "a license that passed its check has a license and a device",
         ))?
     };
-    state.write_behind.defer(DeferredWrite::Checked {
+    state.defer(DeferredWrite::Checked {
         device_id: view.device.id,
         at: now,
     });

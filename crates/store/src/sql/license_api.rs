@@ -11,6 +11,7 @@ use super::{
     lookup_by_key_sql, lookup_by_user_sql, Backend, SqlStore, ASSIGNMENT_COLUMNS, LICENSE_COLUMNS,
     USER_COLUMNS,
 };
+use crate::changes::LicenseChanges;
 use crate::*;
 
 /// The lookup queries, built once: by key or by user, without or with a pinned license id.
@@ -674,7 +675,17 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
             };
             statement.execute(&mut *tx).await?;
         }
+        if let Some(trim) = DB::TRIM_CHANGE_LOG {
+            query(trim).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl<DB: Backend> ChangeSource for SqlStore<DB> {
+    async fn watch_changes(&self) -> StoreResult<std::sync::Arc<dyn LicenseChanges>> {
+        DB::watch_changes(&self.reader).await
     }
 }

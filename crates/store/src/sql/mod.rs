@@ -16,9 +16,11 @@ mod rows;
 mod tenant;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use sqlx::{Pool, Transaction};
 
+use crate::changes::LicenseChanges;
 use crate::secrets::SecretBox;
 use crate::StoreResult;
 
@@ -37,6 +39,15 @@ pub trait Backend: SqlDatabase {
 
     /// Rows an INSERT, UPDATE or DELETE changed (sqlx has no common accessor).
     fn rows_affected(result: &Self::QueryResult) -> u64;
+
+    /// Where the database keeps a log of license changes, the statement that trims it; run with each
+    /// batch of deferred writes.
+    const TRIM_CHANGE_LOG: Option<&'static str>;
+
+    /// Follows the committed license changes of the database `pool` reads.
+    fn watch_changes(
+        pool: &Pool<Self>,
+    ) -> impl Future<Output = StoreResult<Arc<dyn LicenseChanges>>> + Send;
 }
 
 /// The whole [`crate::Store`] on one database: reads go to `reader`, writes to `writer` (the same pool
