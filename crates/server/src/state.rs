@@ -8,6 +8,7 @@ use latch_wire::signing::Signer;
 use quick_cache::sync::Cache;
 
 use crate::error::{ApiError, InternalError};
+use crate::metrics::{Metrics, SignatureSource};
 use crate::write_behind::WriteBehind;
 
 /// How long a looked-up API key is trusted before it is read again: a revocation reaches every node
@@ -54,6 +55,7 @@ pub struct AppState {
     body_signatures: Arc<BodySignatures>,
     releases: Arc<Expiring<i64, Arc<Vec<Release>>>>,
     pub write_behind: WriteBehind,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             body_signatures: Arc::new(Cache::new(20_000)),
             releases: Arc::new(Expiring::new(10_000, RELEASES_TTL)),
             write_behind,
+            metrics: Arc::new(Metrics::default()),
         }
     }
 
@@ -115,12 +118,14 @@ impl AppState {
     ) -> Result<Arc<str>, ApiError> {
         let key = (company_id, digest.to_owned());
         if let Some(signature) = self.body_signatures.get(&key) {
+            self.metrics.signature(SignatureSource::Cached);
             return Ok(signature);
         }
         let signature: Arc<str> = signer
             .sign(body)
             .map_err(|error| InternalError::caused("signing an answer", error))?
             .into();
+        self.metrics.signature(SignatureSource::Computed);
         self.body_signatures.insert(key, signature.clone());
         Ok(signature)
     }
