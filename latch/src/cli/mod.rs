@@ -133,13 +133,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         serve.apply(&mut config)?;
     }
     init_logging(&config.log, config.log_format);
-    // Needs no store: it reads the database through a connection of its own.
-    if let Command::Backup(backup) = &args.command {
-        latch_service::backup::backup(&config, &backup.out).await?;
-        let out = backup.out.display().to_string();
-        output::print(&serde_json::json!({ "backup": out }), args.json);
-        return Ok(());
-    }
     let service = Service::new(latch_service::setup::open_store(&config).await?);
     let output = match args.command {
         Command::Serve(serve) => {
@@ -153,7 +146,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::License(command) => licenses::license(&service, command).await,
         Command::Device(command) => licenses::device(&service, command).await,
         Command::MasterKey(command) => master_key::master_key(&config, &service, command).await,
-        Command::Backup(_) => unreachable!("handled before the store is opened"),
+        Command::Backup(backup) => latch_service::backup::backup(&config, &backup.out)
+            .await
+            .map(|()| serde_json::json!({ "backup": backup.out.display().to_string() })),
     }
     .map_err(explain)?;
     output::print(&output, args.json);
