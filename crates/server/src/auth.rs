@@ -18,6 +18,7 @@ use latch_wire::auth::{check_date, parse_authorization, verify_request_signature
 use latch_wire::signing::Signer;
 
 use crate::error::{ApiError, InternalError};
+use crate::metrics::SignatureSource;
 use crate::state::AppState;
 
 /// The company a request acts for, resolved from its API key.
@@ -78,6 +79,7 @@ pub async fn authenticate_and_sign(
         Ok(tenant) => tenant,
         Err(error) => return error.into_response(),
     };
+    tracing::Span::current().record("company_id", tenant.company_id);
     request.extensions_mut().insert(tenant.clone());
     let may_write = request.method() != axum::http::Method::GET;
     let response = next.run(request).await;
@@ -132,7 +134,10 @@ async fn sign(state: &AppState, tenant: &Tenant, response: Response) -> Result<R
             digest: Some(stored_digest),
             signature: Some(stored),
             ..
-        }) if stored_digest == digest => stored.into(),
+        }) if stored_digest == digest => {
+            state.metrics.signature(SignatureSource::Stored);
+            stored.into()
+        }
         _ => {
             let signature = state.sign_body(tenant.company_id, &tenant.signer, &digest, &bytes)?;
             if let Some(known) = known {

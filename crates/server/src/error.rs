@@ -45,6 +45,8 @@ pub enum ApiError {
     InvalidJson(String),
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     #[error("no such endpoint")]
     NotFound,
     #[error("method not allowed on this endpoint")]
@@ -170,6 +172,7 @@ impl ApiError {
             ApiError::Validation(_) => (S::BAD_REQUEST, "validation_error"),
             ApiError::InvalidJson(_) => (S::BAD_REQUEST, "invalid_json"),
             ApiError::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::RequestTimeout => (S::REQUEST_TIMEOUT, "request_timeout"),
             ApiError::NotFound => (S::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal_error"),
@@ -233,6 +236,7 @@ mod tests {
             ApiError::UnknownProduct,
             ApiError::MissingParameter("product"),
             ApiError::PayloadTooLarge(1),
+            ApiError::RequestTimeout,
         ];
         for error in samples {
             assert!(error.status_and_code().0.is_client_error(), "{error:?}");

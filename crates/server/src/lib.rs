@@ -1,11 +1,16 @@
-//! The Latch HTTP server: License API v4, health, and the demo set-up.
+//! The Latch HTTP server: License API v4, health and metrics, behind a listener that limits and
+//! times out connections and may speak TLS.
 
+mod access_log;
 pub mod auth;
 mod check_cache;
+pub mod connections;
 pub mod error;
 mod license_api;
+pub mod metrics;
 pub mod params;
 pub mod state;
+pub mod tls;
 pub mod write_behind;
 
 use std::sync::Arc;
@@ -14,6 +19,7 @@ use std::time::Duration;
 use axum::http::Request;
 use axum::routing::get;
 use axum::{middleware, Router};
+use latch_service::config::ConnectionLimits;
 use latch_store::Store;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -24,23 +30,38 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tls::Tls;
 use crate::write_behind::WriteBehind;
 
-/// The whole HTTP surface.
+/// The whole HTTP surface, `/metrics` included.
 pub fn router(state: AppState) -> Router {
+    public_router(state, true)
+}
+
+/// The License API, health and, with `with_metrics`, `/metrics`; every request logged and measured.
+fn public_router(state: AppState, with_metrics: bool) -> Router {
     let license_api = license_api::router()
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate_and_sign,
         ));
-    let app = Router::new()
+    let mut app = Router::new()
         .nest("/api/v4", license_api)
         // The Python SDK's is_online() expects 200 here.
         .route("/", get(|| async { "latch" }))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(|| async { "ok" }));
+    if with_metrics {
+        app = app.route("/metrics", get(metrics::metrics));
+    }
+    let app = app
+        .route_layer(middleware::from_fn(access_log::remember_route))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            access_log::log_and_measure,
+        ))
         .with_state(state);
     with_request_ids(app)
 }
@@ -55,7 +76,9 @@ fn with_request_ids(app: Router) -> Router {
             .layer(
                 TraceLayer::new_for_http()
                     .make_span_with(request_span)
-                    // A 500 is logged, with its cause, by the error that made it.
+                    // The request line is written by the access log; a 500 is logged, with its
+                    // cause, by the error that made it.
+                    .on_response(())
                     .on_failure(()),
             ),
     )
@@ -63,7 +86,7 @@ fn with_request_ids(app: Router) -> Router {
 
 /// The span every log line of a request is written in. At info level, so an error logged at the
 /// default level names its request id; the path only, since query strings carry license keys and
-/// passwords.
+/// passwords. The authentication layer fills in the company id.
 fn request_span<B>(request: &Request<B>) -> tracing::Span {
     let request_id = request
         .extensions()
@@ -75,23 +98,72 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
         request_id,
         method = %request.method(),
         path = request.uri().path(),
+        company_id = tracing::field::Empty,
     )
 }
 
-/// Serves until SIGINT or SIGTERM, then drains requests and flushes deferred writes. Up to
-/// `check_cache_entries` devices' checks are answered from memory while their license is unchanged.
+/// How `serve` listens, besides its address.
+pub struct ServeOptions {
+    pub limits: ConnectionLimits,
+    /// When set, the listener speaks HTTPS only.
+    pub tls: Option<Arc<Tls>>,
+    /// When set, `/metrics` is served on this listener (plain HTTP) instead of the main one.
+    pub metrics_listener: Option<TcpListener>,
+    /// How many devices' checks are answered from memory while their license is unchanged (0: none).
+    pub check_cache_entries: usize,
+}
+
+/// Serves until SIGINT or SIGTERM, then drains requests and flushes deferred writes.
 pub async fn serve(
     listener: TcpListener,
     store: Arc<dyn Store>,
-    check_cache_entries: usize,
+    options: ServeOptions,
 ) -> anyhow::Result<()> {
     let changes = store.watch_changes().await?;
     let (write_behind, writer_task) = WriteBehind::start(store.clone());
-    let state = AppState::new(store, write_behind).with_check_cache(changes, check_cache_entries);
-    let app = router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let state =
+        AppState::new(store, write_behind).with_check_cache(changes, options.check_cache_entries);
+    let metrics = state.metrics.clone();
+    let slots = connections::connection_slots(options.limits.max_connections);
+    tracing::info!(
+        max_connections = slots,
+        header_timeout_s = options.limits.header_timeout.as_secs(),
+        body_timeout_s = options.limits.body_timeout.as_secs(),
+        idle_timeout_s = options.limits.idle_timeout.as_secs(),
+        tls = options.tls.is_some(),
+        "connection limits"
+    );
+    #[cfg(unix)]
+    let reloader = match &options.tls {
+        Some(tls) => Some(tls.clone().reload_on_hangup()?),
+        None => None,
+    };
+    let metrics_server = options.metrics_listener.map(|listener| {
+        let app = Router::new()
+            .route("/metrics", get(metrics::metrics))
+            .with_state(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await })
+    });
+    let app = public_router(state, metrics_server.is_none());
+    connections::accept(
+        listener,
+        app,
+        options.limits,
+        slots,
+        options.tls,
+        metrics,
+        shutdown_signal(),
+    )
+    .await;
+    #[cfg(unix)]
+    if let Some(reloader) = reloader {
+        reloader.abort();
+    }
+    if let Some(metrics_server) = metrics_server {
+        // It holds the state, and with it a sender of the write-behind queue.
+        metrics_server.abort();
+        let _ = metrics_server.await;
+    }
     // Every sender is gone with the router: the writer flushes and ends.
     if tokio::time::timeout(Duration::from_secs(10), writer_task)
         .await

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use latch_domain::Email;
 use serde_json::{Map, Value};
 
+use crate::connections::BodyTimedOut;
 use crate::error::ApiError;
 
 /// Largest request body accepted, in bytes.
@@ -36,7 +37,13 @@ impl<S: Send + Sync> FromRequest<S> for Params {
         }
         let bytes = to_bytes(request.into_body(), MAX_BODY_BYTES)
             .await
-            .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+            .map_err(|error| {
+                if BodyTimedOut::caused(&error) {
+                    ApiError::RequestTimeout
+                } else {
+                    ApiError::PayloadTooLarge(MAX_BODY_BYTES)
+                }
+            })?;
         Params::from_json(&bytes)
     }
 }

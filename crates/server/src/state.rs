@@ -10,6 +10,7 @@ use quick_cache::sync::Cache;
 
 use crate::check_cache::CheckCache;
 use crate::error::{ApiError, InternalError};
+use crate::metrics::{Metrics, SignatureSource};
 use crate::write_behind::WriteBehind;
 
 /// How long a looked-up API key is trusted before it is read again: a revocation reaches every node
@@ -58,6 +59,7 @@ pub struct AppState {
     /// `check_license` reads kept behind the store's change stream; `None` reads the store each time.
     check_cache: Option<Arc<CheckCache>>,
     pub write_behind: WriteBehind,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
             releases: Arc::new(Expiring::new(10_000, RELEASES_TTL)),
             check_cache: None,
             write_behind,
+            metrics: Arc::new(Metrics::default()),
         }
     }
 
@@ -149,12 +152,14 @@ impl AppState {
     ) -> Result<Arc<str>, ApiError> {
         let key = (company_id, digest.to_owned());
         if let Some(signature) = self.body_signatures.get(&key) {
+            self.metrics.signature(SignatureSource::Cached);
             return Ok(signature);
         }
         let signature: Arc<str> = signer
             .sign(body)
             .map_err(|error| InternalError::caused("signing an answer", error))?
             .into();
+        self.metrics.signature(SignatureSource::Computed);
         self.body_signatures.insert(key, signature.clone());
         Ok(signature)
     }

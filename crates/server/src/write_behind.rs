@@ -26,6 +26,11 @@ impl WriteBehind {
         (Self { sender }, tokio::spawn(run(store, receiver)))
     }
 
+    /// Writes queued and not yet taken by the writer.
+    pub fn depth(&self) -> usize {
+        self.sender.max_capacity() - self.sender.capacity()
+    }
+
     pub fn defer(&self, write: DeferredWrite) {
         if self.sender.try_send(write).is_err() {
             tracing::warn!("write-behind queue full; dropping one deferred write");

@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -10,6 +12,9 @@ use serde::Deserialize;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "latch-data";
 pub const DEFAULT_LOG: &str = "info,sqlx=warn";
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// About 1.5 KB of memory per device.
 pub const DEFAULT_CHECK_CACHE_ENTRIES: usize = 50_000;
 
@@ -22,8 +27,57 @@ struct FileConfig {
     database_schema: Option<String>,
     data_dir: Option<PathBuf>,
     log: Option<String>,
+    log_format: Option<String>,
     master_key: Option<String>,
+    header_timeout: Option<u64>,
+    body_timeout: Option<u64>,
+    idle_timeout: Option<u64>,
+    max_connections: Option<u64>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    metrics_listen: Option<String>,
     check_cache_entries: Option<usize>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (coloured only on a terminal).
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = ();
+
+    fn from_str(value: &str) -> Result<Self, ()> {
+        match value {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err(()),
+        }
+    }
+}
+
+/// The listener's limits on each client connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// From a connection's first byte of a request (or its opening) to the end of the request's headers.
+    pub header_timeout: Duration,
+    /// From the end of a request's headers to the end of its body.
+    pub body_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// Most connections served at once; `None` derives it from the open-file limit.
+    pub max_connections: Option<usize>,
+}
+
+/// The certificate chain and private key (PEM files) that make the listener speak HTTPS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -34,8 +88,14 @@ pub struct Config {
     pub database_schema: Option<String>,
     pub data_dir: PathBuf,
     pub log: String,
+    pub log_format: LogFormat,
     /// base64 master key from configuration; when absent, a key file in the data dir is used.
     pub master_key: Option<SecretString>,
+    pub connections: ConnectionLimits,
+    /// When set, the listener speaks HTTPS only.
+    pub tls: Option<TlsFiles>,
+    /// When set, `/metrics` is served on this address only, not on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
     /// How many devices' check reads each node keeps in memory (0: none).
     pub check_cache_entries: usize,
 }
@@ -53,8 +113,54 @@ pub enum ConfigError {
     Listen(String),
     #[error("invalid database URL {0:?} (expected sqlite://FILE or postgres://...)")]
     DatabaseUrl(String),
-    #[error("invalid LATCH_CHECK_CACHE_ENTRIES {0:?} (expected a number of devices, 0 to turn the cache off)")]
-    CheckCacheEntries(String),
+    #[error("invalid {key} {value:?} (expected {expected})")]
+    Invalid {
+        key: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("tls_cert and tls_key (LATCH_TLS_CERT, LATCH_TLS_KEY) must be set together")]
+    TlsPair,
+}
+
+/// A setting from the environment (as text) or the file (typed), parsed and checked.
+fn setting<T: FromStr>(
+    key: &'static str,
+    from_env: Option<String>,
+    from_file: Option<T>,
+    expected: &'static str,
+) -> Result<Option<T>, ConfigError> {
+    match from_env {
+        Some(value) => value
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ConfigError::Invalid {
+                key,
+                value,
+                expected,
+            }),
+        None => Ok(from_file),
+    }
+}
+
+/// A timeout in whole seconds, at least one.
+fn seconds(
+    key: &'static str,
+    from_env: Option<String>,
+    from_file: Option<u64>,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    const EXPECTED: &str = "a whole number of seconds, at least 1";
+    match setting(key, from_env, from_file, EXPECTED)? {
+        None => Ok(default),
+        Some(0) => Err(ConfigError::Invalid {
+            key,
+            value: "0".into(),
+            expected: EXPECTED,
+        }),
+        Some(secs) => Ok(Duration::from_secs(secs)),
+    }
 }
 
 impl Config {
@@ -95,14 +201,62 @@ impl Config {
         {
             return Err(ConfigError::DatabaseUrl(database_url));
         }
-        let check_cache_entries = match env("LATCH_CHECK_CACHE_ENTRIES") {
-            Some(text) => text
-                .parse()
-                .map_err(|_| ConfigError::CheckCacheEntries(text.clone()))?,
-            None => from_file
-                .check_cache_entries
-                .unwrap_or(DEFAULT_CHECK_CACHE_ENTRIES),
+        let max_connections = match setting(
+            "max_connections",
+            env("LATCH_MAX_CONNECTIONS"),
+            from_file.max_connections,
+            "a whole number, at least 1",
+        )? {
+            Some(0) => {
+                return Err(ConfigError::Invalid {
+                    key: "max_connections",
+                    value: "0".into(),
+                    expected: "a whole number, at least 1",
+                })
+            }
+            other => other.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         };
+        let connections = ConnectionLimits {
+            header_timeout: seconds(
+                "header_timeout",
+                env("LATCH_HEADER_TIMEOUT"),
+                from_file.header_timeout,
+                DEFAULT_HEADER_TIMEOUT,
+            )?,
+            body_timeout: seconds(
+                "body_timeout",
+                env("LATCH_BODY_TIMEOUT"),
+                from_file.body_timeout,
+                DEFAULT_BODY_TIMEOUT,
+            )?,
+            idle_timeout: seconds(
+                "idle_timeout",
+                env("LATCH_IDLE_TIMEOUT"),
+                from_file.idle_timeout,
+                DEFAULT_IDLE_TIMEOUT,
+            )?,
+            max_connections,
+        };
+        let tls = match (
+            env("LATCH_TLS_CERT")
+                .map(PathBuf::from)
+                .or(from_file.tls_cert),
+            env("LATCH_TLS_KEY")
+                .map(PathBuf::from)
+                .or(from_file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            _ => return Err(ConfigError::TlsPair),
+        };
+        let log_format = env("LATCH_LOG_FORMAT").or(from_file.log_format);
+        let check_cache_entries = setting(
+            "check_cache_entries",
+            env("LATCH_CHECK_CACHE_ENTRIES"),
+            from_file.check_cache_entries,
+            "a number of devices, 0 to turn the cache off",
+        )?
+        .unwrap_or(DEFAULT_CHECK_CACHE_ENTRIES);
         Ok(Self {
             listen,
             check_cache_entries,
@@ -112,10 +266,30 @@ impl Config {
             log: env("LATCH_LOG")
                 .or(from_file.log)
                 .unwrap_or_else(|| DEFAULT_LOG.to_owned()),
+            log_format: setting("log_format", log_format, None, "text or json")?
+                .unwrap_or(LogFormat::Text),
             master_key: env("LATCH_MASTER_KEY")
                 .or(from_file.master_key)
                 .map(SecretString::from),
+            connections,
+            tls,
+            metrics_listen: setting(
+                "metrics_listen",
+                env("LATCH_METRICS_LISTEN").or(from_file.metrics_listen),
+                None,
+                "host:port, e.g. 127.0.0.1:9090",
+            )?,
         })
+    }
+
+    /// The SQLite database file, or `None` for PostgreSQL (and in-memory SQLite).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let rest = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))?;
+        let file = rest.split('?').next().unwrap_or_default();
+        (!file.is_empty() && file != ":memory:").then(|| PathBuf::from(file))
     }
 
     /// The database URL with any password replaced by `***`, for logs and error messages.
@@ -223,6 +397,63 @@ mod tests {
         let missing =
             Config::load(Some(Path::new("/nonexistent/latch.toml")), env(&[])).unwrap_err();
         assert!(missing.to_string().contains("cannot read config file"));
+    }
+
+    #[test]
+    fn connection_limits_tls_and_log_format_come_from_file_or_environment() {
+        let file = file_with(
+            "header_timeout = 3\nidle_timeout = 4\nmax_connections = 50\nlog_format = \"json\"\n\
+             tls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n",
+        );
+        let config = Config::load(Some(&file.0), env(&[("LATCH_BODY_TIMEOUT", "5")])).unwrap();
+        assert_eq!(
+            config.connections,
+            ConnectionLimits {
+                header_timeout: Duration::from_secs(3),
+                body_timeout: Duration::from_secs(5),
+                idle_timeout: Duration::from_secs(4),
+                max_connections: Some(50),
+            }
+        );
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.tls.unwrap().key, PathBuf::from("key.pem"));
+
+        let defaults = Config::load(None, env(&[])).unwrap();
+        assert_eq!(defaults.connections.idle_timeout, DEFAULT_IDLE_TIMEOUT);
+        assert_eq!(defaults.log_format, LogFormat::Text);
+        assert!(defaults.tls.is_none() && defaults.metrics_listen.is_none());
+    }
+
+    #[test]
+    fn bad_limits_and_half_tls_settings_are_refused() {
+        for (key, value) in [
+            ("LATCH_IDLE_TIMEOUT", "0"),
+            ("LATCH_HEADER_TIMEOUT", "soon"),
+            ("LATCH_MAX_CONNECTIONS", "0"),
+            ("LATCH_LOG_FORMAT", "xml"),
+            ("LATCH_METRICS_LISTEN", "nowhere"),
+        ] {
+            let error = Config::load(None, env(&[(key, value)])).unwrap_err();
+            assert!(error.to_string().contains(value), "{key}: {error}");
+        }
+        let error = Config::load(None, env(&[("LATCH_TLS_CERT", "cert.pem")])).unwrap_err();
+        assert!(matches!(error, ConfigError::TlsPair), "{error}");
+    }
+
+    #[test]
+    fn the_sqlite_file_is_read_from_the_url() {
+        let sqlite = |url: &str| {
+            Config::load(None, env(&[("LATCH_DATABASE_URL", url)]))
+                .unwrap()
+                .sqlite_file()
+        };
+        assert_eq!(
+            sqlite("sqlite://d/latch.db?mode=rwc"),
+            Some("d/latch.db".into())
+        );
+        assert_eq!(sqlite("sqlite:latch.db"), Some("latch.db".into()));
+        assert_eq!(sqlite("sqlite::memory:"), None);
+        assert_eq!(sqlite("postgres://db/latch"), None);
     }
 
     #[test]

@@ -24,6 +24,16 @@ pub enum ServiceError {
     AmbiguousLicenseKey(String),
     #[error("cannot open database {url}: {source}")]
     Database { url: String, source: StoreError },
+    /// The first connection to PostgreSQL failed; `reason` says how (refused, timed out, refused login).
+    #[error("cannot connect to PostgreSQL at {address}: {reason}")]
+    DatabaseUnreachable { address: String, reason: String },
+    /// What `latch backup` cannot do, and what to do instead.
+    #[error("{0}")]
+    BackupUnsupported(String),
+    #[error("{0} already exists; a backup never overwrites a file")]
+    BackupExists(String),
+    #[error("the backup to {path} failed: {source}")]
+    Backup { path: String, source: sqlx::Error },
     #[error("cannot {action} {path}: {source}")]
     Io {
         action: &'static str,

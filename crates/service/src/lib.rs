@@ -4,6 +4,7 @@
 //!
 //! Operations on a company's data go through a [`Tenant`], which can only reach that company's rows.
 
+pub mod backup;
 pub mod config;
 mod error;
 pub mod keys;

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use latch_domain::CompanyId;
-use latch_service::config::Config;
+use latch_service::config::{Config, LogFormat};
 use latch_service::{Page, Service, ServiceError};
 use serde_json::Value;
 
@@ -64,6 +64,15 @@ enum Command {
     /// The master key that seals signing keys and shared keys at rest.
     #[command(subcommand, name = "master-key")]
     MasterKey(master_key::MasterKeyCommand),
+    /// Copy the live SQLite database into a new file (for PostgreSQL, use pg_dump).
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct BackupArgs {
+    /// The copy to write; an existing file is never overwritten.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
 }
 
 /// Which company a command works on.
@@ -123,7 +132,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Command::Serve(serve) = &args.command {
         serve.apply(&mut config)?;
     }
-    init_logging(&config.log);
+    init_logging(&config.log, config.log_format);
     let service = Service::new(latch_service::setup::open_store(&config).await?);
     let output = match args.command {
         Command::Serve(serve) => {
@@ -137,6 +146,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::License(command) => licenses::license(&service, command).await,
         Command::Device(command) => licenses::device(&service, command).await,
         Command::MasterKey(command) => master_key::master_key(&config, &service, command).await,
+        Command::Backup(backup) => latch_service::backup::backup(&config, &backup.out)
+            .await
+            .map(|()| serde_json::json!({ "backup": backup.out.display().to_string() })),
     }
     .map_err(explain)?;
     output::print(&output, args.json);
@@ -162,14 +174,19 @@ fn flag(field: &str) -> String {
     }
 }
 
-fn init_logging(filter: &str) {
+/// Log lines go to stderr: text (coloured on a terminal only) or one JSON object per line.
+fn init_logging(filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => subscriber
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => subscriber.json().with_ansi(false).init(),
+    }
 }
 
 /// The JSON list printed by list commands: the page's items under `name`, with the paging figures.

@@ -1,6 +1,10 @@
 //! `latch serve`, and the demo data `--demo` creates on an empty database.
 
+use std::sync::Arc;
+
 use anyhow::{anyhow, Context};
+use latch_server::tls::Tls;
+use latch_server::ServeOptions;
 use latch_service::config::Config;
 use latch_service::{Demo, Service};
 use serde_json::json;
@@ -32,11 +36,24 @@ pub async fn serve(
     demo: bool,
     json: bool,
 ) -> anyhow::Result<()> {
+    let tls = match &config.tls {
+        Some(files) => Some(Arc::new(Tls::load(files.clone())?)),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let metrics_listener = match config.metrics_listen {
+        Some(address) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {address}"))?,
+        ),
+        None => None,
+    };
     let address = listener.local_addr()?;
-    let url = format!("http://{address}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{address}");
     let created = if demo {
         Some(service.create_demo(&config.data_dir).await?)
     } else {
@@ -52,13 +69,17 @@ pub async fn serve(
         // Tests and scripts read this line to learn the address.
         println!("listening on {url}");
     }
+    if let Some(listener) = &metrics_listener {
+        println!("metrics on http://{}/metrics", listener.local_addr()?);
+    }
     tracing::info!(%address, database = %config.redacted_database_url(), "latch started");
-    latch_server::serve(
-        listener,
-        service.store().clone(),
-        config.check_cache_entries,
-    )
-    .await
+    let options = ServeOptions {
+        limits: config.connections,
+        tls,
+        metrics_listener,
+        check_cache_entries: config.check_cache_entries,
+    };
+    latch_server::serve(listener, service.store().clone(), options).await
 }
 
 fn license_lines(demo: &Demo) -> Vec<String> {

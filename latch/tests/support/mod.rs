@@ -304,11 +304,17 @@ impl Latch {
 
     /// Starts `latch serve --listen 127.0.0.1:0` and waits for its address.
     pub fn serve(&self) -> Server {
+        self.serve_with(&[])
+    }
+
+    /// [`Self::serve`] with extra environment variables (`LATCH_IDLE_TIMEOUT`, ...).
+    pub fn serve_with(&self, env: &[(&str, &str)]) -> Server {
         let n = self.servers_started.fetch_add(1, Ordering::Relaxed);
         let log = self.dir.join(format!("server-{n}.log"));
         let log_file = std::fs::File::create(&log).expect("create the server log");
         let mut child = self
             .command()
+            .envs(env.iter().copied())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(log_file)
@@ -421,8 +427,9 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Sends SIGTERM and asserts a clean exit (status 0) within the shutdown timeout.
-    pub fn stop(mut self) {
+    /// Sends SIGTERM and asserts a clean exit (status 0) within the shutdown timeout; returns the
+    /// whole log.
+    pub fn stop(mut self) -> String {
         let pid = self.child.id().to_string();
         let kill = Command::new("kill")
             .args(["-TERM", &pid])
@@ -449,6 +456,7 @@ impl Server {
             "latch serve exited with {status} after SIGTERM; its log:\n{}",
             self.log()
         );
+        self.log()
     }
 
     /// A request carrying `Date` (now) and `Authorization` for `creds`, as the SDKs send it.

@@ -172,7 +172,7 @@ def _start_server(latch, log_path):
                 f"server exited ({proc.returncode}) before listening; stdout={lines!r}; "
                 f"stderr={Path(log_path).read_text()!r}"
             )
-        m = re.fullmatch(r"listening on (http://(127\.0\.0\.1:(\d+)))\s*", line)
+        m = re.fullmatch(r"listening on (https?://(127\.0\.0\.1:(\d+)))\s*", line)
         if m:
             assert int(m.group(3)) != 0, line
             return Server(url=m.group(1), host_port=m.group(2), proc=proc, stdout_lines=lines, log_path=log_path)

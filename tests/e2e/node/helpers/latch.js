@@ -224,7 +224,7 @@ class Latch {
       proc.stdout.on('data', (d) => {
         buf += d;
         if (done) return;
-        const m = /^listening on (http:\/\/127\.0\.0\.1:(\d+))\r?$/m.exec(buf);
+        const m = /^listening on (https?:\/\/127\.0\.0\.1:(\d+))\r?$/m.exec(buf);
         if (m) {
           done = true;
           clearTimeout(timer);

@@ -1,0 +1,176 @@
+//! Prometheus metrics: requests by route template and status, their latency, how answer signatures
+//! were obtained, the write-behind queue and the open connections. Served as text at `GET /metrics`.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::error::InternalError;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+/// Where the `LicenseSignature` of an answer came from.
+#[derive(Debug, Clone, Copy)]
+pub enum SignatureSource {
+    /// An RSA signature made for this answer.
+    Computed,
+    /// The signature of identical bytes, from the in-memory cache.
+    Cached,
+    /// The signature stored with the device for its unchanged last answer.
+    Stored,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SignatureLabels {
+    source: &'static str,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    signatures: Family<SignatureLabels, Counter>,
+    write_behind_depth: Gauge,
+    connections_open: Gauge,
+    connections_max: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("latch");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route template and status",
+            requests.clone(),
+        );
+        // 0.25 ms to about 8 s.
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+        });
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from a request's headers to its answer, by route template",
+            latency.clone(),
+        );
+        let signatures = Family::<SignatureLabels, Counter>::default();
+        registry.register(
+            "answer_signatures",
+            "License API answer signatures: computed, reused from the cache, or the device's stored one",
+            signatures.clone(),
+        );
+        let write_behind_depth = Gauge::default();
+        registry.register(
+            "write_behind_queue_depth",
+            "Deferred writes (check times, answer signatures) waiting to be flushed",
+            write_behind_depth.clone(),
+        );
+        let connections_open = Gauge::default();
+        registry.register(
+            "connections_open",
+            "Client connections being served",
+            connections_open.clone(),
+        );
+        let connections_max = Gauge::default();
+        registry.register(
+            "connections_max",
+            "Most client connections served at once; more wait to be accepted",
+            connections_max.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            signatures,
+            write_behind_depth,
+            connections_open,
+            connections_max,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn request(&self, route: &str, status: u16, latency: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+            })
+            .observe(latency.as_secs_f64());
+    }
+
+    pub fn signature(&self, source: SignatureSource) {
+        let source = match source {
+            SignatureSource::Computed => "computed",
+            SignatureSource::Cached => "cached",
+            SignatureSource::Stored => "stored",
+        };
+        self.signatures
+            .get_or_create(&SignatureLabels { source })
+            .inc();
+    }
+
+    pub fn connection_opened(&self) {
+        self.connections_open.inc();
+    }
+
+    pub fn connection_closed(&self) {
+        self.connections_open.dec();
+    }
+
+    pub fn set_connections_max(&self, max: usize) {
+        self.connections_max
+            .set(i64::try_from(max).unwrap_or(i64::MAX));
+    }
+
+    fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}
+
+/// `GET /metrics`: the OpenMetrics text exposition, which Prometheus reads.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    state
+        .metrics
+        .write_behind_depth
+        .set(i64::try_from(state.write_behind.depth()).unwrap_or(i64::MAX));
+    match state.metrics.encode() {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(error) => {
+            crate::error::ApiError::from(InternalError::caused("encoding the metrics", error))
+                .into_response()
+        }
+    }
+}
