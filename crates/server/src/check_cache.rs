@@ -70,7 +70,7 @@ impl CheckCache {
         &self,
         store: &dyn Store,
         key: &DeviceKey<'_>,
-    ) -> StoreResult<LicenseLookup> {
+    ) -> StoreResult<(LicenseLookup, bool)> {
         self.changes.catch_up();
         let cache_key = CheckKey::of(key);
         if let Some(entry) = self.entries.get(&cache_key) {
@@ -80,7 +80,7 @@ impl CheckCache {
                 .as_ref()
                 .is_some_and(|license| self.changes.is_current(license.id, entry.stamp));
             if current {
-                return Ok(entry.lookup.clone());
+                return Ok((entry.lookup.clone(), true));
             }
         }
         // Taken before the read: a change committed while it runs makes the entry stale at once.
@@ -89,7 +89,7 @@ impl CheckCache {
         if let Some(stamp) = stamp {
             self.keep(cache_key, &found, stamp);
         }
-        Ok(found)
+        Ok((found, false))
     }
 
     fn keep(&self, key: CheckKey, found: &LicenseLookup, stamp: Stamp) {

@@ -43,8 +43,14 @@ struct SignatureLabels {
     source: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    result: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
+    check_cache: Family<CacheLabels, Counter>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     signatures: Family<SignatureLabels, Counter>,
@@ -77,6 +83,12 @@ impl Default for Metrics {
             "License API answer signatures: computed, reused from the cache, or the device's stored one",
             signatures.clone(),
         );
+        let check_cache = Family::<CacheLabels, Counter>::default();
+        registry.register(
+            "check_cache_lookups",
+            "check_license reads: hit (answered from memory) or miss (read from the database)",
+            check_cache.clone(),
+        );
         let write_behind_depth = Gauge::default();
         registry.register(
             "write_behind_queue_depth",
@@ -97,6 +109,7 @@ impl Default for Metrics {
         );
         Self {
             registry,
+            check_cache,
             requests,
             latency,
             signatures,
@@ -120,6 +133,14 @@ impl Metrics {
                 route: route.to_owned(),
             })
             .observe(latency.as_secs_f64());
+    }
+
+    /// A `check_license` read, from the check cache (`hit`) or the database.
+    pub fn check_read(&self, hit: bool) {
+        let result = if hit { "hit" } else { "miss" };
+        self.check_cache
+            .get_or_create(&CacheLabels { result })
+            .inc();
     }
 
     pub fn signature(&self, source: SignatureSource) {

@@ -85,10 +85,12 @@ impl AppState {
 
     /// The read `check_license` decides on: from the check cache when it holds a current copy.
     pub async fn check_lookup(&self, key: &DeviceKey<'_>) -> Result<LicenseLookup, ApiError> {
-        Ok(match &self.check_cache {
+        let (found, hit) = match &self.check_cache {
             Some(cache) => cache.lookup(self.store.as_ref(), key).await?,
-            None => self.store.lookup(key).await?,
-        })
+            None => (self.store.lookup(key).await?, false),
+        };
+        self.metrics.check_read(hit);
+        Ok(found)
     }
 
     /// Called after a request that may have written: returns once the check cache knows of the writes.

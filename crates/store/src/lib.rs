@@ -8,7 +8,7 @@
 //! Limits that many requests race for are guarded inside the database, never by a read in Rust followed
 //! by a write. The guards:
 //! - activations, transfers, license-user activations, floating seats, consumptions (license and
-//!   feature): the license row is locked (`FOR UPDATE` on PostgreSQL; SQLite runs every write
+//!   feature): the license row is locked (`FOR NO KEY UPDATE` on PostgreSQL; SQLite runs every write
 //!   transaction as `BEGIN IMMEDIATE` on one connection) for the whole decision;
 //! - one device per hardware id and license: UNIQUE (license_id, hardware_id);
 //! - one trial per product and hardware id: the `trials` primary key.

@@ -15,7 +15,10 @@ use crate::StoreResult;
 pub type PostgresStore = SqlStore<Postgres>;
 
 impl Backend for Postgres {
-    const LOCK_LICENSE: &'static str = " FOR UPDATE OF l";
+    // NO KEY UPDATE: lockers of a license row still exclude one another, but a row that references
+    // the license (a device updated twice in one write-behind batch takes a foreign-key KEY SHARE lock
+    // on its license) is not blocked, which would deadlock against the batch.
+    const LOCK_LICENSE: &'static str = " FOR NO KEY UPDATE OF l";
 
     fn begin_write(
         writer: &Pool<Self>,
