@@ -596,3 +596,54 @@ pub struct LicenseFilter {
     pub key_prefix: Option<String>,
     pub enabled: Option<bool>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "do-not-print-me";
+
+    #[test]
+    fn debug_output_shows_no_shared_key() {
+        let api_key = ApiKey {
+            company_id: CompanyId::new(1),
+            api_key: "api-key".into(),
+            shared_key: SECRET.into(),
+            read_only: false,
+            revoked: false,
+        };
+        let printed = format!("{api_key:?}");
+        assert!(printed.contains("api-key"), "{printed}");
+        assert!(!printed.contains(SECRET), "{printed}");
+    }
+
+    #[test]
+    fn debug_output_shows_no_initial_password() {
+        let new_user = NewLicenseUser {
+            company_id: CompanyId::new(1),
+            customer_id: None,
+            email: "user@example.com".into(),
+            password_hash: "hash".into(),
+            initial_password: SECRET.into(),
+            first_name: String::new(),
+            last_name: String::new(),
+            phone_number: String::new(),
+        };
+        let user = LicenseUser {
+            id: LicenseUserId::new(2),
+            company_id: new_user.company_id,
+            customer_id: None,
+            email: new_user.email.clone(),
+            password_hash: new_user.password_hash.clone(),
+            initial_password: Some(new_user.initial_password.clone()),
+            is_initial_password: true,
+            first_name: String::new(),
+            last_name: String::new(),
+            phone_number: String::new(),
+        };
+        for printed in [format!("{new_user:?}"), format!("{user:?}")] {
+            assert!(printed.contains("user@example.com"), "{printed}");
+            assert!(!printed.contains(SECRET), "{printed}");
+        }
+    }
+}
