@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use latch_domain::CompanyId;
 use latch_store::{DeviceKey, LicenseIdent};
 use latch_wire::signing::{generate_key, Signer};
 
@@ -112,7 +113,7 @@ async fn lookup(fixture: &Fixture, duration: Duration) -> anyhow::Result<MicroRe
         let store = store.clone();
         // Distinct devices spread over the table, as check-distinct asks for them.
         let (license_key, hardware_id) = fixture::device(fixture::scatter(op, devices));
-        let company_id = fixture.company_id;
+        let company_id = CompanyId::new(fixture.company_id);
         async move {
             let found = store
                 .lookup(&DeviceKey {

@@ -137,8 +137,15 @@ async fn vendor_changes_reach_the_next_check(backend: Backend) {
                 .assert_error(400, "license_not_enabled"),
             Backend::Postgres => {
                 let bound = POSTGRES_BOUND;
-                seen_after(&server, &d.company, &d.key, Some("license_not_enabled"), disabled, bound)
-                    .await;
+                seen_after(
+                    &server,
+                    &d.company,
+                    &d.key,
+                    Some("license_not_enabled"),
+                    disabled,
+                    bound,
+                )
+                .await;
             }
         }
         d.latch.cli(&["license", "enable", &d.key]);

@@ -13,9 +13,11 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use chrono::Utc;
+use latch_domain::{CompanyId, DeviceId};
 use latch_store::DeferredWrite;
 use latch_wire::auth::{check_date, parse_authorization, verify_request_signature, AuthError};
 use latch_wire::signing::Signer;
+use secrecy::ExposeSecret;
 
 use crate::error::{ApiError, InternalError};
 use crate::metrics::SignatureSource;
@@ -24,7 +26,7 @@ use crate::state::AppState;
 /// The company a request acts for, resolved from its API key.
 #[derive(Clone)]
 pub struct Tenant {
-    pub company_id: i64,
+    pub company_id: CompanyId,
     pub signer: Arc<Signer>,
     read_only: bool,
 }
@@ -65,7 +67,7 @@ const LICENSE_SIGNATURE: &str = "LicenseSignature";
 /// behind the answer.
 #[derive(Clone)]
 pub struct KnownAnswer {
-    pub device_id: i64,
+    pub device_id: DeviceId,
     pub digest: Option<String>,
     pub signature: Option<String>,
 }
@@ -79,7 +81,7 @@ pub async fn authenticate_and_sign(
         Ok(tenant) => tenant,
         Err(error) => return error.into_response(),
     };
-    tracing::Span::current().record("company_id", tenant.company_id);
+    tracing::Span::current().record("company_id", tenant.company_id.get());
     request.extensions_mut().insert(tenant.clone());
     let may_write = request.method() != axum::http::Method::GET;
     let response = next.run(request).await;
@@ -104,7 +106,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Tenant, A
         .api_key(&params.api_key)
         .await?
         .ok_or(AuthError::InvalidApiKey)?;
-    verify_request_signature(&key.shared_key, date, &params.signature)?;
+    verify_request_signature(key.shared_key.expose_secret(), date, &params.signature)?;
     if key.revoked {
         return Err(AuthError::RevokedApiKey.into());
     }

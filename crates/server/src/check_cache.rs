@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use latch_domain::{CompanyId, DeviceId, LicenseId};
 use latch_store::changes::{LicenseChanges, Stamp};
 use latch_store::{DeferredWrite, DeviceKey, LicenseIdent, LicenseLookup, Store, StoreResult};
 use quick_cache::sync::Cache;
@@ -16,11 +17,11 @@ use quick_cache::sync::Cache;
 /// The owned form of a [`DeviceKey`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct CheckKey {
-    company_id: i64,
+    company_id: CompanyId,
     product_code: String,
     by_user: bool,
     ident: String,
-    license_id: Option<i64>,
+    license_id: Option<LicenseId>,
     hardware_id: String,
 }
 
@@ -51,7 +52,7 @@ pub struct CheckCache {
     changes: Arc<dyn LicenseChanges>,
     entries: Cache<CheckKey, Arc<Entry>>,
     /// Which entry holds a device, so signatures stored behind an answer reach the cached copy too.
-    by_device: Cache<i64, CheckKey>,
+    by_device: Cache<DeviceId, CheckKey>,
 }
 
 impl CheckCache {

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use latch_domain::{CompanyId, ProductId};
 use latch_store::changes::LicenseChanges;
-use latch_store::{ApiKey, DeferredWrite, DeviceKey, LicenseLookup, Release, Store};
+use latch_store::{ApiKey, DeferredWrite, DeviceKey, LicenseLookup, Product, Release, Store};
 use latch_wire::signing::Signer;
 use quick_cache::sync::Cache;
 
@@ -46,16 +47,16 @@ impl<K: Eq + std::hash::Hash + Clone, V: Clone> Expiring<K, V> {
 }
 
 /// Signatures by (company, SHA-256 of the signed body).
-type BodySignatures = Cache<(i64, String), Arc<str>>;
+type BodySignatures = Cache<(CompanyId, String), Arc<str>>;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     api_keys: Arc<Expiring<String, Option<ApiKey>>>,
-    signers: Arc<Cache<i64, Arc<Signer>>>,
+    signers: Arc<Cache<CompanyId, Arc<Signer>>>,
     /// Header signatures by (company, SHA-256 of the body): identical bodies are signed once.
     body_signatures: Arc<BodySignatures>,
-    releases: Arc<Expiring<i64, Arc<Vec<Release>>>>,
+    releases: Arc<Expiring<ProductId, Arc<Vec<Release>>>>,
     /// `check_license` reads kept behind the store's change stream; `None` reads the store each time.
     check_cache: Option<Arc<CheckCache>>,
     pub write_behind: WriteBehind,
@@ -119,16 +120,16 @@ impl AppState {
 
     /// A product's enabled releases, newest first; read through a short-lived cache because every
     /// check answer carries the latest one.
-    pub async fn releases(&self, product_id: i64) -> Result<Arc<Vec<Release>>, ApiError> {
-        if let Some(releases) = self.releases.get(&product_id) {
+    pub async fn releases(&self, product: &Product) -> Result<Arc<Vec<Release>>, ApiError> {
+        if let Some(releases) = self.releases.get(&product.id) {
             return Ok(releases);
         }
-        let releases = Arc::new(self.store.releases(product_id).await?);
-        self.releases.insert(product_id, releases.clone());
+        let releases = Arc::new(self.store.releases(product.company_id, product.id).await?);
+        self.releases.insert(product.id, releases.clone());
         Ok(releases)
     }
 
-    pub async fn signer(&self, company_id: i64) -> Result<Arc<Signer>, ApiError> {
+    pub async fn signer(&self, company_id: CompanyId) -> Result<Arc<Signer>, ApiError> {
         if let Some(signer) = self.signers.get(&company_id) {
             return Ok(signer);
         }
@@ -147,7 +148,7 @@ impl AppState {
     /// same bytes.
     pub fn sign_body(
         &self,
-        company_id: i64,
+        company_id: CompanyId,
         signer: &Signer,
         digest: &str,
         body: &[u8],

@@ -56,7 +56,7 @@ impl Service {
     pub async fn tenant(&self, company: CompanyId) -> ServiceResult<Tenant<'_>> {
         let company = self
             .store
-            .company(company.get())
+            .company(company)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("company with id {company}")))?;
         Ok(Tenant {

@@ -27,9 +27,7 @@ impl Service {
             return Ok(None);
         }
         let created = self.create_company("Demo Company").await?;
-        let tenant = self
-            .tenant(latch_domain::CompanyId::new(created.company.id))
-            .await?;
+        let tenant = self.tenant(created.company.id).await?;
         let product = tenant
             .create_product(ProductSpec {
                 code: "demo".into(),

@@ -4,6 +4,7 @@ use chrono::Utc;
 use latch_domain::LicenseId;
 use latch_store::{Device, DeviceVariable};
 
+use crate::licenses::license_not_found;
 use crate::{ServiceResult, Tenant};
 
 #[derive(Debug, Clone)]
@@ -16,8 +17,8 @@ impl Tenant<'_> {
     pub async fn devices(&self, license: LicenseId) -> ServiceResult<Vec<DeviceDetails>> {
         let license = self.license(license).await?;
         let mut listed = Vec::new();
-        for device in self.store.devices(license.id).await? {
-            let variables = self.store.variables(device.id).await?;
+        for device in self.store.devices(self.company_id(), license.id).await? {
+            let variables = self.store.variables(self.company_id(), device.id).await?;
             listed.push(DeviceDetails { device, variables });
         }
         Ok(listed)
@@ -29,16 +30,15 @@ impl Tenant<'_> {
         license: LicenseId,
         hardware_id: &str,
     ) -> ServiceResult<Device> {
-        let license = self.license(license).await?;
         if hardware_id.trim().is_empty() {
             return Err(crate::ServiceError::invalid(
                 "hardware_id",
                 "must not be empty",
             ));
         }
-        Ok(self
-            .store
-            .blacklist_device(license.id, hardware_id, Utc::now())
-            .await?)
+        self.store
+            .blacklist_device(self.company_id(), license, hardware_id, Utc::now())
+            .await
+            .map_err(license_not_found(license))
     }
 }

@@ -23,6 +23,7 @@ mod users;
 
 use std::sync::Arc;
 
+use latch_domain::CompanyId;
 use latch_store::{Company, Store};
 
 pub use companies::CreatedCompany;
@@ -75,7 +76,7 @@ impl Tenant<'_> {
         &self.company
     }
 
-    fn company_id(&self) -> i64 {
+    fn company_id(&self) -> CompanyId {
         self.company.id
     }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use latch_domain::{CompanyId, LicenseId, LicenseType};
 use latch_store::{
     Assignment, License, LicenseFeature, LicenseFilter, LicenseUser, Listing, NewLicenseFeature,
-    Page, Product,
+    Page, Product, StoreError,
 };
 
 use crate::keys::generate_license_key;
@@ -47,16 +47,21 @@ impl Service {
         reference: &LicenseRef,
     ) -> ServiceResult<(Tenant<'_>, License)> {
         let mut found = match (&reference.key, reference.id) {
-            (_, Some(id)) => match self.store.license(id.get()).await {
-                Ok(license) => vec![license],
-                Err(latch_store::StoreError::LicenseNotFound) => Vec::new(),
-                Err(other) => return Err(other.into()),
-            },
-            (Some(key), None) => {
-                self.store
-                    .licenses_by_key(reference.company.map(CompanyId::get), key)
-                    .await?
+            (_, Some(id)) => {
+                let company = match reference.company {
+                    Some(company) => Some(company),
+                    None => self.store.license_company(id).await?,
+                };
+                match company {
+                    Some(company) => match self.store.license(company, id).await {
+                        Ok(license) => vec![license],
+                        Err(StoreError::LicenseNotFound) => Vec::new(),
+                        Err(other) => return Err(other.into()),
+                    },
+                    None => Vec::new(),
+                }
             }
+            (Some(key), None) => self.store.licenses_by_key(reference.company, key).await?,
             (None, None) => {
                 return Err(ServiceError::invalid(
                     "license",
@@ -64,7 +69,6 @@ impl Service {
                 ))
             }
         };
-        found.retain(|l| reference.company.is_none_or(|c| c.get() == l.company_id));
         let license = match found.len() {
             0 => return Err(ServiceError::NotFound(describe(reference))),
             1 => found.remove(0),
@@ -74,8 +78,16 @@ impl Service {
                 ))
             }
         };
-        let tenant = self.tenant(CompanyId::new(license.company_id)).await?;
+        let tenant = self.tenant(license.company_id).await?;
         Ok((tenant, license))
+    }
+}
+
+/// Names the license by the id the caller gave when the store did not find it in the company.
+pub(crate) fn license_not_found(id: LicenseId) -> impl FnOnce(StoreError) -> ServiceError {
+    move |error| match error {
+        StoreError::LicenseNotFound => ServiceError::NotFound(format!("license with id {id}")),
+        other => other.into(),
     }
 }
 
@@ -110,19 +122,22 @@ impl Tenant<'_> {
 
     /// The company's license with this id.
     pub async fn license(&self, id: LicenseId) -> ServiceResult<License> {
-        match self.store.license(id.get()).await {
-            Ok(license) if license.company_id == self.company_id() => Ok(license),
-            Ok(_) | Err(latch_store::StoreError::LicenseNotFound) => {
-                Err(ServiceError::NotFound(format!("license with id {id}")))
-            }
-            Err(other) => Err(other.into()),
-        }
+        self.store
+            .license(self.company_id(), id)
+            .await
+            .map_err(license_not_found(id))
     }
 
     pub async fn license_details(&self, id: LicenseId) -> ServiceResult<LicenseDetails> {
         let license = self.license(id).await?;
-        let product = self.store.product_by_id(license.product_id).await?;
-        let features = self.store.license_features(license.id).await?;
+        let product = self
+            .store
+            .product_by_id(self.company_id(), license.product_id)
+            .await?;
+        let features = self
+            .store
+            .license_features(self.company_id(), license.id)
+            .await?;
         Ok(LicenseDetails {
             license,
             product,
@@ -161,15 +176,19 @@ impl Tenant<'_> {
         id: LicenseId,
         enabled: bool,
     ) -> ServiceResult<License> {
-        let license = self.license(id).await?;
-        self.store.set_license_enabled(license.id, enabled).await?;
+        self.store
+            .set_license_enabled(self.company_id(), id, enabled)
+            .await
+            .map_err(license_not_found(id))?;
         self.license(id).await
     }
 
     /// Deactivates every device of the license: all its activations are available again.
     pub async fn reset_license(&self, id: LicenseId) -> ServiceResult<License> {
-        let license = self.license(id).await?;
-        self.store.reset_license(license.id).await?;
+        self.store
+            .reset_license(self.company_id(), id)
+            .await
+            .map_err(license_not_found(id))?;
         self.license(id).await
     }
 
@@ -187,8 +206,9 @@ impl Tenant<'_> {
             ));
         }
         self.store
-            .set_license_validity(license.id, Some(valid_until))
-            .await?;
+            .set_license_validity(self.company_id(), license.id, Some(valid_until))
+            .await
+            .map_err(license_not_found(id))?;
         self.license(id).await
     }
 
@@ -204,7 +224,7 @@ impl Tenant<'_> {
         let license = self.license(id).await?;
         let product_feature = self
             .store
-            .product_features(license.product_id)
+            .product_features(self.company_id(), license.product_id)
             .await?
             .into_iter()
             .find(|f| f.code == feature_code)
@@ -218,7 +238,10 @@ impl Tenant<'_> {
             floating: floating.columns()?,
             consumption: consumption.columns()?,
         };
-        Ok(self.store.add_license_feature(feature).await?)
+        self.store
+            .add_license_feature(self.company_id(), feature)
+            .await
+            .map_err(license_not_found(id))
     }
 
     /// Gives a license user a place on a user-based license.
@@ -244,7 +267,10 @@ impl Tenant<'_> {
             allow_unlimited_activations: unlimited_activations,
             total_activations: 0,
         };
-        self.store.assign_license_user(assignment).await?;
+        self.store
+            .assign_license_user(self.company_id(), assignment)
+            .await
+            .map_err(license_not_found(id))?;
         Ok((user, assignment))
     }
 }

@@ -102,6 +102,7 @@ impl Tenant<'_> {
         let feature = self
             .store
             .create_product_feature(
+                self.company_id(),
                 product.id,
                 &spec.code,
                 &spec.name,
@@ -134,7 +135,10 @@ impl Tenant<'_> {
             requires_version: spec.requires_version,
             release_date: spec.release_date,
         };
-        let release = self.store.create_release(release, Utc::now()).await?;
+        let release = self
+            .store
+            .create_release(self.company_id(), release, Utc::now())
+            .await?;
         Ok((product, release))
     }
 }

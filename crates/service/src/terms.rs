@@ -1,7 +1,7 @@
 //! What a valid license, license feature and product code are: pure checks and defaults, no I/O.
 
 use chrono::{DateTime, Utc};
-use latch_domain::{ConsumptionPeriod, LicenseType};
+use latch_domain::{ConsumptionPeriod, CustomerId, LicenseType};
 use latch_store::{AuthorizationMethod, ConsumptionColumns, FloatingColumns, NewLicense, Product};
 use serde_json::Value;
 
@@ -149,7 +149,7 @@ impl LicenseTerms {
     pub fn new_license(
         self,
         product: &Product,
-        customer_id: Option<i64>,
+        customer_id: Option<CustomerId>,
         generate_key: impl FnOnce() -> ServiceResult<String>,
     ) -> ServiceResult<NewLicense> {
         not_negative("max_activations", self.max_activations)?;

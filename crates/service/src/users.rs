@@ -49,7 +49,7 @@ impl Tenant<'_> {
             customer_id,
             email: email.into_string(),
             password_hash: passwords::hash_off_runtime(password.clone()).await?,
-            initial_password: password.clone(),
+            initial_password: password.clone().into(),
             first_name: spec.first_name,
             last_name: spec.last_name,
             phone_number: spec.phone,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use latch_domain::{CompanyId, LicenseId, LicenseType};
+use latch_domain::{CompanyId, LicenseType};
 use latch_service::config::Config;
 use latch_service::{
     ConsumptionTerms, CustomerSpec, FeatureSpec, FloatingTerms, LicenseQuery, LicenseRef,
@@ -99,10 +99,7 @@ async fn companies_api_keys_and_tenant_scoping() {
         assert_eq!(second.items[0].id, acme.company.id);
 
         assert_not_found(service.tenant(CompanyId::new(999_999)).await);
-        let tenant = service
-            .tenant(CompanyId::new(acme.company.id))
-            .await
-            .unwrap();
+        let tenant = service.tenant(acme.company.id).await.unwrap();
         let reader = tenant.create_api_key(true).await.unwrap();
         assert!(reader.read_only);
         let keys = tenant.api_keys().await.unwrap();
@@ -120,10 +117,7 @@ async fn products_features_releases_customers_and_users() {
     for (backend, store, _) in stores("catalog").await {
         let service = Service::new(store);
         let created = service.create_company("Acme").await.unwrap();
-        let tenant = service
-            .tenant(CompanyId::new(created.company.id))
-            .await
-            .unwrap();
+        let tenant = service.tenant(created.company.id).await.unwrap();
 
         assert_invalid(
             tenant
@@ -251,7 +245,10 @@ async fn products_features_releases_customers_and_users() {
         let users = tenant.license_users(Page::default()).await.unwrap();
         assert_eq!(users.total, 1);
         assert_eq!(
-            users.items[0].initial_password.as_deref(),
+            users.items[0]
+                .initial_password
+                .as_ref()
+                .map(ExposeSecret::expose_secret),
             Some(user.initial_password.expose_secret())
         );
     }
@@ -263,8 +260,8 @@ async fn licenses_are_issued_listed_changed_and_scoped_to_their_company() {
         let service = Service::new(store);
         let acme = service.create_company("Acme").await.unwrap().company;
         let other = service.create_company("Other").await.unwrap().company;
-        let tenant = service.tenant(CompanyId::new(acme.id)).await.unwrap();
-        let stranger = service.tenant(CompanyId::new(other.id)).await.unwrap();
+        let tenant = service.tenant(acme.id).await.unwrap();
+        let stranger = service.tenant(other.id).await.unwrap();
         for t in [&tenant, &stranger] {
             t.create_product(ProductSpec {
                 code: "app".into(),
@@ -393,7 +390,7 @@ async fn licenses_are_issued_listed_changed_and_scoped_to_their_company() {
         assert_eq!((paged.total, paged.items.len()), (2, 1));
         assert_eq!(paged.items[0].id, generated.license.id);
 
-        let id = LicenseId::new(subscription.license.id);
+        let id = subscription.license.id;
         assert!(!tenant.set_license_enabled(id, false).await.unwrap().enabled);
         let disabled = LicenseQuery {
             enabled: Some(false),
@@ -413,7 +410,7 @@ async fn licenses_are_issued_listed_changed_and_scoped_to_their_company() {
         assert_eq!(renewed.validity_period, Some(renewed_until));
         assert_invalid(
             tenant
-                .renew_license(LicenseId::new(generated.license.id), renewed_until)
+                .renew_license(generated.license.id, renewed_until)
                 .await,
             "validity_period",
         );
@@ -446,7 +443,7 @@ async fn licenses_are_issued_listed_changed_and_scoped_to_their_company() {
         assert_eq!(details.product.code, "app");
 
         // Another company's license is "not found" through this tenant, for every operation.
-        let foreign_id = LicenseId::new(foreign.license.id);
+        let foreign_id = foreign.license.id;
         assert_not_found(tenant.license(foreign_id).await);
         assert_not_found(tenant.set_license_enabled(foreign_id, false).await);
         assert_not_found(tenant.reset_license(foreign_id).await);
@@ -468,7 +465,7 @@ async fn licenses_are_issued_listed_changed_and_scoped_to_their_company() {
         let (scoped, license) = service
             .find_license(&LicenseRef {
                 key: Some("SUB-0001".into()),
-                company: Some(CompanyId::new(other.id)),
+                company: Some(other.id),
                 ..LicenseRef::default()
             })
             .await
@@ -501,7 +498,7 @@ async fn users_are_assigned_and_devices_blacklisted() {
     for (_, store, _) in stores("devices").await {
         let service = Service::new(store);
         let acme = service.create_company("Acme").await.unwrap().company;
-        let tenant = service.tenant(CompanyId::new(acme.id)).await.unwrap();
+        let tenant = service.tenant(acme.id).await.unwrap();
         tenant
             .create_product(ProductSpec {
                 code: "team".into(),
@@ -516,7 +513,7 @@ async fn users_are_assigned_and_devices_blacklisted() {
             .await
             .unwrap();
         assert_eq!(license.license.license_key, None);
-        let id = LicenseId::new(license.license.id);
+        let id = license.license.id;
         tenant
             .create_license_user(LicenseUserSpec {
                 email: "person@example.com".into(),
@@ -601,12 +598,11 @@ async fn the_demo_is_created_once_and_the_master_key_rotates() {
 
     // A new process with the rotated key opens the secrets sealed under it.
     let reopened = Service::new(latch_service::setup::open_store(&config).await.unwrap());
-    let tenant = reopened
-        .tenant(CompanyId::new(demo.company.id))
-        .await
-        .unwrap();
+    let tenant = reopened.tenant(demo.company.id).await.unwrap();
     assert_eq!(
-        tenant.api_keys().await.unwrap()[0].shared_key,
-        demo.api_key.shared_key
+        tenant.api_keys().await.unwrap()[0]
+            .shared_key
+            .expose_secret(),
+        demo.api_key.shared_key.expose_secret()
     );
 }

@@ -23,6 +23,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use latch_domain::LicenseId;
+
 /// How often a PostgreSQL node sends itself a tick through the notification channel.
 pub const TICK_INTERVAL: Duration = Duration::from_millis(100);
 /// The longest a PostgreSQL node serves reads cached before a change committed on another node.
@@ -47,7 +49,7 @@ pub trait LicenseChanges: Send + Sync {
     /// reads must not be used).
     fn stamp(&self) -> Option<Stamp>;
     /// Whether a read of `license_id` stamped `stamp` still shows the license as it is.
-    fn is_current(&self, license_id: i64, stamp: Stamp) -> bool;
+    fn is_current(&self, license_id: LicenseId, stamp: Stamp) -> bool;
 }
 
 /// Changes known so far: a counter and the last change of each recently changed license.
@@ -59,14 +61,14 @@ pub(crate) struct ChangeLog {
 #[derive(Debug, Default)]
 struct LogState {
     counter: u64,
-    changed: HashMap<i64, (u64, Instant)>,
+    changed: HashMap<LicenseId, (u64, Instant)>,
     /// Every read stamped at or before this is stale (a gap in the stream was detected).
     forgotten_before: u64,
     pruned_at: Option<Instant>,
 }
 
 impl ChangeLog {
-    pub(crate) fn record(&self, licenses: impl IntoIterator<Item = i64>, now: Instant) {
+    pub(crate) fn record(&self, licenses: impl IntoIterator<Item = LicenseId>, now: Instant) {
         let mut state = self.state.lock().expect("change log lock");
         for license_id in licenses {
             state.counter += 1;
@@ -95,7 +97,7 @@ impl ChangeLog {
         Stamp(self.state.lock().expect("change log lock").counter)
     }
 
-    pub(crate) fn is_current(&self, license_id: i64, stamp: Stamp) -> bool {
+    pub(crate) fn is_current(&self, license_id: LicenseId, stamp: Stamp) -> bool {
         let state = self.state.lock().expect("change log lock");
         stamp.0 >= state.forgotten_before
             && state
@@ -176,7 +178,7 @@ impl LicenseChanges for NotifiedChanges {
         self.trusted(Instant::now()).then(|| self.log.stamp())
     }
 
-    fn is_current(&self, license_id: i64, stamp: Stamp) -> bool {
+    fn is_current(&self, license_id: LicenseId, stamp: Stamp) -> bool {
         self.trusted(Instant::now()) && self.log.is_current(license_id, stamp)
     }
 }
@@ -189,14 +191,23 @@ mod tests {
     fn a_read_is_current_until_its_license_changes_after_the_stamp() {
         let log = ChangeLog::default();
         let now = Instant::now();
-        log.record([1], now);
+        log.record([LicenseId::new(1)], now);
         let stamp = log.stamp();
-        assert!(log.is_current(1, stamp), "changed before the read");
-        assert!(log.is_current(2, stamp));
-        log.record([2], now);
-        assert!(log.is_current(1, stamp));
-        assert!(!log.is_current(2, stamp), "changed after the read");
-        assert!(log.is_current(2, log.stamp()), "a new read sees it");
+        assert!(
+            log.is_current(LicenseId::new(1), stamp),
+            "changed before the read"
+        );
+        assert!(log.is_current(LicenseId::new(2), stamp));
+        log.record([LicenseId::new(2)], now);
+        assert!(log.is_current(LicenseId::new(1), stamp));
+        assert!(
+            !log.is_current(LicenseId::new(2), stamp),
+            "changed after the read"
+        );
+        assert!(
+            log.is_current(LicenseId::new(2), log.stamp()),
+            "a new read sees it"
+        );
     }
 
     #[test]
@@ -204,19 +215,22 @@ mod tests {
         let log = ChangeLog::default();
         let before = log.stamp();
         log.forget_all();
-        assert!(!log.is_current(7, before));
-        assert!(log.is_current(7, log.stamp()));
+        assert!(!log.is_current(LicenseId::new(7), before));
+        assert!(log.is_current(LicenseId::new(7), log.stamp()));
     }
 
     #[test]
     fn old_changes_are_pruned_but_reads_older_than_them_cannot_exist() {
         let log = ChangeLog::default();
         let start = Instant::now();
-        log.record([1], start);
-        log.record([2], start + REMEMBERED_FOR + Duration::from_secs(1));
+        log.record([LicenseId::new(1)], start);
+        log.record(
+            [LicenseId::new(2)],
+            start + REMEMBERED_FOR + Duration::from_secs(1),
+        );
         let state = log.state.lock().unwrap();
-        assert!(!state.changed.contains_key(&1));
-        assert!(state.changed.contains_key(&2));
+        assert!(!state.changed.contains_key(&LicenseId::new(1)));
+        assert!(state.changed.contains_key(&LicenseId::new(2)));
     }
 
     struct SilentTicker;
@@ -232,9 +246,9 @@ mod tests {
         assert_eq!(changes.stamp(), None, "no tick yet");
         changes.tick_received(Instant::now());
         let stamp = changes.stamp().expect("a fresh tick");
-        assert!(changes.is_current(3, stamp));
-        changes.log.record([3], Instant::now());
-        assert!(!changes.is_current(3, stamp));
+        assert!(changes.is_current(LicenseId::new(3), stamp));
+        changes.log.record([LicenseId::new(3)], Instant::now());
+        assert!(!changes.is_current(LicenseId::new(3), stamp));
         changes.disconnected();
         assert_eq!(changes.stamp(), None);
         let now = Instant::now();

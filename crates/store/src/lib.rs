@@ -22,7 +22,10 @@ mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use latch_domain::{ActivationOutcome, DeviceState, DomainError, LicenseRules};
+use latch_domain::{
+    ActivationOutcome, CompanyId, CustomerId, DeviceId, DeviceState, DomainError, LicenseId,
+    LicenseRules, LicenseUserId, ProductId,
+};
 
 pub use model::*;
 pub use postgres::PostgresStore;
@@ -85,12 +88,12 @@ pub trait TenantStore: Send + Sync {
         company: NewCompany<'_>,
         now: DateTime<Utc>,
     ) -> StoreResult<Company>;
-    async fn company(&self, company_id: i64) -> StoreResult<Option<Company>>;
-    async fn company_signing_key(&self, company_id: i64) -> StoreResult<Vec<u8>>;
+    async fn company(&self, company_id: CompanyId) -> StoreResult<Option<Company>>;
+    async fn company_signing_key(&self, company_id: CompanyId) -> StoreResult<Vec<u8>>;
     async fn company_count(&self) -> StoreResult<i64>;
     async fn create_api_key(
         &self,
-        company_id: i64,
+        company_id: CompanyId,
         api_key: &str,
         shared_key: &str,
         read_only: bool,
@@ -108,21 +111,40 @@ pub trait TenantStore: Send + Sync {
 pub trait CatalogStore: Send + Sync {
     async fn create_product(&self, product: NewProduct, now: DateTime<Utc>)
         -> StoreResult<Product>;
-    async fn product(&self, company_id: i64, code: &str) -> StoreResult<Option<Product>>;
-    async fn product_by_id(&self, product_id: i64) -> StoreResult<Product>;
+    async fn product(&self, company_id: CompanyId, code: &str) -> StoreResult<Option<Product>>;
+    async fn product_by_id(
+        &self,
+        company_id: CompanyId,
+        product_id: ProductId,
+    ) -> StoreResult<Product>;
+    /// Adds a feature to the company's product (`UnknownProduct` if it is not the company's).
     async fn create_product_feature(
         &self,
-        product_id: i64,
+        company_id: CompanyId,
+        product_id: ProductId,
         code: &str,
         name: &str,
         feature_type: FeatureType,
         now: DateTime<Utc>,
     ) -> StoreResult<ProductFeature>;
-    async fn product_features(&self, product_id: i64) -> StoreResult<Vec<ProductFeature>>;
-    async fn create_release(&self, release: NewRelease, now: DateTime<Utc>)
-        -> StoreResult<Release>;
-    /// Enabled releases of a product, newest release date first.
-    async fn releases(&self, product_id: i64) -> StoreResult<Vec<Release>>;
+    async fn product_features(
+        &self,
+        company_id: CompanyId,
+        product_id: ProductId,
+    ) -> StoreResult<Vec<ProductFeature>>;
+    /// Adds a release to the company's product (`UnknownProduct` if it is not the company's).
+    async fn create_release(
+        &self,
+        company_id: CompanyId,
+        release: NewRelease,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Release>;
+    /// Enabled releases of the company's product, newest release date first.
+    async fn releases(
+        &self,
+        company_id: CompanyId,
+        product_id: ProductId,
+    ) -> StoreResult<Vec<Release>>;
     async fn create_customer(
         &self,
         customer: Customer,
@@ -130,45 +152,79 @@ pub trait CatalogStore: Send + Sync {
     ) -> StoreResult<Customer>;
     async fn customer_by_email(
         &self,
-        company_id: i64,
+        company_id: CompanyId,
         email: &str,
     ) -> StoreResult<Option<Customer>>;
-    async fn customer(&self, customer_id: i64) -> StoreResult<Option<Customer>>;
+    async fn customer(
+        &self,
+        company_id: CompanyId,
+        customer_id: CustomerId,
+    ) -> StoreResult<Option<Customer>>;
     async fn create_license(&self, license: NewLicense, now: DateTime<Utc>)
         -> StoreResult<License>;
-    async fn license(&self, license_id: i64) -> StoreResult<License>;
+    async fn license(&self, company_id: CompanyId, license_id: LicenseId) -> StoreResult<License>;
+    /// The company holding the license, across companies: for operators who name a license by id alone.
+    async fn license_company(&self, license_id: LicenseId) -> StoreResult<Option<CompanyId>>;
     /// Licenses with this key, across companies when `company_id` is `None` (vendor CLI).
     async fn licenses_by_key(
         &self,
-        company_id: Option<i64>,
+        company_id: Option<CompanyId>,
         license_key: &str,
     ) -> StoreResult<Vec<License>>;
-    async fn set_license_enabled(&self, license_id: i64, enabled: bool) -> StoreResult<()>;
+    async fn set_license_enabled(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+        enabled: bool,
+    ) -> StoreResult<()>;
     /// Sets the end of validity (subscription renewal, extension or shortening).
     async fn set_license_validity(
         &self,
-        license_id: i64,
+        company_id: CompanyId,
+        license_id: LicenseId,
         validity: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;
     /// Deactivates every device of the license and frees its seats: all activations are available again.
-    async fn reset_license(&self, license_id: i64) -> StoreResult<()>;
-    async fn add_license_feature(&self, feature: NewLicenseFeature) -> StoreResult<LicenseFeature>;
-    async fn license_features(&self, license_id: i64) -> StoreResult<Vec<LicenseFeature>>;
+    async fn reset_license(&self, company_id: CompanyId, license_id: LicenseId) -> StoreResult<()>;
+    async fn add_license_feature(
+        &self,
+        company_id: CompanyId,
+        feature: NewLicenseFeature,
+    ) -> StoreResult<LicenseFeature>;
+    async fn license_features(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+    ) -> StoreResult<Vec<LicenseFeature>>;
     async fn create_license_user(
         &self,
         user: NewLicenseUser,
         now: DateTime<Utc>,
     ) -> StoreResult<LicenseUser>;
-    async fn assign_license_user(&self, assignment: Assignment) -> StoreResult<()>;
-    async fn devices(&self, license_id: i64) -> StoreResult<Vec<Device>>;
+    /// Places the company's license user on the company's license.
+    async fn assign_license_user(
+        &self,
+        company_id: CompanyId,
+        assignment: Assignment,
+    ) -> StoreResult<()>;
+    async fn devices(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+    ) -> StoreResult<Vec<Device>>;
     /// Blacklists a hardware id on a license, freeing its activation if it held one.
     async fn blacklist_device(
         &self,
-        license_id: i64,
+        company_id: CompanyId,
+        license_id: LicenseId,
         hardware_id: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Device>;
-    async fn variables(&self, device_id: i64) -> StoreResult<Vec<DeviceVariable>>;
+    async fn variables(
+        &self,
+        company_id: CompanyId,
+        device_id: DeviceId,
+    ) -> StoreResult<Vec<DeviceVariable>>;
 }
 
 /// What a consumption change must do, decided from the locked counter.
@@ -238,30 +294,40 @@ pub trait LicenseApiStore: Send + Sync {
         device_rule: DeviceRule<'_>,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// Sets variables of the company's device (none on another company's); returns all of them.
     async fn set_variables(
         &self,
-        device_id: i64,
+        company_id: CompanyId,
+        device_id: DeviceId,
         variables: &[(String, String)],
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<DeviceVariable>>;
-    async fn license_user(&self, company_id: i64, email: &str) -> StoreResult<Option<LicenseUser>>;
+    async fn license_user(
+        &self,
+        company_id: CompanyId,
+        email: &str,
+    ) -> StoreResult<Option<LicenseUser>>;
     /// The user's licenses (of one product, or of all), with their assignments.
     async fn user_licenses(
         &self,
-        product_id: Option<i64>,
-        license_user_id: i64,
+        product_id: Option<ProductId>,
+        license_user_id: LicenseUserId,
     ) -> StoreResult<Vec<(License, Assignment)>>;
     /// License users on the customer's licenses of a product.
     async fn customer_license_users(
         &self,
-        product_id: i64,
-        customer_id: i64,
+        product_id: ProductId,
+        customer_id: CustomerId,
     ) -> StoreResult<Vec<(LicenseUser, Assignment)>>;
-    async fn change_password(&self, license_user_id: i64, password_hash: &str) -> StoreResult<()>;
+    async fn change_password(
+        &self,
+        license_user_id: LicenseUserId,
+        password_hash: &str,
+    ) -> StoreResult<()>;
     /// The trial already given for this product to this hardware id, or to this e-mail address.
     async fn trial(
         &self,
-        product_id: i64,
+        product_id: ProductId,
         hardware_id: &str,
         email: Option<&str>,
     ) -> StoreResult<Option<License>>;
@@ -284,14 +350,17 @@ pub trait LicenseApiStore: Send + Sync {
 pub trait ListingStore: Send + Sync {
     async fn companies(&self, page: Page) -> StoreResult<Listing<Company>>;
     /// The company's API keys (revoked ones too), newest first.
-    async fn api_keys(&self, company_id: i64) -> StoreResult<Vec<ApiKey>>;
-    async fn products(&self, company_id: i64, page: Page) -> StoreResult<Listing<Product>>;
-    async fn customers(&self, company_id: i64, page: Page) -> StoreResult<Listing<Customer>>;
-    async fn license_users(&self, company_id: i64, page: Page)
-        -> StoreResult<Listing<LicenseUser>>;
+    async fn api_keys(&self, company_id: CompanyId) -> StoreResult<Vec<ApiKey>>;
+    async fn products(&self, company_id: CompanyId, page: Page) -> StoreResult<Listing<Product>>;
+    async fn customers(&self, company_id: CompanyId, page: Page) -> StoreResult<Listing<Customer>>;
+    async fn license_users(
+        &self,
+        company_id: CompanyId,
+        page: Page,
+    ) -> StoreResult<Listing<LicenseUser>>;
     async fn licenses(
         &self,
-        company_id: i64,
+        company_id: CompanyId,
         filter: &LicenseFilter,
         page: Page,
     ) -> StoreResult<Listing<License>>;

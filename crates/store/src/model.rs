@@ -3,13 +3,15 @@
 use chrono::{DateTime, Utc};
 pub use latch_domain::SeatRequest;
 use latch_domain::{
-    Consumption, ConsumptionPeriod, DeviceState, FloatingPolicy, LicenseRules, LicenseType, Seat,
-    UserActivations,
+    CompanyId, Consumption, ConsumptionPeriod, CustomerId, DeviceId, DeviceState, FloatingPolicy,
+    LicenseFeatureId, LicenseId, LicenseRules, LicenseType, LicenseUserId, ProductFeatureId,
+    ProductId, ReleaseId, Seat, UserActivations,
 };
+use secrecy::SecretString;
 
 #[derive(Debug, Clone)]
 pub struct Company {
-    pub id: i64,
+    pub id: CompanyId,
     pub name: String,
     pub public_key_pem: String,
 }
@@ -17,9 +19,9 @@ pub struct Company {
 /// An API key with its opened shared key.
 #[derive(Debug, Clone)]
 pub struct ApiKey {
-    pub company_id: i64,
+    pub company_id: CompanyId,
     pub api_key: String,
-    pub shared_key: String,
+    pub shared_key: SecretString,
     pub read_only: bool,
     pub revoked: bool,
 }
@@ -51,8 +53,8 @@ impl AuthorizationMethod {
 
 #[derive(Debug, Clone)]
 pub struct Product {
-    pub id: i64,
-    pub company_id: i64,
+    pub id: ProductId,
+    pub company_id: CompanyId,
     pub code: String,
     pub name: String,
     pub authorization_method: AuthorizationMethod,
@@ -65,7 +67,7 @@ pub struct Product {
 
 #[derive(Debug, Clone)]
 pub struct NewProduct {
-    pub company_id: i64,
+    pub company_id: CompanyId,
     pub code: String,
     pub name: String,
     pub authorization_method: AuthorizationMethod,
@@ -130,10 +132,10 @@ impl FloatingColumns {
 
 #[derive(Debug, Clone)]
 pub struct License {
-    pub id: i64,
-    pub company_id: i64,
-    pub product_id: i64,
-    pub customer_id: Option<i64>,
+    pub id: LicenseId,
+    pub company_id: CompanyId,
+    pub product_id: ProductId,
+    pub customer_id: Option<CustomerId>,
     pub license_key: Option<String>,
     pub license_type: LicenseType,
     pub enabled: bool,
@@ -191,9 +193,9 @@ impl License {
 /// Everything a vendor sets when issuing a license.
 #[derive(Debug, Clone)]
 pub struct NewLicense {
-    pub company_id: i64,
-    pub product_id: i64,
-    pub customer_id: Option<i64>,
+    pub company_id: CompanyId,
+    pub product_id: ProductId,
+    pub customer_id: Option<CustomerId>,
     pub license_key: Option<String>,
     pub license_type: LicenseType,
     pub enabled: bool,
@@ -215,7 +217,7 @@ pub struct NewLicense {
 
 impl NewLicense {
     /// A key-based perpetual license with one activation and no extras.
-    pub fn basic(company_id: i64, product_id: i64, license_key: String) -> Self {
+    pub fn basic(company_id: CompanyId, product_id: ProductId, license_key: String) -> Self {
         Self {
             company_id,
             product_id,
@@ -243,9 +245,9 @@ impl NewLicense {
 
 #[derive(Debug, Clone)]
 pub struct Device {
-    pub id: i64,
-    pub license_id: i64,
-    pub license_user_id: Option<i64>,
+    pub id: DeviceId,
+    pub license_id: LicenseId,
+    pub license_user_id: Option<LicenseUserId>,
     pub hardware_id: String,
     pub active: bool,
     pub blacklisted: bool,
@@ -302,7 +304,7 @@ pub struct DeviceInfo {
 #[derive(Debug, Clone)]
 pub struct DeviceVariable {
     pub id: i64,
-    pub device_id: i64,
+    pub device_id: DeviceId,
     pub name: String,
     pub value: String,
     pub created_at: DateTime<Utc>,
@@ -333,8 +335,8 @@ impl FeatureType {
 
 #[derive(Debug, Clone)]
 pub struct ProductFeature {
-    pub id: i64,
-    pub product_id: i64,
+    pub id: ProductFeatureId,
+    pub product_id: ProductId,
     pub code: String,
     pub name: String,
     pub feature_type: FeatureType,
@@ -344,8 +346,8 @@ pub struct ProductFeature {
 /// A product feature granted to a license, with its own limits.
 #[derive(Debug, Clone)]
 pub struct LicenseFeature {
-    pub id: i64,
-    pub license_id: i64,
+    pub id: LicenseFeatureId,
+    pub license_id: LicenseId,
     pub feature: ProductFeature,
     pub expiry_date: Option<DateTime<Utc>>,
     pub floating: FloatingColumns,
@@ -366,8 +368,8 @@ impl LicenseFeature {
 
 #[derive(Debug, Clone)]
 pub struct NewLicenseFeature {
-    pub license_id: i64,
-    pub product_feature_id: i64,
+    pub license_id: LicenseId,
+    pub product_feature_id: ProductFeatureId,
     pub expiry_date: Option<DateTime<Utc>>,
     pub floating: FloatingColumns,
     pub consumption: ConsumptionColumns,
@@ -375,8 +377,8 @@ pub struct NewLicenseFeature {
 
 #[derive(Debug, Clone, Default)]
 pub struct Customer {
-    pub id: i64,
-    pub company_id: i64,
+    pub id: CustomerId,
+    pub company_id: CompanyId,
     pub email: String,
     pub first_name: String,
     pub last_name: String,
@@ -394,13 +396,13 @@ pub struct Customer {
 /// A person who signs in to user-based licenses.
 #[derive(Debug, Clone)]
 pub struct LicenseUser {
-    pub id: i64,
-    pub company_id: i64,
-    pub customer_id: Option<i64>,
+    pub id: LicenseUserId,
+    pub company_id: CompanyId,
+    pub customer_id: Option<CustomerId>,
     pub email: String,
     pub password_hash: String,
     /// Opened from its sealed form; `None` once the user changed it.
-    pub initial_password: Option<String>,
+    pub initial_password: Option<SecretString>,
     pub is_initial_password: bool,
     pub first_name: String,
     pub last_name: String,
@@ -409,11 +411,11 @@ pub struct LicenseUser {
 
 #[derive(Debug, Clone)]
 pub struct NewLicenseUser {
-    pub company_id: i64,
-    pub customer_id: Option<i64>,
+    pub company_id: CompanyId,
+    pub customer_id: Option<CustomerId>,
     pub email: String,
     pub password_hash: String,
-    pub initial_password: String,
+    pub initial_password: SecretString,
     pub first_name: String,
     pub last_name: String,
     pub phone_number: String,
@@ -422,8 +424,8 @@ pub struct NewLicenseUser {
 /// A license user's place on one license.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Assignment {
-    pub license_id: i64,
-    pub license_user_id: i64,
+    pub license_id: LicenseId,
+    pub license_user_id: LicenseUserId,
     pub max_activations: i64,
     pub allow_unlimited_activations: bool,
     pub total_activations: i64,
@@ -431,8 +433,8 @@ pub struct Assignment {
 
 #[derive(Debug, Clone)]
 pub struct Release {
-    pub id: i64,
-    pub product_id: i64,
+    pub id: ReleaseId,
+    pub product_id: ProductId,
     pub version: String,
     pub channel: String,
     pub environment: String,
@@ -449,7 +451,7 @@ pub struct Release {
 
 #[derive(Debug, Clone)]
 pub struct NewRelease {
-    pub product_id: i64,
+    pub product_id: ProductId,
     pub version: String,
     pub channel: String,
     pub environment: String,
@@ -473,11 +475,11 @@ pub enum LicenseIdent<'a> {
 /// Identifies the license and device a License API call is about.
 #[derive(Debug, Clone, Copy)]
 pub struct DeviceKey<'a> {
-    pub company_id: i64,
+    pub company_id: CompanyId,
     pub product_code: &'a str,
     pub ident: LicenseIdent<'a>,
     /// Pins one license when a user holds several.
-    pub license_id: Option<i64>,
+    pub license_id: Option<LicenseId>,
     pub hardware_id: &'a str,
 }
 
@@ -530,7 +532,7 @@ pub struct LicenseView {
 pub struct FeatureSeat {
     pub feature: LicenseFeature,
     pub seat: Seat,
-    pub device_id: i64,
+    pub device_id: DeviceId,
     /// Devices holding the feature now, this one included.
     pub in_use: i64,
 }
@@ -547,16 +549,16 @@ pub enum TrialUser {
 #[derive(Debug, Clone)]
 pub enum DeferredWrite {
     Checked {
-        device_id: i64,
+        device_id: DeviceId,
         at: DateTime<Utc>,
     },
     LicenseSignature {
-        device_id: i64,
+        device_id: DeviceId,
         signature: String,
         validity: Option<DateTime<Utc>>,
     },
     AnswerSignature {
-        device_id: i64,
+        device_id: DeviceId,
         digest: String,
         signature: String,
     },
@@ -588,9 +590,60 @@ pub struct Listing<T> {
 /// Which of a company's licenses a listing shows; every set field must match.
 #[derive(Debug, Clone, Default)]
 pub struct LicenseFilter {
-    pub product_id: Option<i64>,
-    pub customer_id: Option<i64>,
+    pub product_id: Option<ProductId>,
+    pub customer_id: Option<CustomerId>,
     /// Keys starting with this (compared as typed).
     pub key_prefix: Option<String>,
     pub enabled: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "do-not-print-me";
+
+    #[test]
+    fn debug_output_shows_no_shared_key() {
+        let api_key = ApiKey {
+            company_id: CompanyId::new(1),
+            api_key: "api-key".into(),
+            shared_key: SECRET.into(),
+            read_only: false,
+            revoked: false,
+        };
+        let printed = format!("{api_key:?}");
+        assert!(printed.contains("api-key"), "{printed}");
+        assert!(!printed.contains(SECRET), "{printed}");
+    }
+
+    #[test]
+    fn debug_output_shows_no_initial_password() {
+        let new_user = NewLicenseUser {
+            company_id: CompanyId::new(1),
+            customer_id: None,
+            email: "user@example.com".into(),
+            password_hash: "hash".into(),
+            initial_password: SECRET.into(),
+            first_name: String::new(),
+            last_name: String::new(),
+            phone_number: String::new(),
+        };
+        let user = LicenseUser {
+            id: LicenseUserId::new(2),
+            company_id: new_user.company_id,
+            customer_id: None,
+            email: new_user.email.clone(),
+            password_hash: new_user.password_hash.clone(),
+            initial_password: Some(new_user.initial_password.clone()),
+            is_initial_password: true,
+            first_name: String::new(),
+            last_name: String::new(),
+            phone_number: String::new(),
+        };
+        for printed in [format!("{new_user:?}"), format!("{user:?}")] {
+            assert!(printed.contains("user@example.com"), "{printed}");
+            assert!(!printed.contains(SECRET), "{printed}");
+        }
+    }
 }

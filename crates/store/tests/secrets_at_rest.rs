@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use latch_store::{connect, NewCompany, SecretBox, Store};
+use secrecy::ExposeSecret;
 
 const SIGNING_KEY: &[u8] = b"pretend PKCS#8 bytes";
 const SHARED_KEY: &str = "shared-key-in-the-clear";
@@ -89,7 +90,7 @@ async fn secrets_are_sealed_and_rotation_reseals_them() {
             "{url}"
         );
         let api_key = reopened.api_key("api-key-1").await.unwrap().unwrap();
-        assert_eq!(api_key.shared_key, SHARED_KEY, "{url}");
+        assert_eq!(api_key.shared_key.expose_secret(), SHARED_KEY, "{url}");
 
         let with_old_key = open(&url, schema.as_deref(), &old_key).await;
         assert!(

@@ -3,6 +3,7 @@
 use clap::Subcommand;
 use latch_domain::CompanyId;
 use latch_service::{Service, ServiceResult};
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 use super::{listing, output, CompanyArg, PageArgs};
@@ -47,7 +48,7 @@ pub async fn company(service: &Service, command: CompanyCommand) -> ServiceResul
                 "company_id": created.company.id,
                 "name": created.company.name,
                 "api_key": created.api_key.api_key,
-                "shared_key": created.api_key.shared_key,
+                "shared_key": created.api_key.shared_key.expose_secret(),
                 "public_key_pem": created.company.public_key_pem,
             }))
         }
@@ -73,7 +74,7 @@ pub async fn api_key(service: &Service, command: ApiKeyCommand) -> ServiceResult
             Ok(json!({
                 "company_id": key.company_id,
                 "api_key": key.api_key,
-                "shared_key": key.shared_key,
+                "shared_key": key.shared_key.expose_secret(),
                 "read_only": key.read_only,
             }))
         }

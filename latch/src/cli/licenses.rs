@@ -365,28 +365,22 @@ pub async fn license(service: &Service, command: LicenseCommand) -> ServiceResul
         }
         LicenseCommand::Show(arg) => {
             let (tenant, license) = service.find_license(&arg.into()).await?;
-            Ok(output::license(
-                &tenant.license_details(id(&license)).await?,
-            ))
+            Ok(output::license(&tenant.license_details(license.id).await?))
         }
         LicenseCommand::Enable(arg) => set_enabled(service, arg, true).await,
         LicenseCommand::Disable(arg) => set_enabled(service, arg, false).await,
         LicenseCommand::Reset(arg) => {
             let (tenant, license) = service.find_license(&arg.into()).await?;
-            tenant.reset_license(id(&license)).await?;
-            Ok(output::license(
-                &tenant.license_details(id(&license)).await?,
-            ))
+            tenant.reset_license(license.id).await?;
+            Ok(output::license(&tenant.license_details(license.id).await?))
         }
         LicenseCommand::Renew {
             license,
             valid_until,
         } => {
             let (tenant, license) = service.find_license(&license.into()).await?;
-            tenant.renew_license(id(&license), valid_until).await?;
-            Ok(output::license(
-                &tenant.license_details(id(&license)).await?,
-            ))
+            tenant.renew_license(license.id, valid_until).await?;
+            Ok(output::license(&tenant.license_details(license.id).await?))
         }
         LicenseCommand::AddFeature {
             license,
@@ -398,7 +392,7 @@ pub async fn license(service: &Service, command: LicenseCommand) -> ServiceResul
             let (tenant, license) = service.find_license(&license.into()).await?;
             let added = tenant
                 .add_license_feature(
-                    id(&license),
+                    license.id,
                     &feature,
                     expiry_date,
                     &consumption.into(),
@@ -417,7 +411,7 @@ pub async fn license(service: &Service, command: LicenseCommand) -> ServiceResul
         } => {
             let (tenant, license) = service.find_license(&license.into()).await?;
             let (user, assignment) = tenant
-                .assign_license_user(id(&license), &user, max_activations, unlimited_activations)
+                .assign_license_user(license.id, &user, max_activations, unlimited_activations)
                 .await?;
             Ok(
                 json!({"license_id": license.id, "user": user.email, "max_activations": assignment.max_activations}),
@@ -426,13 +420,9 @@ pub async fn license(service: &Service, command: LicenseCommand) -> ServiceResul
     }
 }
 
-fn id(license: &latch_store::License) -> LicenseId {
-    LicenseId::new(license.id)
-}
-
 async fn set_enabled(service: &Service, arg: LicenseArg, enabled: bool) -> ServiceResult<Value> {
     let (tenant, license) = service.find_license(&arg.into()).await?;
-    let license = tenant.set_license_enabled(id(&license), enabled).await?;
+    let license = tenant.set_license_enabled(license.id, enabled).await?;
     Ok(
         json!({"license_id": license.id, "license_key": license.license_key, "enabled": license.enabled}),
     )
@@ -442,7 +432,7 @@ pub async fn device(service: &Service, command: DeviceCommand) -> ServiceResult<
     match command {
         DeviceCommand::List(flags) => {
             let (tenant, license) = service.find_license(&flags.into()).await?;
-            let devices = tenant.devices(id(&license)).await?;
+            let devices = tenant.devices(license.id).await?;
             let listed: Vec<Value> = devices.iter().map(output::device).collect();
             Ok(json!({"devices": listed}))
         }
@@ -451,7 +441,7 @@ pub async fn device(service: &Service, command: DeviceCommand) -> ServiceResult<
             hardware_id,
         } => {
             let (tenant, license) = service.find_license(&license.into()).await?;
-            let device = tenant.blacklist_device(id(&license), &hardware_id).await?;
+            let device = tenant.blacklist_device(license.id, &hardware_id).await?;
             Ok(json!({
                 "device_id": device.id,
                 "hardware_id": device.hardware_id,

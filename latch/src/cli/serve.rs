@@ -7,6 +7,7 @@ use latch_server::tls::Tls;
 use latch_server::ServeOptions;
 use latch_service::config::Config;
 use latch_service::{Demo, Service};
+use secrecy::ExposeSecret;
 use serde_json::json;
 
 #[derive(Debug, clap::Args)]
@@ -101,7 +102,7 @@ fn demo_json(demo: &Demo, url: &str) -> serde_json::Value {
         "url": url,
         "company_id": demo.company.id,
         "api_key": demo.api_key.api_key,
-        "shared_key": demo.api_key.shared_key,
+        "shared_key": demo.api_key.shared_key.expose_secret(),
         "public_key_pem_file": demo.public_key_path.display().to_string(),
         "product": demo.product.code,
         "licenses": demo.licenses.iter().map(|license| json!({
@@ -123,7 +124,10 @@ fn print_demo(demo: Option<&Demo>, url: &str) {
     println!("  url:            {url}");
     println!("  company id:     {}", demo.company.id);
     println!("  api key:        {}", demo.api_key.api_key);
-    println!("  shared key:     {}", demo.api_key.shared_key);
+    println!(
+        "  shared key:     {}",
+        demo.api_key.shared_key.expose_secret()
+    );
     println!("  public key PEM: {}", demo.public_key_path.display());
     println!("  product code:   {}", demo.product.code);
     for line in license_lines(demo) {

@@ -12,6 +12,7 @@ use latch_wire::body::{
     RequestExtras, UserBody,
 };
 use latch_wire::time::iso_millis;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use crate::auth::Tenant;
@@ -25,7 +26,7 @@ pub fn metadata(text: &str) -> Value {
 
 pub fn product_details(product: &Product) -> ProductDetailsBody {
     ProductDetailsBody {
-        product_id: product.id,
+        product_id: product.id.get(),
         product_name: product.name.clone(),
         short_code: product.code.clone(),
         authorization_method: product.authorization_method.as_str(),
@@ -37,7 +38,7 @@ pub fn product_details(product: &Product) -> ProductDetailsBody {
         allow_overages: false,
         max_overages: 0,
         validity_period: None,
-        company_id: product.company_id,
+        company_id: product.company_id.get(),
     }
 }
 
@@ -65,9 +66,14 @@ pub fn customer_body(customer: Option<&Customer>) -> CustomerBody {
     }
 }
 
+/// The initial password answers show in the clear, until the user changes it.
+pub fn shown_initial_password(password: Option<SecretString>) -> Option<String> {
+    password.map(|password| password.expose_secret().to_owned())
+}
+
 pub fn user_body(user: &LicenseUser, assignment: &Assignment) -> UserBody {
     UserBody {
-        id: user.id,
+        id: user.id.get(),
         email: user.email.clone(),
         first_name: user.first_name.clone(),
         last_name: user.last_name.clone(),
@@ -121,7 +127,7 @@ pub fn feature_body(
 ) -> FeatureBody {
     let is_consumption = feature.feature.feature_type == latch_store::FeatureType::Consumption;
     FeatureBody {
-        id: feature.id,
+        id: feature.id.get(),
         code: feature.feature.code.clone(),
         name: feature.feature.name.clone(),
         feature_type: feature.feature.feature_type.as_str(),
@@ -144,7 +150,7 @@ pub fn variable_iso(variable: &DeviceVariable) -> DeviceVariableIso {
         created_at: iso_millis(variable.created_at),
         variable: variable.name.clone(),
         value: variable.value.clone(),
-        device_id: variable.device_id,
+        device_id: variable.device_id.get(),
     }
 }
 
@@ -288,7 +294,7 @@ pub fn license_body(
     let device = device
         .map(|shown| -> Result<DeviceFields, ApiError> {
             Ok(DeviceFields {
-                device_id: shown.device.id,
+                device_id: shown.device.id.get(),
                 hardware_id: shown.hardware_id.to_owned(),
                 license_signature: license_signature(
                     state,
@@ -303,7 +309,7 @@ pub fn license_body(
         .transpose()?;
     let is_borrowed = seat.is_borrowed(now);
     Ok(LicenseBody {
-        id: license.id,
+        id: license.id.get(),
         license_key: license.license_key.clone(),
         user: user.map(|(u, a)| user_body(u, a)),
         license_type: license.license_type.as_str(),
@@ -343,7 +349,7 @@ pub fn license_body(
         metadata: metadata(&license.metadata),
         custom_fields: Vec::new(),
         company: CompanyRef {
-            id: license.company_id,
+            id: license.company_id.get(),
         },
         customer: customer_body(customer),
         product_details: product_details(product),

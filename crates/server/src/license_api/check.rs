@@ -45,7 +45,7 @@ pub async fn check_license(
         device_id: view.device.id,
         at: now,
     });
-    let releases = state.releases(view.product.id).await?;
+    let releases = state.releases(&view.product).await?;
     let latest = latest_release(
         &releases,
         params.optional_str("env")?,

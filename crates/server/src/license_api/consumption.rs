@@ -48,10 +48,10 @@ pub async fn add_consumption(
         )
         .await?;
     Ok(json(&LicenseConsumptionBody {
-        id: license.id,
+        id: license.id.get(),
         consumption: consumption_body(&license.consumption, &license.consumption_counter(), now),
         company: CompanyRef {
-            id: license.company_id,
+            id: license.company_id.get(),
         },
     }))
 }
@@ -88,10 +88,10 @@ pub async fn add_feature_consumption(
             other => other.into(),
         })?;
     Ok(json(&FeatureConsumptionAnswer {
-        id: feature.id,
-        license_id: feature.license_id,
+        id: feature.id.get(),
+        license_id: feature.license_id.get(),
         company: CompanyRef {
-            id: tenant.company_id,
+            id: tenant.company_id.get(),
         },
         max_consumptions: feature.consumption.max_consumptions,
         consumption: feature_consumption_body(&feature, now),

@@ -46,9 +46,9 @@ pub async fn check_license_feature(
         (feature.clone(), None)
     };
     Ok(json(&LicenseFeatureBody {
-        license_id: license.id,
+        license_id: license.id.get(),
         company: CompanyRef {
-            id: license.company_id,
+            id: license.company_id.get(),
         },
         feature: feature_body(&feature, in_use, now),
     }))
@@ -80,10 +80,10 @@ pub async fn feature_borrow(
     Ok(json(&BorrowBody {
         borrowed_until: iso_millis(borrowed_until),
         max_borrow_time: held.feature.floating.max_borrow_time,
-        device_id: held.device_id,
-        license_id: held.feature.license_id,
+        device_id: held.device_id.get(),
+        license_id: held.feature.license_id.get(),
         company: CompanyRef {
-            id: tenant.company_id,
+            id: tenant.company_id.get(),
         },
     }))
 }

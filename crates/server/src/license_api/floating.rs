@@ -74,10 +74,10 @@ pub async fn floating_borrow(
     Ok(json(&BorrowBody {
         borrowed_until: iso_millis(borrowed_until),
         max_borrow_time: view.license.floating.max_borrow_time,
-        device_id: view.device.id,
-        license_id: view.license.id,
+        device_id: view.device.id.get(),
+        license_id: view.license.id.get(),
         company: CompanyRef {
-            id: view.license.company_id,
+            id: view.license.company_id.get(),
         },
     }))
 }

@@ -18,6 +18,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use latch_domain::{CompanyId, LicenseId};
 use latch_store::{DeviceInfo, DeviceKey, LicenseIdent};
 
 use crate::error::ApiError;
@@ -68,7 +69,7 @@ pub(crate) struct Identity<'a> {
     pub product: &'a str,
     pub hardware_id: &'a str,
     holder: Holder<'a>,
-    license_id: Option<i64>,
+    license_id: Option<LicenseId>,
 }
 
 /// Who holds the license: a key, or a license user.
@@ -95,11 +96,11 @@ impl<'a> Identity<'a> {
             product,
             hardware_id,
             holder,
-            license_id: params.optional_i64("license_id")?,
+            license_id: params.optional_i64("license_id")?.map(LicenseId::new),
         })
     }
 
-    pub fn device_key(&self, company_id: i64) -> DeviceKey<'_> {
+    pub fn device_key(&self, company_id: CompanyId) -> DeviceKey<'_> {
         DeviceKey {
             company_id,
             product_code: self.product,

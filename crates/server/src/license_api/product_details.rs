@@ -24,7 +24,7 @@ pub async fn product_details(
         .await?
         .ok_or(ApiError::UnknownProduct)?;
     let latest_version = if params.flag("include_latest_version")? {
-        let releases = state.releases(product.id).await?;
+        let releases = state.releases(&product).await?;
         Some(latest_release(&releases, params.optional_str("env")?, None).map(latest_version_body))
     } else {
         None
@@ -43,7 +43,7 @@ pub async fn product_details(
         prevent_vm: shown.prevent_vm,
         metadata: shown.metadata,
         company: CompanyRef {
-            id: product.company_id,
+            id: product.company_id.get(),
         },
         latest_version,
         // Latch has no custom fields yet: asked for, the list is empty.
@@ -59,7 +59,7 @@ fn latest_version_body(release: &Release) -> LatestVersionBody {
         .unwrap_or_default()
         .to_owned();
     LatestVersionBody {
-        id: release.id,
+        id: release.id.get(),
         version: release.version.clone(),
         full_link: release.installation_file.clone(),
         filename,
@@ -67,6 +67,6 @@ fn latest_version_body(release: &Release) -> LatestVersionBody {
         created_at: iso_millis(release.created_at),
         updated_at: iso_millis(release.created_at),
         enabled: release.enabled,
-        product_id: release.product_id,
+        product_id: release.product_id.get(),
     }
 }

@@ -38,7 +38,7 @@ async fn releases_for_active_device(
     }
     let env = params.optional_str("env")?;
     let channel = params.optional_str("channel")?;
-    let releases = state.releases(found.product.id).await?;
+    let releases = state.releases(&found.product).await?;
     Ok(releases
         .iter()
         .filter(|r| latest_release(std::slice::from_ref(*r), env, channel).is_some())
@@ -77,12 +77,12 @@ pub async fn installation_file(
     }
     .ok_or(ApiError::VersionNotFound)?;
     Ok(json(&InstallationFileBody {
-        id: release.id,
+        id: release.id.get(),
         version: release.version.clone(),
         installation_file: release.installation_file.clone(),
         details: release_details(release),
         company: CompanyRef {
-            id: tenant.company_id,
+            id: tenant.company_id.get(),
         },
     }))
 }

@@ -8,7 +8,7 @@ use latch_wire::body::{
 };
 use latch_wire::time::iso_millis;
 
-use super::body::metadata;
+use super::body::{metadata, shown_initial_password};
 use super::json;
 use crate::auth::{Tenant, WritableTenant};
 use crate::error::{ApiError, InternalError};
@@ -92,8 +92,8 @@ pub async fn trial_key(
                 ))?;
             TrialHolder::User {
                 license_user: user.email,
-                initial_password: user.initial_password,
-                license_user_id: user.id,
+                initial_password: shown_initial_password(user.initial_password),
+                license_user_id: user.id.get(),
                 max_license_users: license.max_license_users,
             }
         }
@@ -131,7 +131,7 @@ async fn trial_user(
         customer_id: None,
         email: email.to_string(),
         password_hash: passwords::hash_off_runtime(password.clone()).await?,
-        initial_password: password,
+        initial_password: password.into(),
         first_name: text("first_name")?,
         last_name: text("last_name")?,
         phone_number: text("phone")?,
@@ -155,7 +155,7 @@ async fn existing_trial(
                 .await?;
             ExistingTrialHolder::User {
                 license_user: email.to_string(),
-                initial_password: user.and_then(|u| u.initial_password),
+                initial_password: shown_initial_password(user.and_then(|u| u.initial_password)),
             }
         }
         (None, None) => return Err(NO_TRIAL_HOLDER.into()),
@@ -169,9 +169,9 @@ async fn existing_trial(
 
 fn new_trial_body(product: &Product, license: &License, holder: TrialHolder) -> NewTrialBody {
     NewTrialBody {
-        id: license.id,
+        id: license.id.get(),
         order_id: None,
-        product_id: product.id,
+        product_id: product.id.get(),
         created_at: license.created_at.timestamp_millis(),
         updated_at: license.created_at.timestamp_millis(),
         times_activated: license.times_activated,
@@ -191,7 +191,7 @@ fn new_trial_body(product: &Product, license: &License, holder: TrialHolder) -> 
         is_hardware_key_auth: false,
         validity_period: license.validity_period.map(iso_millis),
         company: CompanyRef {
-            id: license.company_id,
+            id: license.company_id.get(),
         },
         license_product_features: Vec::new(),
         license_custom_fields: Vec::new(),

@@ -4,12 +4,13 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
+use latch_domain::ProductId;
 use latch_store::{LicenseUser, Product};
 use latch_wire::body::{
     CompanyRef, CustomerLicenseUsersBody, CustomerUserBody, UserLicenseBody, PASSWORD_CHANGED,
 };
 
-use super::body::{customer_body, license_body, user_body, LicenseParts};
+use super::body::{customer_body, license_body, shown_initial_password, user_body, LicenseParts};
 use super::json;
 use crate::auth::{Tenant, WritableTenant};
 use crate::error::ApiError;
@@ -74,15 +75,24 @@ pub async fn user_licenses(
         .user_licenses(product.as_ref().map(|p| p.id), user.id)
         .await?;
     let now = Utc::now();
-    let mut products: HashMap<i64, Product> = product.into_iter().map(|p| (p.id, p)).collect();
+    let mut products: HashMap<ProductId, Product> =
+        product.into_iter().map(|p| (p.id, p)).collect();
     let mut answer = Vec::with_capacity(held.len());
     for (license, assignment) in &held {
         if let Entry::Vacant(slot) = products.entry(license.product_id) {
-            slot.insert(state.store.product_by_id(license.product_id).await?);
+            slot.insert(
+                state
+                    .store
+                    .product_by_id(tenant.company_id, license.product_id)
+                    .await?,
+            );
         }
-        let features = state.store.license_features(license.id).await?;
+        let features = state
+            .store
+            .license_features(tenant.company_id, license.id)
+            .await?;
         let customer = match license.customer_id {
-            Some(id) => state.store.customer(id).await?,
+            Some(id) => state.store.customer(tenant.company_id, id).await?,
             None => None,
         };
         let parts = LicenseParts {
@@ -126,7 +136,7 @@ pub async fn customer_license_users(
         .await?;
     Ok(json(&CustomerLicenseUsersBody {
         company: CompanyRef {
-            id: tenant.company_id,
+            id: tenant.company_id.get(),
         },
         customer: customer_body(Some(&customer)),
         users: users
@@ -138,11 +148,11 @@ pub async fn customer_license_users(
                 last_name: user.last_name,
                 phone_number: user.phone_number,
                 is_initial_password: user.is_initial_password,
-                initial_password: user.initial_password,
+                initial_password: shown_initial_password(user.initial_password),
                 max_activations: assignment.max_activations,
                 total_activations: assignment.total_activations,
                 allow_unlimited_activations: assignment.allow_unlimited_activations,
-                license_id: assignment.license_id,
+                license_id: assignment.license_id.get(),
                 order_store_id: None,
                 order_id: None,
             })

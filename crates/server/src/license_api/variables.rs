@@ -47,7 +47,7 @@ pub async fn track_device_variables(
     let device = active_device(&state, &tenant, &identity).await?;
     let stored = state
         .store
-        .set_variables(device.id, &variables, Utc::now())
+        .set_variables(tenant.company_id, device.id, &variables, Utc::now())
         .await?;
     let tracked: Vec<TrackedVariable> = stored
         .into_iter()
@@ -55,7 +55,7 @@ pub async fn track_device_variables(
         .map(|v| TrackedVariable {
             variable: v.name,
             value: v.value,
-            device_id: v.device_id,
+            device_id: v.device_id.get(),
             created_at: v.created_at.timestamp_millis(),
         })
         .collect();
@@ -70,7 +70,7 @@ pub async fn get_device_variables(
 ) -> Result<Response, ApiError> {
     let identity = Identity::from_params(&params)?;
     let device = active_device(&state, &tenant, &identity).await?;
-    let variables = state.store.variables(device.id).await?;
+    let variables = state.store.variables(tenant.company_id, device.id).await?;
     Ok(json(
         &variables.iter().map(variable_iso).collect::<Vec<_>>(),
     ))

@@ -97,7 +97,12 @@ async fn activation_refused_by_the_license_state() {
         .await;
     let blacklisting = app.license(&product, Some("BLACKLIST"), |_| {}).await;
     app.store
-        .blacklist_device(blacklisting.id, HARDWARE_ID, fixed_time())
+        .blacklist_device(
+            blacklisting.company_id,
+            blacklisting.id,
+            HARDWARE_ID,
+            fixed_time(),
+        )
         .await
         .unwrap();
 

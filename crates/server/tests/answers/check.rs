@@ -118,12 +118,17 @@ async fn check_refusals() {
     );
     app.activate(OTHER_HARDWARE_ID).await;
     app.store
-        .blacklist_device(license.id, OTHER_HARDWARE_ID, fixed_time())
+        .blacklist_device(
+            license.company_id,
+            license.id,
+            OTHER_HARDWARE_ID,
+            fixed_time(),
+        )
         .await
         .unwrap();
     assert_answer!(get(identity(KEY, OTHER_HARDWARE_ID)).await, "blacklisted");
     app.store
-        .set_license_enabled(license.id, false)
+        .set_license_enabled(license.company_id, license.id, false)
         .await
         .unwrap();
     assert_answer!(get(identity(KEY, HARDWARE_ID)).await, "license_not_enabled");
@@ -158,7 +163,7 @@ async fn check_refused_by_time_and_machine() {
     let yesterday = Utc::now() - Duration::days(1);
     for license in [&expiring, &trial] {
         app.store
-            .set_license_validity(license.id, Some(yesterday))
+            .set_license_validity(license.company_id, license.id, Some(yesterday))
             .await
             .unwrap();
     }

@@ -267,13 +267,16 @@ impl App {
             .await
             .unwrap();
         self.store
-            .assign_license_user(Assignment {
-                license_id: license.id,
-                license_user_id: user.id,
-                max_activations,
-                allow_unlimited_activations: false,
-                total_activations: 0,
-            })
+            .assign_license_user(
+                self.company.id,
+                Assignment {
+                    license_id: license.id,
+                    license_user_id: user.id,
+                    max_activations,
+                    allow_unlimited_activations: false,
+                    total_activations: 0,
+                },
+            )
             .await
             .unwrap();
         (user, license)
@@ -290,6 +293,7 @@ impl App {
         let product_feature = self
             .store
             .create_product_feature(
+                license.company_id,
                 license.product_id,
                 code,
                 &format!("Feature {code}"),
@@ -306,13 +310,17 @@ impl App {
             consumption: Default::default(),
         };
         customize(&mut feature);
-        self.store.add_license_feature(feature).await.unwrap()
+        self.store
+            .add_license_feature(license.company_id, feature)
+            .await
+            .unwrap()
     }
 
     /// A release `version` of [`PRODUCT`], released on `day` of January 2025.
     pub async fn release(&self, version: &str, day: u32) -> Release {
         self.store
             .create_release(
+                self.company.id,
                 NewRelease {
                     product_id: self.product.id,
                     version: version.into(),

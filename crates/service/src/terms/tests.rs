@@ -1,11 +1,12 @@
 use chrono::TimeZone;
+use latch_domain::{CompanyId, CustomerId, ProductId};
 
 use super::*;
 
 fn product(method: AuthorizationMethod) -> Product {
     Product {
-        id: 7,
-        company_id: 3,
+        id: ProductId::new(7),
+        company_id: CompanyId::new(3),
         code: "app".into(),
         name: "App".into(),
         authorization_method: method,
@@ -41,7 +42,10 @@ fn defaults_are_a_perpetual_enabled_license_for_one_device_with_a_generated_key(
     let license = issue(LicenseTerms::default()).unwrap();
     assert_eq!(license.license_type, LicenseType::Perpetual);
     assert_eq!(license.license_key.as_deref(), Some("GENE-RATE-DKEY-0000"));
-    assert_eq!((license.company_id, license.product_id), (3, 7));
+    assert_eq!(
+        (license.company_id, license.product_id),
+        (CompanyId::new(3), ProductId::new(7))
+    );
     assert!(license.enabled && !license.is_trial && !license.prevent_vm);
     assert_eq!(license.max_activations, 1);
     assert_eq!(license.max_transfers, 0);
@@ -58,10 +62,12 @@ fn a_given_key_is_kept_and_the_generator_is_not_called() {
         ..LicenseTerms::default()
     };
     let license = terms
-        .new_license(&key_based(), Some(9), || panic!("no key needed"))
+        .new_license(&key_based(), Some(CustomerId::new(9)), || {
+            panic!("no key needed")
+        })
         .unwrap();
     assert_eq!(license.license_key.as_deref(), Some("MY-KEY"));
-    assert_eq!(license.customer_id, Some(9));
+    assert_eq!(license.customer_id, Some(CustomerId::new(9)));
 }
 
 #[test]

@@ -109,6 +109,7 @@ impl Node {
             }
         } else if let Some(license_id) = payload.strip_prefix(&self.prefix) {
             if let Ok(license_id) = license_id.parse() {
+                let license_id = latch_domain::LicenseId::new(license_id);
                 self.changes.log.record([license_id], Instant::now());
             }
         }

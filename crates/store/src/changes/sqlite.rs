@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use latch_domain::LicenseId;
 use rusqlite::{Connection, OpenFlags};
 
 use super::{ChangeLog, LicenseChanges, Stamp};
@@ -71,7 +72,8 @@ impl SqliteChanges {
             self.log.forget_all();
         }
         self.log.record(
-            rows.iter().map(|(_, license_id)| *license_id),
+            rows.iter()
+                .map(|(_, license_id)| LicenseId::new(*license_id)),
             Instant::now(),
         );
         if let Some((seq, _)) = rows.last() {
@@ -104,7 +106,7 @@ impl LicenseChanges for SqliteChanges {
         Some(self.log.stamp())
     }
 
-    fn is_current(&self, license_id: i64, stamp: Stamp) -> bool {
+    fn is_current(&self, license_id: LicenseId, stamp: Stamp) -> bool {
         self.log.is_current(license_id, stamp)
     }
 }

@@ -2,6 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use latch_domain::{CompanyId, CustomerId, DeviceId, LicenseId, LicenseUserId, ProductId};
+use secrecy::{ExposeSecret, SecretString};
 
 use super::database::{query, ReadColumn, SqlDatabase, Statement};
 use super::rows::*;
@@ -41,18 +43,48 @@ impl<DB: Backend> SqlStore<DB> {
                         String::from_utf8(bytes).map_err(|_| secrets::SecretError::Open)
                     })
             })
-            .transpose()?;
+            .transpose()?
+            .map(SecretString::from);
         Ok(user)
     }
 
+    /// Locks the company's license row until the transaction ends; another company's is
+    /// `LicenseNotFound`.
+    pub(super) async fn lock_license(
+        &self,
+        conn: &mut DB::Connection,
+        company_id: CompanyId,
+        license_id: LicenseId,
+    ) -> StoreResult<()> {
+        query(&self.lock_license_sql)
+            .bind(license_id)
+            .bind(company_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::LicenseNotFound)?;
+        Ok(())
+    }
+
+    /// Runs an UPDATE of one license row; `LicenseNotFound` when it matched none.
+    async fn update_license(&self, update: Statement<'_, DB>) -> StoreResult<()> {
+        let updated = update.execute(&mut *self.writer.acquire().await?).await?;
+        if DB::rows_affected(&updated) == 0 {
+            return Err(StoreError::LicenseNotFound);
+        }
+        Ok(())
+    }
+
+    /// The company's license with this id; another company's is `LicenseNotFound`.
     pub(super) async fn license_on(
         conn: &mut DB::Connection,
-        license_id: i64,
+        company_id: CompanyId,
+        license_id: LicenseId,
     ) -> StoreResult<License> {
         let row = query(&format!(
-            "SELECT {LICENSE_COLUMNS} FROM licenses l WHERE l.id = $1"
+            "SELECT {LICENSE_COLUMNS} FROM licenses l WHERE l.id = $1 AND l.company_id = $2"
         ))
         .bind(license_id)
+        .bind(company_id)
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(StoreError::LicenseNotFound)?;
@@ -61,7 +93,7 @@ impl<DB: Backend> SqlStore<DB> {
 
     pub(super) async fn device_on(
         conn: &mut DB::Connection,
-        device_id: i64,
+        device_id: DeviceId,
     ) -> StoreResult<Device> {
         let row = query(&format!(
             "SELECT {DEVICE_COLUMNS} FROM devices d WHERE d.id = $1"
@@ -74,28 +106,35 @@ impl<DB: Backend> SqlStore<DB> {
 
     async fn features_on(
         conn: &mut DB::Connection,
-        license_id: i64,
+        company_id: CompanyId,
+        license_id: LicenseId,
     ) -> StoreResult<Vec<LicenseFeature>> {
         let rows = query(&format!(
             "SELECT {FEATURE_COLUMNS} FROM license_features lf \
              JOIN product_features pf ON pf.id = lf.product_feature_id \
-             WHERE lf.license_id = $1 ORDER BY pf.code"
+             JOIN licenses l ON l.id = lf.license_id \
+             WHERE lf.license_id = $1 AND l.company_id = $2 ORDER BY pf.code"
         ))
         .bind(license_id)
+        .bind(company_id)
         .fetch_all(&mut *conn)
         .await?;
         Ok(collect_rows(&rows, feature_from_row)?)
     }
 
+    /// The variables of the company's device with this id; none for another company's device.
     pub(super) async fn variables_on(
         conn: &mut DB::Connection,
-        device_id: i64,
+        company_id: CompanyId,
+        device_id: DeviceId,
     ) -> StoreResult<Vec<DeviceVariable>> {
         let rows = query(
-            "SELECT id, device_id, name, value, created_at FROM device_variables \
-             WHERE device_id = $1 ORDER BY name",
+            "SELECT v.id, v.device_id, v.name, v.value, v.created_at FROM device_variables v \
+             JOIN devices d ON d.id = v.device_id JOIN licenses l ON l.id = d.license_id \
+             WHERE v.device_id = $1 AND l.company_id = $2 ORDER BY v.name",
         )
         .bind(device_id)
+        .bind(company_id)
         .fetch_all(&mut *conn)
         .await?;
         Ok(rows
@@ -143,12 +182,11 @@ impl<DB: Backend> SqlStore<DB> {
         .bind(license.floating.max_borrow_time)
         .bind(&license.metadata)
         .bind(millis(now));
-        let id = bind_consumption(insert, &license.consumption)
+        let row = bind_consumption(insert, &license.consumption)
             .fetch_one(&mut *conn)
             .await
-            .map_err(|e| unique_violation(e, "license key"))?
-            .read_at(0)?;
-        Self::license_on(conn, id).await
+            .map_err(|e| unique_violation(e, "license key"))?;
+        Self::license_on(conn, license.company_id, returned_id(&row)?).await
     }
 
     /// Inserts a user row; with `if_absent`, an existing e-mail is no error and gives `None`.
@@ -158,10 +196,11 @@ impl<DB: Backend> SqlStore<DB> {
         user: &NewLicenseUser,
         now: DateTime<Utc>,
         if_absent: bool,
-    ) -> StoreResult<Option<i64>> {
-        let sealed = self
-            .secrets
-            .seal(PURPOSE_INITIAL_PASSWORD, user.initial_password.as_bytes())?;
+    ) -> StoreResult<Option<LicenseUserId>> {
+        let sealed = self.secrets.seal(
+            PURPOSE_INITIAL_PASSWORD,
+            user.initial_password.expose_secret().as_bytes(),
+        )?;
         let conflict = if if_absent {
             " ON CONFLICT (company_id, email) DO NOTHING"
         } else {
@@ -184,7 +223,7 @@ impl<DB: Backend> SqlStore<DB> {
         .fetch_optional(&mut *conn)
         .await
         .map_err(|e| unique_violation(e, "license user"))?
-        .map(|row| row.read_at(0))
+        .map(|row| returned_id(&row))
         .transpose()?)
     }
 
@@ -218,35 +257,41 @@ impl<DB: Backend> SqlStore<DB> {
         conn: &mut DB::Connection,
         user: &NewLicenseUser,
         now: DateTime<Utc>,
-    ) -> StoreResult<i64> {
+    ) -> StoreResult<LicenseUserId> {
         if let Some(id) = self.insert_user_row(conn, user, now, true).await? {
             return Ok(id);
         }
-        Ok(
-            query("SELECT id FROM license_users WHERE company_id = $1 AND email = $2")
-                .bind(user.company_id)
-                .bind(&user.email)
-                .fetch_one(&mut *conn)
-                .await?
-                .read_at(0)?,
-        )
+        let row = query("SELECT id FROM license_users WHERE company_id = $1 AND email = $2")
+            .bind(user.company_id)
+            .bind(&user.email)
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(returned_id(&row)?)
     }
 
+    /// Places a license user on a license, both of the company; else `LicenseNotFound`.
     pub(super) async fn insert_assignment(
         conn: &mut DB::Connection,
+        company_id: CompanyId,
         assignment: &Assignment,
     ) -> StoreResult<()> {
-        query(
+        let inserted = query(
             "INSERT INTO license_assignments (license_id, license_user_id, max_activations, \
-             allow_unlimited_activations) VALUES ($1, $2, $3, $4)",
+             allow_unlimited_activations) SELECT l.id, u.id, $3, $4 FROM licenses l \
+             JOIN license_users u ON u.company_id = l.company_id \
+             WHERE l.id = $1 AND u.id = $2 AND l.company_id = $5",
         )
         .bind(assignment.license_id)
         .bind(assignment.license_user_id)
         .bind(assignment.max_activations)
         .bind(assignment.allow_unlimited_activations)
+        .bind(company_id)
         .execute(&mut *conn)
         .await
         .map_err(|e| unique_violation(e, "license user assignment"))?;
+        if DB::rows_affected(&inserted) == 0 {
+            return Err(StoreError::LicenseNotFound);
+        }
         Ok(())
     }
 }
@@ -258,7 +303,7 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         product: NewProduct,
         now: DateTime<Utc>,
     ) -> StoreResult<Product> {
-        let id: i64 = query(
+        let row = query(
             "INSERT INTO products (company_id, code, name, authorization_method, prevent_vm, allow_trial, \
              trial_days, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
@@ -273,12 +318,12 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         .bind(millis(now))
         .fetch_one(&mut *self.writer.acquire().await?)
         .await
-        .map_err(|e| unique_violation(e, "product code"))?
-        .read_at(0)?;
-        self.product_by_id(id).await
+        .map_err(|e| unique_violation(e, "product code"))?;
+        self.product_by_id(product.company_id, returned_id(&row)?)
+            .await
     }
 
-    async fn product(&self, company_id: i64, code: &str) -> StoreResult<Option<Product>> {
+    async fn product(&self, company_id: CompanyId, code: &str) -> StoreResult<Option<Product>> {
         let row = query(&format!(
             "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.company_id = $1 AND p.code = $2"
         ))
@@ -289,11 +334,16 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         Ok(row.as_ref().map(product_from_row).transpose()?)
     }
 
-    async fn product_by_id(&self, product_id: i64) -> StoreResult<Product> {
+    async fn product_by_id(
+        &self,
+        company_id: CompanyId,
+        product_id: ProductId,
+    ) -> StoreResult<Product> {
         let row = query(&format!(
-            "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $1"
+            "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $1 AND p.company_id = $2"
         ))
         .bind(product_id)
+        .bind(company_id)
         .fetch_optional(&mut *self.reader.acquire().await?)
         .await?
         .ok_or(StoreError::UnknownProduct)?;
@@ -302,27 +352,29 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
 
     async fn create_product_feature(
         &self,
-        product_id: i64,
+        company_id: CompanyId,
+        product_id: ProductId,
         code: &str,
         name: &str,
         feature_type: FeatureType,
         now: DateTime<Utc>,
     ) -> StoreResult<ProductFeature> {
-        let id: i64 = query(
+        let row = query(
             "INSERT INTO product_features (product_id, code, name, feature_type, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+             SELECT id, $2, $3, $4, $5 FROM products WHERE id = $1 AND company_id = $6 RETURNING id",
         )
         .bind(product_id)
         .bind(code)
         .bind(name)
         .bind(feature_type.as_str())
         .bind(millis(now))
-        .fetch_one(&mut *self.writer.acquire().await?)
+        .bind(company_id)
+        .fetch_optional(&mut *self.writer.acquire().await?)
         .await
         .map_err(|e| unique_violation(e, "feature code"))?
-        .read_at(0)?;
+        .ok_or(StoreError::UnknownProduct)?;
         Ok(ProductFeature {
-            id,
+            id: returned_id(&row)?,
             product_id,
             code: code.to_owned(),
             name: name.to_owned(),
@@ -331,13 +383,19 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         })
     }
 
-    async fn product_features(&self, product_id: i64) -> StoreResult<Vec<ProductFeature>> {
+    async fn product_features(
+        &self,
+        company_id: CompanyId,
+        product_id: ProductId,
+    ) -> StoreResult<Vec<ProductFeature>> {
         let rows = query(
-            "SELECT id AS pf_id, product_id AS pf_product_id, code AS pf_code, name AS pf_name, \
-             feature_type AS pf_feature_type, metadata AS pf_metadata FROM product_features \
-             WHERE product_id = $1 ORDER BY code",
+            "SELECT pf.id AS pf_id, pf.product_id AS pf_product_id, pf.code AS pf_code, pf.name AS pf_name, \
+             pf.feature_type AS pf_feature_type, pf.metadata AS pf_metadata FROM product_features pf \
+             JOIN products p ON p.id = pf.product_id \
+             WHERE pf.product_id = $1 AND p.company_id = $2 ORDER BY pf.code",
         )
         .bind(product_id)
+        .bind(company_id)
         .fetch_all(&mut *self.reader.acquire().await?)
         .await?;
         Ok(rows
@@ -348,13 +406,15 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
 
     async fn create_release(
         &self,
+        company_id: CompanyId,
         release: NewRelease,
         now: DateTime<Utc>,
     ) -> StoreResult<Release> {
         let row = query(&format!(
             "INSERT INTO releases (product_id, version, channel, environment, installation_file, hash_md5, \
              size, eula_link, release_notes_link, requires_version, release_date, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {RELEASE_COLUMNS}"
+             SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM products \
+             WHERE id = $1 AND company_id = $13 RETURNING {RELEASE_COLUMNS}"
         ))
         .bind(release.product_id)
         .bind(&release.version)
@@ -368,18 +428,26 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         .bind(&release.requires_version)
         .bind(release.release_date.map(millis))
         .bind(millis(now))
-        .fetch_one(&mut *self.writer.acquire().await?)
+        .bind(company_id)
+        .fetch_optional(&mut *self.writer.acquire().await?)
         .await
-        .map_err(|e| unique_violation(e, "release"))?;
+        .map_err(|e| unique_violation(e, "release"))?
+        .ok_or(StoreError::UnknownProduct)?;
         Ok(release_from_row(&row)?)
     }
 
-    async fn releases(&self, product_id: i64) -> StoreResult<Vec<Release>> {
+    async fn releases(
+        &self,
+        company_id: CompanyId,
+        product_id: ProductId,
+    ) -> StoreResult<Vec<Release>> {
         let rows = query(&format!(
             "SELECT {RELEASE_COLUMNS} FROM releases WHERE product_id = $1 AND enabled \
+             AND product_id IN (SELECT id FROM products WHERE company_id = $2) \
              ORDER BY COALESCE(release_date, created_at) DESC, id DESC"
         ))
         .bind(product_id)
+        .bind(company_id)
         .fetch_all(&mut *self.reader.acquire().await?)
         .await?;
         Ok(rows
@@ -393,7 +461,7 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         customer: Customer,
         now: DateTime<Utc>,
     ) -> StoreResult<Customer> {
-        let id: i64 = query(
+        let row = query(
             "INSERT INTO customers (company_id, email, first_name, last_name, company_name, phone, reference, \
              address, city, postcode, state, country, metadata, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
@@ -414,14 +482,16 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         .bind(millis(now))
         .fetch_one(&mut *self.writer.acquire().await?)
         .await
-        .map_err(|e| unique_violation(e, "customer"))?
-        .read_at(0)?;
-        Ok(Customer { id, ..customer })
+        .map_err(|e| unique_violation(e, "customer"))?;
+        Ok(Customer {
+            id: returned_id(&row)?,
+            ..customer
+        })
     }
 
     async fn customer_by_email(
         &self,
-        company_id: i64,
+        company_id: CompanyId,
         email: &str,
     ) -> StoreResult<Option<Customer>> {
         let row = query(&format!(
@@ -434,11 +504,16 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         Ok(row.as_ref().map(customer_from_row).transpose()?.flatten())
     }
 
-    async fn customer(&self, customer_id: i64) -> StoreResult<Option<Customer>> {
+    async fn customer(
+        &self,
+        company_id: CompanyId,
+        customer_id: CustomerId,
+    ) -> StoreResult<Option<Customer>> {
         let row = query(&format!(
-            "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1"
+            "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1 AND c.company_id = $2"
         ))
         .bind(customer_id)
+        .bind(company_id)
         .fetch_optional(&mut *self.reader.acquire().await?)
         .await?;
         Ok(row.as_ref().map(customer_from_row).transpose()?.flatten())
@@ -453,14 +528,22 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         Self::insert_license(&mut conn, &license, now).await
     }
 
-    async fn license(&self, license_id: i64) -> StoreResult<License> {
+    async fn license(&self, company_id: CompanyId, license_id: LicenseId) -> StoreResult<License> {
         let mut conn = self.reader.acquire().await?;
-        Self::license_on(&mut conn, license_id).await
+        Self::license_on(&mut conn, company_id, license_id).await
+    }
+
+    async fn license_company(&self, license_id: LicenseId) -> StoreResult<Option<CompanyId>> {
+        let row = query("SELECT company_id FROM licenses WHERE id = $1")
+            .bind(license_id)
+            .fetch_optional(&mut *self.reader.acquire().await?)
+            .await?;
+        Ok(row.map(|row| id_column(&row, "company_id")).transpose()?)
     }
 
     async fn licenses_by_key(
         &self,
-        company_id: Option<i64>,
+        company_id: Option<CompanyId>,
         license_key: &str,
     ) -> StoreResult<Vec<License>> {
         let rows = query(&format!(
@@ -474,36 +557,40 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         Ok(collect_rows(&rows, license_from_row)?)
     }
 
-    async fn set_license_enabled(&self, license_id: i64, enabled: bool) -> StoreResult<()> {
-        query("UPDATE licenses SET enabled = $1 WHERE id = $2")
-            .bind(enabled)
-            .bind(license_id)
-            .execute(&mut *self.writer.acquire().await?)
-            .await?;
-        Ok(())
+    async fn set_license_enabled(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+        enabled: bool,
+    ) -> StoreResult<()> {
+        self.update_license(
+            query("UPDATE licenses SET enabled = $1 WHERE id = $2 AND company_id = $3")
+                .bind(enabled)
+                .bind(license_id)
+                .bind(company_id),
+        )
+        .await
     }
 
     async fn set_license_validity(
         &self,
-        license_id: i64,
+        company_id: CompanyId,
+        license_id: LicenseId,
         validity: Option<DateTime<Utc>>,
     ) -> StoreResult<()> {
-        query("UPDATE licenses SET validity_period = $1 WHERE id = $2")
-            .bind(validity.map(millis))
-            .bind(license_id)
-            .execute(&mut *self.writer.acquire().await?)
-            .await?;
-        Ok(())
+        self.update_license(
+            query("UPDATE licenses SET validity_period = $1 WHERE id = $2 AND company_id = $3")
+                .bind(validity.map(millis))
+                .bind(license_id)
+                .bind(company_id),
+        )
+        .await
     }
 
-    async fn reset_license(&self, license_id: i64) -> StoreResult<()> {
+    async fn reset_license(&self, company_id: CompanyId, license_id: LicenseId) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         // Under the license row lock, like every change of `times_activated`.
-        query(&self.lock_license)
-            .bind(license_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::LicenseNotFound)?;
+        self.lock_license(&mut tx, company_id, license_id).await?;
         for statement in [
             "UPDATE devices SET active = FALSE, floating_until = NULL, borrowed_until = NULL WHERE license_id = $1",
             "DELETE FROM feature_seats WHERE license_feature_id IN (SELECT id FROM license_features WHERE license_id = $1)",
@@ -516,13 +603,20 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         Ok(())
     }
 
-    async fn add_license_feature(&self, feature: NewLicenseFeature) -> StoreResult<LicenseFeature> {
+    async fn add_license_feature(
+        &self,
+        company_id: CompanyId,
+        feature: NewLicenseFeature,
+    ) -> StoreResult<LicenseFeature> {
+        // Only a feature of the license's own product, on a license of the company.
         let insert = query(
             "INSERT INTO license_features (license_id, product_feature_id, expiry_date, is_floating_cloud, \
              floating_users, floating_timeout, max_borrow_time, max_consumption, \
              allow_unlimited_consumptions, allow_negative_consumptions, allow_overages, max_overages, \
              reset_consumption, consumption_period) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             SELECT l.id, pf.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
+             FROM licenses l JOIN product_features pf ON pf.product_id = l.product_id \
+             WHERE l.id = $1 AND pf.id = $2 AND l.company_id = $15 RETURNING id",
         )
         .bind(feature.license_id)
         .bind(feature.product_feature_id)
@@ -531,22 +625,28 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         .bind(feature.floating.floating_users)
         .bind(feature.floating.floating_timeout)
         .bind(feature.floating.max_borrow_time);
-        let id: i64 = bind_consumption(insert, &feature.consumption)
-            .fetch_one(&mut *self.writer.acquire().await?)
+        let row = bind_consumption(insert, &feature.consumption)
+            .bind(company_id)
+            .fetch_optional(&mut *self.writer.acquire().await?)
             .await
             .map_err(|e| unique_violation(e, "license feature"))?
-            .read_at(0)?;
+            .ok_or(StoreError::LicenseNotFound)?;
+        let id = returned_id(&row)?;
         let mut conn = self.writer.acquire().await?;
-        Self::features_on(&mut conn, feature.license_id)
+        Self::features_on(&mut conn, company_id, feature.license_id)
             .await?
             .into_iter()
             .find(|f| f.id == id)
             .ok_or(StoreError::NotFound("license feature"))
     }
 
-    async fn license_features(&self, license_id: i64) -> StoreResult<Vec<LicenseFeature>> {
+    async fn license_features(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+    ) -> StoreResult<Vec<LicenseFeature>> {
         let mut conn = self.reader.acquire().await?;
-        Self::features_on(&mut conn, license_id).await
+        Self::features_on(&mut conn, company_id, license_id).await
     }
 
     async fn create_license_user(
@@ -558,16 +658,26 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         self.insert_license_user(&mut conn, &user, now).await
     }
 
-    async fn assign_license_user(&self, assignment: Assignment) -> StoreResult<()> {
+    async fn assign_license_user(
+        &self,
+        company_id: CompanyId,
+        assignment: Assignment,
+    ) -> StoreResult<()> {
         let mut conn = self.writer.acquire().await?;
-        Self::insert_assignment(&mut conn, &assignment).await
+        Self::insert_assignment(&mut conn, company_id, &assignment).await
     }
 
-    async fn devices(&self, license_id: i64) -> StoreResult<Vec<Device>> {
+    async fn devices(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+    ) -> StoreResult<Vec<Device>> {
         let rows = query(&format!(
-            "SELECT {DEVICE_COLUMNS} FROM devices d WHERE d.license_id = $1 ORDER BY d.id"
+            "SELECT {DEVICE_COLUMNS} FROM devices d JOIN licenses l ON l.id = d.license_id \
+             WHERE d.license_id = $1 AND l.company_id = $2 ORDER BY d.id"
         ))
         .bind(license_id)
+        .bind(company_id)
         .fetch_all(&mut *self.reader.acquire().await?)
         .await?;
         Ok(collect_rows(&rows, device_from_row)?)
@@ -575,16 +685,14 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
 
     async fn blacklist_device(
         &self,
-        license_id: i64,
+        company_id: CompanyId,
+        license_id: LicenseId,
         hardware_id: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Device> {
         let mut tx = self.begin_write().await?;
         // The license row lock: the freed activation is counted exactly once.
-        query(&self.lock_license)
-            .bind(license_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        self.lock_license(&mut tx, company_id, license_id).await?;
         let previous = query(
             "SELECT active, license_user_id FROM devices WHERE license_id = $1 AND hardware_id = $2",
         )
@@ -592,9 +700,11 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         .bind(hardware_id)
         .fetch_optional(&mut *tx)
         .await?
-        .map(|row| -> sqlx::Result<(bool, Option<i64>)> { Ok((row.read_at(0)?, row.read_at(1)?)) })
+        .map(|row| -> sqlx::Result<(bool, Option<LicenseUserId>)> {
+            Ok((row.read("active")?, joined_id(&row, "license_user_id")?))
+        })
         .transpose()?;
-        let device_id: i64 = query(
+        let row = query(
             "INSERT INTO devices (license_id, hardware_id, active, blacklisted, created_at) \
              VALUES ($1, $2, FALSE, TRUE, $3) ON CONFLICT (license_id, hardware_id) \
              DO UPDATE SET active = FALSE, blacklisted = TRUE, floating_until = NULL, borrowed_until = NULL \
@@ -604,18 +714,21 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         .bind(hardware_id)
         .bind(millis(now))
         .fetch_one(&mut *tx)
-        .await?
-        .read_at(0)?;
+        .await?;
         if let Some((true, user_id)) = previous {
             Self::release_activation(&mut tx, license_id, user_id).await?;
         }
-        let device = Self::device_on(&mut tx, device_id).await?;
+        let device = Self::device_on(&mut tx, returned_id(&row)?).await?;
         tx.commit().await?;
         Ok(device)
     }
 
-    async fn variables(&self, device_id: i64) -> StoreResult<Vec<DeviceVariable>> {
+    async fn variables(
+        &self,
+        company_id: CompanyId,
+        device_id: DeviceId,
+    ) -> StoreResult<Vec<DeviceVariable>> {
         let mut conn = self.reader.acquire().await?;
-        Self::variables_on(&mut conn, device_id).await
+        Self::variables_on(&mut conn, company_id, device_id).await
     }
 }

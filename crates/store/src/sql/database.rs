@@ -9,6 +9,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use latch_domain::Id;
 use sqlx::query::Query;
 use sqlx::{ColumnIndex, Connection, Database, Decode, Encode, Executor, IntoArguments, Row, Type};
 
@@ -35,6 +36,18 @@ impl From<i64> for Param<'_> {
 impl From<Option<i64>> for Param<'_> {
     fn from(value: Option<i64>) -> Self {
         Param::Int(value)
+    }
+}
+
+impl<K> From<Id<K>> for Param<'_> {
+    fn from(id: Id<K>) -> Self {
+        Param::Int(Some(id.get()))
+    }
+}
+
+impl<K> From<Option<Id<K>>> for Param<'_> {
+    fn from(id: Option<Id<K>>) -> Self {
+        Param::Int(id.map(Id::get))
     }
 }
 

@@ -3,7 +3,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use latch_domain::{ActivationOutcome, DomainError, Seat};
+use latch_domain::{
+    ActivationOutcome, CompanyId, CustomerId, DeviceId, DomainError, LicenseId, LicenseUserId,
+    ProductId, Seat,
+};
 
 use super::database::{query, ReadColumn};
 use super::rows::*;
@@ -79,9 +82,7 @@ impl<DB: Backend> SqlStore<DB> {
         if DB::LOCK_LICENSE.is_empty() {
             return Ok((found, license));
         }
-        query(&self.lock_license)
-            .bind(license.id)
-            .fetch_one(&mut *conn)
+        self.lock_license(conn, license.company_id, license.id)
             .await?;
         let found = self.lookup_on(conn, key).await?;
         let license = found.license.clone().ok_or(StoreError::LicenseNotFound)?;
@@ -91,8 +92,8 @@ impl<DB: Backend> SqlStore<DB> {
     /// Gives back one activation of the license (and of its user's assignment).
     pub(super) async fn release_activation(
         conn: &mut DB::Connection,
-        license_id: i64,
-        user_id: Option<i64>,
+        license_id: LicenseId,
+        user_id: Option<LicenseUserId>,
     ) -> StoreResult<()> {
         query("UPDATE licenses SET times_activated = times_activated - 1 WHERE id = $1")
             .bind(license_id)
@@ -114,8 +115,8 @@ impl<DB: Backend> SqlStore<DB> {
     /// Devices other than `device_id` holding a seat on the license at `now`.
     async fn license_seats_held(
         conn: &mut DB::Connection,
-        license_id: i64,
-        device_id: i64,
+        license_id: LicenseId,
+        device_id: DeviceId,
         now: DateTime<Utc>,
     ) -> StoreResult<i64> {
         Ok(query(
@@ -200,21 +201,26 @@ impl<DB: Backend> SqlStore<DB> {
         Ok((license, device, feature))
     }
 
+    /// Sets variables of the company's device; none on another company's device.
     async fn upsert_variables(
         conn: &mut DB::Connection,
-        device_id: i64,
+        company_id: CompanyId,
+        device_id: DeviceId,
         variables: &[(String, String)],
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         for (name, value) in variables {
             query(
-                "INSERT INTO device_variables (device_id, name, value, created_at) VALUES ($1, $2, $3, $4) \
+                "INSERT INTO device_variables (device_id, name, value, created_at) \
+                 SELECT d.id, $2, $3, $4 FROM devices d JOIN licenses l ON l.id = d.license_id \
+                 WHERE d.id = $1 AND l.company_id = $5 \
                  ON CONFLICT (device_id, name) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
             )
             .bind(device_id)
             .bind(name)
             .bind(value)
             .bind(millis(now))
+            .bind(company_id)
             .execute(&mut *conn)
             .await?;
         }
@@ -244,7 +250,7 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
             &license.rules(&found.product, assignment.as_ref()),
             found.device.as_ref().map(Device::state),
         )?;
-        let device_id: i64 = query(
+        let inserted = query(
             "INSERT INTO devices (license_id, license_user_id, hardware_id, active, is_vm, vm_info, os_ver, \
              hostname, ip, mac_address, app_ver, sdk_ver, created_at) \
              VALUES ($1, $2, $3, TRUE, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
@@ -267,8 +273,8 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         .bind(&info.sdk_ver)
         .bind(millis(now))
         .fetch_one(&mut *tx)
-        .await?
-        .read_at(0)?;
+        .await?;
+        let device_id = returned_id(&inserted)?;
         let (seen, transferred) = match outcome {
             ActivationOutcome::NewDevice { transfer } => (1, i64::from(transfer)),
             ActivationOutcome::Reactivate => (0, 0),
@@ -292,14 +298,14 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
             .execute(&mut *tx)
             .await?;
         }
-        Self::upsert_variables(&mut tx, device_id, variables, now).await?;
+        Self::upsert_variables(&mut tx, license.company_id, device_id, variables, now).await?;
         let device = Self::device_on(&mut tx, device_id).await?;
         let floating_in_use = if license.floating.is_floating_cloud {
             Self::hold_license_seat(&mut tx, &license, &device, SeatRequest::Lease, now).await?
         } else {
             0
         };
-        let variables = Self::variables_on(&mut tx, device_id).await?;
+        let variables = Self::variables_on(&mut tx, license.company_id, device_id).await?;
         let found = self.lookup_on(&mut tx, key).await?;
         let license = found.license.clone().ok_or(StoreError::LicenseNotFound)?;
         let device = found.device.clone().ok_or(StoreError::NotFound("device"))?;
@@ -369,7 +375,7 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         .bind(license.id)
         .execute(&mut *tx)
         .await?;
-        let license = Self::license_on(&mut tx, license.id).await?;
+        let license = Self::license_on(&mut tx, license.company_id, license.id).await?;
         tx.commit().await?;
         Ok(license)
     }
@@ -491,18 +497,23 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
 
     async fn set_variables(
         &self,
-        device_id: i64,
+        company_id: CompanyId,
+        device_id: DeviceId,
         variables: &[(String, String)],
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<DeviceVariable>> {
         let mut tx = self.begin_write().await?;
-        Self::upsert_variables(&mut tx, device_id, variables, now).await?;
-        let stored = Self::variables_on(&mut tx, device_id).await?;
+        Self::upsert_variables(&mut tx, company_id, device_id, variables, now).await?;
+        let stored = Self::variables_on(&mut tx, company_id, device_id).await?;
         tx.commit().await?;
         Ok(stored)
     }
 
-    async fn license_user(&self, company_id: i64, email: &str) -> StoreResult<Option<LicenseUser>> {
+    async fn license_user(
+        &self,
+        company_id: CompanyId,
+        email: &str,
+    ) -> StoreResult<Option<LicenseUser>> {
         let row = query(&format!(
             "SELECT {USER_COLUMNS} FROM license_users u WHERE u.company_id = $1 AND u.email = $2"
         ))
@@ -518,8 +529,8 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
 
     async fn user_licenses(
         &self,
-        product_id: Option<i64>,
-        license_user_id: i64,
+        product_id: Option<ProductId>,
+        license_user_id: LicenseUserId,
     ) -> StoreResult<Vec<(License, Assignment)>> {
         let rows = query(&format!(
             "SELECT {LICENSE_COLUMNS}, {ASSIGNMENT_COLUMNS} FROM license_assignments a \
@@ -537,8 +548,8 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
 
     async fn customer_license_users(
         &self,
-        product_id: i64,
-        customer_id: i64,
+        product_id: ProductId,
+        customer_id: CustomerId,
     ) -> StoreResult<Vec<(LicenseUser, Assignment)>> {
         let rows = query(&format!(
             "SELECT {USER_COLUMNS}, {ASSIGNMENT_COLUMNS} FROM license_assignments a \
@@ -558,7 +569,11 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
             .collect()
     }
 
-    async fn change_password(&self, license_user_id: i64, password_hash: &str) -> StoreResult<()> {
+    async fn change_password(
+        &self,
+        license_user_id: LicenseUserId,
+        password_hash: &str,
+    ) -> StoreResult<()> {
         query(
             "UPDATE license_users SET password_hash = $1, is_initial_password = FALSE, initial_password = NULL \
              WHERE id = $2",
@@ -572,25 +587,21 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
 
     async fn trial(
         &self,
-        product_id: i64,
+        product_id: ProductId,
         hardware_id: &str,
         email: Option<&str>,
     ) -> StoreResult<Option<License>> {
-        let license_id: Option<i64> = query(
-            "SELECT license_id FROM trials WHERE product_id = $1 AND (hardware_id = $2 OR email = $3) \
-             ORDER BY created_at LIMIT 1",
-        )
+        let row = query(&format!(
+            "SELECT {LICENSE_COLUMNS} FROM trials t JOIN licenses l ON l.id = t.license_id \
+             WHERE t.product_id = $1 AND (t.hardware_id = $2 OR t.email = $3) \
+             ORDER BY t.created_at LIMIT 1"
+        ))
         .bind(product_id)
         .bind(hardware_id)
         .bind(email)
         .fetch_optional(&mut *self.reader.acquire().await?)
-        .await?
-        .map(|row| row.read_at(0))
-        .transpose()?;
-        match license_id {
-            Some(id) => Ok(Some(self.license(id).await?)),
-            None => Ok(None),
-        }
+        .await?;
+        Ok(row.as_ref().map(license_from_row).transpose()?.flatten())
     }
 
     async fn create_trial(
@@ -637,6 +648,7 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
             };
             Self::insert_assignment(
                 &mut tx,
+                license.company_id,
                 &Assignment {
                     license_id: created.id,
                     license_user_id,

@@ -1,6 +1,7 @@
 //! Paginated lists for vendors: newest first, with the id as the order so pages never overlap.
 
 use async_trait::async_trait;
+use latch_domain::CompanyId;
 
 use super::database::{query, Param, ReadColumn};
 use super::rows::{customer_from_row, license_from_row, product_from_row, user_from_row};
@@ -30,7 +31,7 @@ impl ListingSql {
 }
 
 /// A license listing's conditions and their values, in placeholder order.
-fn license_conditions(company_id: i64, filter: &LicenseFilter) -> (String, Vec<Param<'_>>) {
+fn license_conditions(company_id: CompanyId, filter: &LicenseFilter) -> (String, Vec<Param<'_>>) {
     let mut conditions = vec!["l.company_id = $1".to_owned()];
     let mut values = vec![Param::from(company_id)];
     let mut add = |condition: &str, value: Param<'static>| {
@@ -95,7 +96,7 @@ impl<DB: Backend> ListingStore for SqlStore<DB> {
             .await
     }
 
-    async fn api_keys(&self, company_id: i64) -> StoreResult<Vec<ApiKey>> {
+    async fn api_keys(&self, company_id: CompanyId) -> StoreResult<Vec<ApiKey>> {
         let rows = query(&format!(
             "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE company_id = $1 ORDER BY id DESC"
         ))
@@ -105,7 +106,7 @@ impl<DB: Backend> ListingStore for SqlStore<DB> {
         rows.iter().map(|row| self.api_key_from_row(row)).collect()
     }
 
-    async fn products(&self, company_id: i64, page: Page) -> StoreResult<Listing<Product>> {
+    async fn products(&self, company_id: CompanyId, page: Page) -> StoreResult<Listing<Product>> {
         let sql = ListingSql::new(
             PRODUCT_COLUMNS,
             "products p",
@@ -119,7 +120,7 @@ impl<DB: Backend> ListingStore for SqlStore<DB> {
         .await
     }
 
-    async fn customers(&self, company_id: i64, page: Page) -> StoreResult<Listing<Customer>> {
+    async fn customers(&self, company_id: CompanyId, page: Page) -> StoreResult<Listing<Customer>> {
         let sql = ListingSql::new(
             CUSTOMER_COLUMNS,
             "customers c",
@@ -135,7 +136,7 @@ impl<DB: Backend> ListingStore for SqlStore<DB> {
 
     async fn license_users(
         &self,
-        company_id: i64,
+        company_id: CompanyId,
         page: Page,
     ) -> StoreResult<Listing<LicenseUser>> {
         let sql = ListingSql::new(
@@ -154,7 +155,7 @@ impl<DB: Backend> ListingStore for SqlStore<DB> {
 
     async fn licenses(
         &self,
-        company_id: i64,
+        company_id: CompanyId,
         filter: &LicenseFilter,
         page: Page,
     ) -> StoreResult<Listing<License>> {
@@ -176,16 +177,17 @@ impl<DB: Backend> ListingStore for SqlStore<DB> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use latch_domain::ProductId;
 
     #[test]
     fn license_filters_number_their_placeholders_in_binding_order() {
         let filter = LicenseFilter {
-            product_id: Some(3),
+            product_id: Some(ProductId::new(3)),
             customer_id: None,
             key_prefix: Some("AB".into()),
             enabled: Some(true),
         };
-        let (conditions, values) = license_conditions(9, &filter);
+        let (conditions, values) = license_conditions(CompanyId::new(9), &filter);
         assert_eq!(
             conditions,
             "l.company_id = $1 AND l.product_id = $2 AND l.enabled = $3 AND \

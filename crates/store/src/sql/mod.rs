@@ -56,8 +56,8 @@ pub struct SqlStore<DB: Backend> {
     reader: Pool<DB>,
     writer: Pool<DB>,
     secrets: SecretBox,
-    /// `SELECT l.id ... WHERE l.id = $1` with the backend's lock, built once.
-    lock_license: String,
+    /// `SELECT l.id ... WHERE l.id = $1 AND l.company_id = $2` with the backend's lock, built once.
+    lock_license_sql: String,
 }
 
 impl<DB: Backend> SqlStore<DB> {
@@ -66,8 +66,8 @@ impl<DB: Backend> SqlStore<DB> {
             reader,
             writer,
             secrets,
-            lock_license: format!(
-                "SELECT l.id FROM licenses l WHERE l.id = $1{}",
+            lock_license_sql: format!(
+                "SELECT l.id FROM licenses l WHERE l.id = $1 AND l.company_id = $2{}",
                 DB::LOCK_LICENSE
             ),
         }

@@ -2,13 +2,24 @@
 //! returns `None` where a LEFT JOIN found nothing.
 
 use chrono::{DateTime, Utc};
+use latch_domain::Id;
 
 use super::database::{ReadColumn, SqlRow};
 use crate::*;
 
-/// The id column of a LEFT JOINed table: `None` where the join found nothing.
-fn joined_id<R: SqlRow>(row: &R, column: &str) -> Result<Option<i64>, sqlx::Error> {
-    row.read(column)
+/// An id column, typed as the id of the row kind it names.
+pub(crate) fn id_column<K, R: SqlRow>(row: &R, column: &str) -> Result<Id<K>, sqlx::Error> {
+    Ok(Id::new(row.read(column)?))
+}
+
+/// A nullable id column, or the id column of a LEFT JOINed table: `None` where the join found nothing.
+pub(crate) fn joined_id<K, R: SqlRow>(row: &R, column: &str) -> Result<Option<Id<K>>, sqlx::Error> {
+    Ok(ReadColumn::<Option<i64>>::read(row, column)?.map(Id::new))
+}
+
+/// The id an `INSERT ... RETURNING id` gave the new row.
+pub(crate) fn returned_id<K, R: SqlRow>(row: &R) -> Result<Id<K>, sqlx::Error> {
+    Ok(Id::new(row.read_at(0)?))
 }
 
 fn opt_time<R: SqlRow>(row: &R, column: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
@@ -26,8 +37,8 @@ fn decode_error(message: String) -> sqlx::Error {
 pub(crate) fn product_from_row<R: SqlRow>(row: &R) -> Result<Product, sqlx::Error> {
     let method: String = row.read("p_authorization_method")?;
     Ok(Product {
-        id: row.read("p_id")?,
-        company_id: row.read("p_company_id")?,
+        id: id_column(row, "p_id")?,
+        company_id: id_column(row, "p_company_id")?,
         code: row.read("p_code")?,
         name: row.read("p_name")?,
         authorization_method: AuthorizationMethod::parse(&method)
@@ -59,9 +70,9 @@ pub(crate) fn license_from_row<R: SqlRow>(row: &R) -> Result<Option<License>, sq
     let license_type: String = row.read("l_license_type")?;
     Ok(Some(License {
         id,
-        company_id: row.read("l_company_id")?,
-        product_id: row.read("l_product_id")?,
-        customer_id: row.read("l_customer_id")?,
+        company_id: id_column(row, "l_company_id")?,
+        product_id: id_column(row, "l_product_id")?,
+        customer_id: joined_id(row, "l_customer_id")?,
         license_key: row.read("l_license_key")?,
         license_type: license_type
             .parse()
@@ -110,8 +121,8 @@ pub(crate) fn device_from_row<R: SqlRow>(row: &R) -> Result<Option<Device>, sqlx
     };
     Ok(Some(Device {
         id,
-        license_id: row.read("d_license_id")?,
-        license_user_id: row.read("d_license_user_id")?,
+        license_id: id_column(row, "d_license_id")?,
+        license_user_id: joined_id(row, "d_license_user_id")?,
         hardware_id: row.read("d_hardware_id")?,
         active: row.read("d_active")?,
         blacklisted: row.read("d_blacklisted")?,
@@ -138,8 +149,8 @@ pub(crate) fn user_from_row<R: SqlRow>(
     };
     let user = LicenseUser {
         id,
-        company_id: row.read("u_company_id")?,
-        customer_id: row.read("u_customer_id")?,
+        company_id: id_column(row, "u_company_id")?,
+        customer_id: joined_id(row, "u_customer_id")?,
         email: row.read("u_email")?,
         password_hash: row.read("u_password_hash")?,
         initial_password: None,
@@ -157,7 +168,7 @@ pub(crate) fn assignment_from_row<R: SqlRow>(row: &R) -> Result<Option<Assignmen
     };
     Ok(Some(Assignment {
         license_id,
-        license_user_id: row.read("a_license_user_id")?,
+        license_user_id: id_column(row, "a_license_user_id")?,
         max_activations: row.read("a_max_activations")?,
         allow_unlimited_activations: row.read("a_allow_unlimited_activations")?,
         total_activations: row.read("a_total_activations")?,
@@ -170,7 +181,7 @@ pub(crate) fn customer_from_row<R: SqlRow>(row: &R) -> Result<Option<Customer>, 
     };
     Ok(Some(Customer {
         id,
-        company_id: row.read("c_company_id")?,
+        company_id: id_column(row, "c_company_id")?,
         email: row.read("c_email")?,
         first_name: row.read("c_first_name")?,
         last_name: row.read("c_last_name")?,
@@ -189,8 +200,8 @@ pub(crate) fn customer_from_row<R: SqlRow>(row: &R) -> Result<Option<Customer>, 
 pub(crate) fn product_feature_from_row<R: SqlRow>(row: &R) -> Result<ProductFeature, sqlx::Error> {
     let feature_type: String = row.read("pf_feature_type")?;
     Ok(ProductFeature {
-        id: row.read("pf_id")?,
-        product_id: row.read("pf_product_id")?,
+        id: id_column(row, "pf_id")?,
+        product_id: id_column(row, "pf_product_id")?,
         code: row.read("pf_code")?,
         name: row.read("pf_name")?,
         feature_type: FeatureType::parse(&feature_type)
@@ -205,7 +216,7 @@ pub(crate) fn feature_from_row<R: SqlRow>(row: &R) -> Result<Option<LicenseFeatu
     };
     Ok(Some(LicenseFeature {
         id,
-        license_id: row.read("lf_license_id")?,
+        license_id: id_column(row, "lf_license_id")?,
         feature: product_feature_from_row(row)?,
         expiry_date: opt_time(row, "lf_expiry_date")?,
         floating: FloatingColumns {
@@ -233,7 +244,7 @@ pub(crate) fn feature_from_row<R: SqlRow>(row: &R) -> Result<Option<LicenseFeatu
 pub(crate) fn variable_from_row<R: SqlRow>(row: &R) -> Result<DeviceVariable, sqlx::Error> {
     Ok(DeviceVariable {
         id: row.read("id")?,
-        device_id: row.read("device_id")?,
+        device_id: id_column(row, "device_id")?,
         name: row.read("name")?,
         value: row.read("value")?,
         created_at: time(row, "created_at")?,
@@ -242,8 +253,8 @@ pub(crate) fn variable_from_row<R: SqlRow>(row: &R) -> Result<DeviceVariable, sq
 
 pub(crate) fn release_from_row<R: SqlRow>(row: &R) -> Result<Release, sqlx::Error> {
     Ok(Release {
-        id: row.read("id")?,
-        product_id: row.read("product_id")?,
+        id: id_column(row, "id")?,
+        product_id: id_column(row, "product_id")?,
         version: row.read("version")?,
         channel: row.read("channel")?,
         environment: row.read("environment")?,

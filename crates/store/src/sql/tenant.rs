@@ -2,9 +2,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use latch_domain::CompanyId;
 
 use super::database::{query, ReadColumn, SqlRow};
-use super::rows::unique_violation;
+use super::rows::{id_column, returned_id, unique_violation};
 use super::{Backend, SqlStore};
 use crate::*;
 
@@ -29,7 +30,7 @@ pub(super) const COMPANY_COLUMNS: &str = "id, name, public_key_pem";
 
 pub(super) fn company_from_row<R: SqlRow>(row: &R) -> Result<Company, sqlx::Error> {
     Ok(Company {
-        id: row.read("id")?,
+        id: id_column(row, "id")?,
         name: row.read("name")?,
         public_key_pem: row.read("public_key_pem")?,
     })
@@ -42,9 +43,9 @@ impl<DB: Backend> SqlStore<DB> {
         let shared_key = String::from_utf8(self.secrets.open(PURPOSE_SHARED_KEY, &sealed)?)
             .map_err(|_| secrets::SecretError::Open)?;
         Ok(ApiKey {
-            company_id: row.read("company_id")?,
+            company_id: id_column(row, "company_id")?,
             api_key: row.read("api_key")?,
-            shared_key,
+            shared_key: shared_key.into(),
             read_only: row.read("read_only")?,
             revoked: row.read("revoked")?,
         })
@@ -88,17 +89,18 @@ impl<DB: Backend> TenantStore for SqlStore<DB> {
         let sealed = self
             .secrets
             .seal(PURPOSE_SIGNING_KEY, company.signing_key_pkcs8)?;
-        let id: i64 = query(
-            "INSERT INTO companies (name, signing_key, public_key_pem, created_at) \
-             VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(company.name)
-        .bind(sealed)
-        .bind(company.public_key_pem)
-        .bind(millis(now))
-        .fetch_one(&mut *self.writer.acquire().await?)
-        .await?
-        .read_at(0)?;
+        let id = returned_id(
+            &query(
+                "INSERT INTO companies (name, signing_key, public_key_pem, created_at) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(company.name)
+            .bind(sealed)
+            .bind(company.public_key_pem)
+            .bind(millis(now))
+            .fetch_one(&mut *self.writer.acquire().await?)
+            .await?,
+        )?;
         Ok(Company {
             id,
             name: company.name.to_owned(),
@@ -106,7 +108,7 @@ impl<DB: Backend> TenantStore for SqlStore<DB> {
         })
     }
 
-    async fn company(&self, company_id: i64) -> StoreResult<Option<Company>> {
+    async fn company(&self, company_id: CompanyId) -> StoreResult<Option<Company>> {
         let row = query(&format!(
             "SELECT {COMPANY_COLUMNS} FROM companies WHERE id = $1"
         ))
@@ -116,7 +118,7 @@ impl<DB: Backend> TenantStore for SqlStore<DB> {
         Ok(row.as_ref().map(company_from_row).transpose()?)
     }
 
-    async fn company_signing_key(&self, company_id: i64) -> StoreResult<Vec<u8>> {
+    async fn company_signing_key(&self, company_id: CompanyId) -> StoreResult<Vec<u8>> {
         let sealed: String = query("SELECT signing_key FROM companies WHERE id = $1")
             .bind(company_id)
             .fetch_optional(&mut *self.reader.acquire().await?)
@@ -135,7 +137,7 @@ impl<DB: Backend> TenantStore for SqlStore<DB> {
 
     async fn create_api_key(
         &self,
-        company_id: i64,
+        company_id: CompanyId,
         api_key: &str,
         shared_key: &str,
         read_only: bool,
@@ -159,7 +161,7 @@ impl<DB: Backend> TenantStore for SqlStore<DB> {
         Ok(ApiKey {
             company_id,
             api_key: api_key.to_owned(),
-            shared_key: shared_key.to_owned(),
+            shared_key: shared_key.into(),
             read_only,
             revoked: false,
         })
