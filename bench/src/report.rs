@@ -16,6 +16,7 @@ const DISTINCT_WARM: &str = "check-distinct-warm";
 const REPEATED: &str = "check-repeated";
 const HEALTHZ: &str = "healthz";
 const HALF_LOAD: &str = "check-uniform-half-load";
+const ACTIVATE: &str = "activate";
 
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     print!("{}", render(&results::read_all(&args.results)?));
@@ -167,18 +168,11 @@ fn targets(runs: &Runs, backend: &str) -> Vec<Target> {
         .map(|s| s.seconds);
     vec![
         Target {
-            figure: format!("server CPU per check, distinct devices, answers unchanged, signatures stored (N={big}) ÷ one RSA-2048 signature"),
-            measured: ratio_value(cpu_per(DISTINCT_WARM), rsa),
+            figure: format!("server CPU per check, the same 64 unchanged devices again and again (N={big}) ÷ one RSA-2048 signature"),
+            measured: ratio_value(cpu_per(REPEATED), rsa),
             unit: "×",
-            goal: "≤ 1.25×",
-            holds: |v| v <= 1.25,
-        },
-        Target {
-            figure: format!("server CPU per check, distinct devices, first check, nothing stored (N={big}) ÷ one RSA-2048 signature"),
-            measured: ratio_value(cpu_per(DISTINCT_COLD), rsa),
-            unit: "×",
-            goal: "≤ 1.25×",
-            holds: |v| v <= 1.25,
+            goal: "≤ 0.15×",
+            holds: |v| v <= 0.15,
         },
         Target {
             figure: format!("repeated-check throughput ÷ no-op /healthz throughput (N={big})"),
@@ -188,6 +182,27 @@ fn targets(runs: &Runs, backend: &str) -> Vec<Target> {
             holds: |v| v >= 0.5,
         },
         Target {
+            figure: format!("server CPU per check, distinct devices, answers unchanged (warm, N={big}) ÷ one RSA-2048 signature"),
+            measured: ratio_value(cpu_per(DISTINCT_WARM), rsa),
+            unit: "×",
+            goal: "≤ 0.25×",
+            holds: |v| v <= 0.25,
+        },
+        Target {
+            figure: format!("server CPU per check, first check of a seeded device (cold, N={big}) ÷ one RSA-2048 signature"),
+            measured: ratio_value(cpu_per(DISTINCT_COLD), rsa),
+            unit: "×",
+            goal: "≤ 1× plus the rest (signs once at most)",
+            holds: |v| v <= 1.25,
+        },
+        Target {
+            figure: format!("server CPU per activation (N={big}) ÷ one RSA-2048 signature"),
+            measured: ratio_value(cpu_per(ACTIVATE), rsa),
+            unit: "×",
+            goal: "≤ 2.5×",
+            holds: |v| v <= 2.5,
+        },
+        Target {
             figure: format!("p99 at N={big} ÷ p99 at N={small}, uniform checks at the same offered load"),
             measured: ratio_value(p99(big), p99(small)),
             unit: "",
@@ -195,12 +210,12 @@ fn targets(runs: &Runs, backend: &str) -> Vec<Target> {
             holds: |v| v <= 1.2,
         },
         Target {
-            figure: format!("peak RSS (VmHWM) at N={big} after load"),
+            figure: format!("peak RSS (VmHWM) at N={big} after every workload"),
             measured: peak_rss,
             unit: " MiB",
-            goal: "≤ 150 MB",
-            // 150 MB = 143 MiB.
-            holds: |v| v * 1_048_576.0 <= 150e6,
+            goal: "≤ 300 MB",
+            // 300 MB = 286 MiB.
+            holds: |v| v * 1_048_576.0 <= 300e6,
         },
         Target {
             figure: format!("seeding N={big} licenses (2N devices)"),

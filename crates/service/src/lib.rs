@@ -39,6 +39,14 @@ pub use users::{CreatedLicenseUser, LicenseUserSpec};
 
 pub use latch_store::{Listing, Page};
 
+/// The rows operations return, as front doors show them.
+pub mod model {
+    pub use latch_store::{
+        ApiKey, Assignment, Company, Customer, Device, DeviceVariable, FeatureType, License,
+        LicenseFeature, LicenseUser, Product, ProductFeature, Release,
+    };
+}
+
 /// The vendor operations over one store.
 #[derive(Clone)]
 pub struct Service {

@@ -1,8 +1,8 @@
 //! How results are printed: JSON objects with `--json`, else `name: value` lines.
 
 use chrono::{DateTime, Utc};
+use latch_service::model::{ApiKey, Company, Customer, License, LicenseUser, Product};
 use latch_service::{DeviceDetails, LicenseDetails};
-use latch_store::{ApiKey, Company, Customer, License, LicenseUser, Product};
 use serde_json::{json, Value};
 
 /// Text output prints a bare string as is (a PEM can be redirected to a file), other fields as

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use clap::{Subcommand, ValueEnum};
+use latch_service::model::FeatureType;
 use latch_service::{FeatureSpec, ProductSpec, ReleaseSpec, Service, ServiceResult};
-use latch_store::FeatureType;
 use serde_json::{json, Value};
 
 use super::{listing, output, parse_date, parse_metadata, CompanyArg, PageArgs};
