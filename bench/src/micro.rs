@@ -1,13 +1,21 @@
 //! In-process floors for the check path: one RSA-2048 signature with the signer Latch uses, and one
 //! `Store::lookup` (the only storage read of check_license) against the seeded database. Both run on
 //! one thread, one operation at a time, so they are per-operation costs, not throughput.
+//!
+//! On SQLite the lookup is measured twice: through the store (sqlx-sqlite, which runs each connection
+//! on a worker thread of its own) and as `store-lookup-rusqlite`, the same statement on the calling
+//! thread through rusqlite, which tells how much of the former is hand-off between threads.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use latch_domain::CompanyId;
 use latch_store::{DeviceKey, LicenseIdent};
 use latch_wire::signing::{generate_key, Signer};
+use rusqlite::types::Value;
+use rusqlite::{named_params, Connection, OpenFlags};
+use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::database::Database;
 use crate::fixture::{self, Fixture, PRODUCT_CODE};
@@ -43,6 +51,10 @@ pub fn run(args: MicroArgs) -> anyhow::Result<()> {
             .enable_all()
             .build()?;
         measured.push(runtime.block_on(lookup(&fixture, duration))?);
+        let database = Database::from_environment()?;
+        if !database.is_postgres() {
+            measured.push(lookup_rusqlite(&database, &fixture, duration)?);
+        }
     }
     for result in measured {
         eprintln!(
@@ -140,4 +152,89 @@ async fn lookup(fixture: &Fixture, duration: Duration) -> anyhow::Result<MicroRe
         wall_us_per_op,
         cpu_us_per_op,
     })
+}
+
+/// `store-lookup` without the store: the same statement, parameters and device sample, run with
+/// rusqlite on the calling thread from a cached prepared statement. Every column of every row is
+/// copied out as an owned value (strings and blobs allocated), standing in for decoding into
+/// `LicenseLookup`, whose row decoders are written against sqlx.
+fn lookup_rusqlite(
+    database: &Database,
+    fixture: &Fixture,
+    duration: Duration,
+) -> anyhow::Result<MicroResult> {
+    let connection = open_reader(&database.url)?;
+    let sql = latch_store::lookup_by_key_sql(false);
+    let device_id = connection.prepare_cached(&sql)?.column_index("d_id")?;
+    let devices = fixture.devices();
+    let (ops, wall_us_per_op, cpu_us_per_op) = futures_lite_block_on(measure(duration, |op| {
+        let (license_key, hardware_id) = fixture::device(fixture::scatter(op, devices));
+        let found = (|| {
+            let rows = lookup_rows(
+                &connection,
+                &sql,
+                fixture.company_id,
+                &license_key,
+                &hardware_id,
+            )?;
+            anyhow::ensure!(
+                rows.first()
+                    .is_some_and(|row| row[device_id] != Value::Null),
+                "seeded device {hardware_id} not found"
+            );
+            Ok(())
+        })();
+        std::future::ready(found)
+    }))?;
+    Ok(MicroResult {
+        name: "store-lookup-rusqlite".to_owned(),
+        backend: Some(fixture.backend.clone()),
+        licenses: Some(fixture.licenses),
+        ops,
+        wall_us_per_op,
+        cpu_us_per_op,
+    })
+}
+
+/// A reader connection as the store opens its pool's: read-only, WAL, a 16 MiB page cache.
+fn open_reader(url: &str) -> anyhow::Result<Connection> {
+    let path = SqliteConnectOptions::from_str(url)?
+        .get_filename()
+        .to_owned();
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(Duration::from_secs(10))?;
+    let journal_mode: String =
+        connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    anyhow::ensure!(journal_mode == "wal", "journal mode is {journal_mode}");
+    connection.pragma_update(None, "cache_size", -16384)?;
+    Ok(connection)
+}
+
+fn lookup_rows(
+    connection: &Connection,
+    sql: &str,
+    company_id: i64,
+    license_key: &str,
+    hardware_id: &str,
+) -> rusqlite::Result<Vec<Vec<Value>>> {
+    let mut statement = connection.prepare_cached(sql)?;
+    let columns = statement.column_count();
+    let mut rows = statement.query(named_params! {
+        "$1": company_id,
+        "$2": PRODUCT_CODE,
+        "$3": license_key,
+        "$4": hardware_id,
+    })?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next()? {
+        found.push(
+            (0..columns)
+                .map(|column| row.get_ref(column).map(Value::from))
+                .collect::<rusqlite::Result<_>>()?,
+        );
+    }
+    Ok(found)
 }

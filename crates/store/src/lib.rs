@@ -30,6 +30,10 @@ use latch_domain::{
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use secrets::SecretBox;
+/// The text of [`LicenseApiStore::lookup`]'s statement for a key-based license, with `$1`..`$5`
+/// placeholders (company id, product code, license key, hardware id, license id): public so that the
+/// benchmark harness can run the very same statement through another driver.
+pub use sql::lookup_by_key_sql;
 pub use sql::{Backend, SqlStore};
 pub use sqlite::SqliteStore;
 

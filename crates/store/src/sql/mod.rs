@@ -140,7 +140,7 @@ pub(crate) const RELEASE_COLUMNS: &str = "id, product_id, version, channel, envi
 
 /// Everything a License API call reads, for a key-based license: license by product and key (and id,
 /// when `with_license_id`). Separate statements rather than `($5 IS NULL OR ...)`, so each keeps one plan.
-pub(crate) fn lookup_by_key_sql(with_license_id: bool) -> String {
+pub fn lookup_by_key_sql(with_license_id: bool) -> String {
     let pinned = if with_license_id {
         " AND l.id = $5"
     } else {
