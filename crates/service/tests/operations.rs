@@ -113,6 +113,29 @@ async fn companies_api_keys_and_tenant_scoping() {
 }
 
 #[tokio::test]
+async fn initial_password_exposure_is_a_company_setting_off_by_default() {
+    for (backend, store, _) in stores("exposure").await {
+        let service = Service::new(store);
+        let acme = service.create_company("Acme").await.unwrap().company;
+        let other = service.create_company("Other").await.unwrap().company;
+        assert!(!acme.expose_initial_passwords, "{backend}");
+
+        let mut tenant = service.tenant(acme.id).await.unwrap();
+        tenant.set_expose_initial_passwords(true).await.unwrap();
+        assert!(tenant.company().expose_initial_passwords, "{backend}");
+        let reread = service.tenant(acme.id).await.unwrap();
+        assert!(reread.company().expose_initial_passwords, "{backend}");
+        let untouched = service.tenant(other.id).await.unwrap();
+        assert!(!untouched.company().expose_initial_passwords, "{backend}");
+
+        let mut tenant = service.tenant(acme.id).await.unwrap();
+        tenant.set_expose_initial_passwords(false).await.unwrap();
+        let reread = service.tenant(acme.id).await.unwrap();
+        assert!(!reread.company().expose_initial_passwords, "{backend}");
+    }
+}
+
+#[tokio::test]
 async fn products_features_releases_customers_and_users() {
     for (backend, store, _) in stores("catalog").await {
         let service = Service::new(store);

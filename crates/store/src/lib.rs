@@ -89,6 +89,11 @@ pub trait TenantStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<Company>;
     async fn company(&self, company_id: CompanyId) -> StoreResult<Option<Company>>;
+    async fn set_expose_initial_passwords(
+        &self,
+        company_id: CompanyId,
+        expose: bool,
+    ) -> StoreResult<()>;
     async fn company_signing_key(&self, company_id: CompanyId) -> StoreResult<Vec<u8>>;
     async fn company_count(&self) -> StoreResult<i64>;
     async fn create_api_key(
@@ -373,13 +378,49 @@ pub trait ChangeSource: Send + Sync {
     async fn watch_changes(&self) -> StoreResult<std::sync::Arc<dyn changes::LicenseChanges>>;
 }
 
+/// Guards against abuse that must hold across nodes: password attempts and replayed requests.
+#[async_trait]
+pub trait GuardStore: Send + Sync {
+    /// Counts one password attempt for this user name in a fixed window that starts at the first
+    /// attempt and lasts `window`; returns the attempts in the window, this one included.
+    async fn take_password_attempt(
+        &self,
+        company_id: CompanyId,
+        username: &str,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> StoreResult<PasswordAttempts>;
+    /// Un-counts an attempt that turned out to have the right password.
+    async fn return_password_attempt(&self, company_id: CompanyId, username: &str)
+        -> StoreResult<()>;
+    /// Claims a request by its hash unless an identical request was claimed after `fresh_after`.
+    async fn claim_request(
+        &self,
+        request_hash: &str,
+        now: DateTime<Utc>,
+        fresh_after: DateTime<Utc>,
+    ) -> StoreResult<RequestClaim>;
+    /// Stores the answer of a claimed request.
+    async fn store_answer(&self, request_hash: &str, answer: &StoredAnswer) -> StoreResult<()>;
+    /// Gives up a claim without an answer (the request failed and may be retried).
+    async fn release_request(&self, request_hash: &str) -> StoreResult<()>;
+    /// Forgets answers and password windows older than `before`.
+    async fn prune_guards(&self, before: DateTime<Utc>) -> StoreResult<()>;
+}
+
 /// All of storage.
 pub trait Store:
-    TenantStore + CatalogStore + LicenseApiStore + ListingStore + ChangeSource + 'static
+    TenantStore + CatalogStore + LicenseApiStore + ListingStore + GuardStore + ChangeSource + 'static
 {
 }
 impl<T> Store for T where
-    T: TenantStore + CatalogStore + LicenseApiStore + ListingStore + ChangeSource + 'static
+    T: TenantStore
+        + CatalogStore
+        + LicenseApiStore
+        + ListingStore
+        + GuardStore
+        + ChangeSource
+        + 'static
 {
 }
 

@@ -8,7 +8,7 @@ use latch_wire::body::{
 };
 use latch_wire::time::iso_millis;
 
-use super::body::{metadata, shown_initial_password};
+use super::body::{exposes_initial_passwords, metadata, shown_initial_password};
 use super::json;
 use crate::auth::{Tenant, WritableTenant};
 use crate::error::{ApiError, InternalError};
@@ -70,6 +70,8 @@ pub async fn trial_key(
         None => None,
         Some(email) => Some(trial_user(&state, &tenant, email, &params).await?),
     };
+    // The SDK flow shows a new user's password once, in the answer of the trial that created it.
+    let creates_user = matches!(user, Some(TrialUser::New(_)));
     let (license, created) = state
         .store
         .create_trial(hardware_id, email_text, license, user, now)
@@ -90,9 +92,10 @@ pub async fn trial_key(
                 .ok_or(InternalError::invariant(
                     "a new user-based trial has its license user",
                 ))?;
+            let shown = creates_user || exposes_initial_passwords(&state, &tenant).await?;
             TrialHolder::User {
                 license_user: user.email,
-                initial_password: shown_initial_password(user.initial_password),
+                initial_password: shown_initial_password(user.initial_password, shown),
                 license_user_id: user.id.get(),
                 max_license_users: license.max_license_users,
             }
@@ -149,13 +152,17 @@ async fn existing_trial(
             license: key.clone(),
         },
         (None, Some(email)) => {
+            let shown = exposes_initial_passwords(state, tenant).await?;
             let user = state
                 .store
                 .license_user(tenant.company_id, email.as_str())
                 .await?;
             ExistingTrialHolder::User {
                 license_user: email.to_string(),
-                initial_password: shown_initial_password(user.and_then(|u| u.initial_password)),
+                initial_password: shown_initial_password(
+                    user.and_then(|u| u.initial_password),
+                    shown,
+                ),
             }
         }
         (None, None) => return Err(NO_TRIAL_HOLDER.into()),

@@ -10,7 +10,10 @@ use latch_wire::body::{
     CompanyRef, CustomerLicenseUsersBody, CustomerUserBody, UserLicenseBody, PASSWORD_CHANGED,
 };
 
-use super::body::{customer_body, license_body, shown_initial_password, user_body, LicenseParts};
+use super::body::{
+    customer_body, exposes_initial_passwords, license_body, shown_initial_password, user_body,
+    LicenseParts,
+};
 use super::json;
 use crate::auth::{Tenant, WritableTenant};
 use crate::error::ApiError;
@@ -134,6 +137,7 @@ pub async fn customer_license_users(
         .store
         .customer_license_users(product.id, customer.id)
         .await?;
+    let show_passwords = exposes_initial_passwords(&state, &tenant).await?;
     Ok(json(&CustomerLicenseUsersBody {
         company: CompanyRef {
             id: tenant.company_id.get(),
@@ -148,7 +152,7 @@ pub async fn customer_license_users(
                 last_name: user.last_name,
                 phone_number: user.phone_number,
                 is_initial_password: user.is_initial_password,
-                initial_password: shown_initial_password(user.initial_password),
+                initial_password: shown_initial_password(user.initial_password, show_passwords),
                 max_activations: assignment.max_activations,
                 total_activations: assignment.total_activations,
                 allow_unlimited_activations: assignment.allow_unlimited_activations,
