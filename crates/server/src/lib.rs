@@ -9,6 +9,7 @@ pub mod error;
 mod license_api;
 pub mod metrics;
 pub mod params;
+mod replays;
 pub mod state;
 pub mod tls;
 pub mod write_behind;
@@ -19,7 +20,7 @@ use std::time::Duration;
 use axum::http::Request;
 use axum::routing::get;
 use axum::{middleware, Router};
-use latch_service::config::ConnectionLimits;
+use latch_service::config::{ConnectionLimits, PasswordLimits};
 use latch_store::Store;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -111,6 +112,8 @@ pub struct ServeOptions {
     pub metrics_listener: Option<TcpListener>,
     /// How many devices' checks are answered from memory while their license is unchanged (0: none).
     pub check_cache_entries: usize,
+    /// Password attempts per license user name and window.
+    pub password_limits: PasswordLimits,
 }
 
 /// Serves until SIGINT or SIGTERM, then drains requests and flushes deferred writes.
@@ -120,9 +123,13 @@ pub async fn serve(
     options: ServeOptions,
 ) -> anyhow::Result<()> {
     let changes = store.watch_changes().await?;
-    let (write_behind, writer_task) = WriteBehind::start(store.clone());
-    let state =
-        AppState::new(store, write_behind).with_check_cache(changes, options.check_cache_entries);
+    let password_window = chrono::Duration::from_std(options.password_limits.window)
+        .unwrap_or(chrono::Duration::days(1));
+    let keep_guards = password_window.max(replays::replay_window());
+    let (write_behind, writer_task) = WriteBehind::start(store.clone(), keep_guards);
+    let state = AppState::new(store, write_behind)
+        .with_check_cache(changes, options.check_cache_entries)
+        .with_password_limits(options.password_limits);
     let metrics = state.metrics.clone();
     let slots = connections::connection_slots(options.limits.max_connections);
     tracing::info!(

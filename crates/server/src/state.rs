@@ -4,6 +4,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use latch_domain::{CompanyId, ProductId};
+use latch_service::config::PasswordLimits;
+use latch_service::passwords::PasswordPool;
 use latch_store::changes::LicenseChanges;
 use latch_store::{ApiKey, DeferredWrite, DeviceKey, LicenseLookup, Product, Release, Store};
 use latch_wire::signing::Signer;
@@ -61,6 +63,9 @@ pub struct AppState {
     check_cache: Option<Arc<CheckCache>>,
     pub write_behind: WriteBehind,
     pub metrics: Arc<Metrics>,
+    /// Where license users' passwords are hashed and verified.
+    pub passwords: Arc<PasswordPool>,
+    pub password_limits: PasswordLimits,
 }
 
 impl AppState {
@@ -75,7 +80,14 @@ impl AppState {
             check_cache: None,
             write_behind,
             metrics: Arc::new(Metrics::default()),
+            passwords: Arc::new(PasswordPool::sized_to_machine()),
+            password_limits: PasswordLimits::default(),
         }
+    }
+
+    pub fn with_password_limits(mut self, limits: PasswordLimits) -> Self {
+        self.password_limits = limits;
+        self
     }
 
     /// Answers unchanged devices' checks from memory, at most `capacity` devices (0: never).

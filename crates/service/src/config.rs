@@ -15,6 +15,9 @@ pub const DEFAULT_LOG: &str = "info,sqlx=warn";
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_PASSWORD_ATTEMPTS: u32 = 10;
+pub const DEFAULT_PASSWORD_WINDOW: Duration = Duration::from_secs(15 * 60);
+pub const MAX_PASSWORD_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 /// About 1.5 KB of memory per device.
 pub const DEFAULT_CHECK_CACHE_ENTRIES: usize = 50_000;
 
@@ -37,6 +40,9 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     metrics_listen: Option<String>,
     check_cache_entries: Option<usize>,
+    password_attempts: Option<u32>,
+    password_window: Option<u64>,
+    sqlite_synchronous: Option<String>,
 }
 
 /// How log lines are written.
@@ -73,6 +79,22 @@ pub struct ConnectionLimits {
     pub max_connections: Option<usize>,
 }
 
+/// How many password attempts one license user name gets per window, from any address and node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordLimits {
+    pub attempts: u32,
+    pub window: Duration,
+}
+
+impl Default for PasswordLimits {
+    fn default() -> Self {
+        Self {
+            attempts: DEFAULT_PASSWORD_ATTEMPTS,
+            window: DEFAULT_PASSWORD_WINDOW,
+        }
+    }
+}
+
 /// The certificate chain and private key (PEM files) that make the listener speak HTTPS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFiles {
@@ -98,6 +120,9 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
     /// How many devices' check reads each node keeps in memory (0: none).
     pub check_cache_entries: usize,
+    pub password_limits: PasswordLimits,
+    /// SQLite's `synchronous` setting: FULL (the default) or NORMAL.
+    pub sqlite_synchronous: latch_store::SqliteDurability,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -257,9 +282,48 @@ impl Config {
             "a number of devices, 0 to turn the cache off",
         )?
         .unwrap_or(DEFAULT_CHECK_CACHE_ENTRIES);
+        let password_limits = PasswordLimits {
+            attempts: match setting(
+                "password_attempts",
+                env("LATCH_PASSWORD_ATTEMPTS"),
+                from_file.password_attempts,
+                "a whole number, at least 1",
+            )? {
+                Some(0) => {
+                    return Err(ConfigError::Invalid {
+                        key: "password_attempts",
+                        value: "0".into(),
+                        expected: "a whole number, at least 1",
+                    })
+                }
+                other => other.unwrap_or(DEFAULT_PASSWORD_ATTEMPTS),
+            },
+            window: seconds(
+                "password_window",
+                env("LATCH_PASSWORD_WINDOW"),
+                from_file.password_window,
+                DEFAULT_PASSWORD_WINDOW,
+            )?,
+        };
+        if password_limits.window > MAX_PASSWORD_WINDOW {
+            return Err(ConfigError::Invalid {
+                key: "password_window",
+                value: password_limits.window.as_secs().to_string(),
+                expected: "at most 86400 seconds",
+            });
+        }
+        let sqlite_synchronous = setting(
+            "sqlite_synchronous",
+            env("LATCH_SQLITE_SYNCHRONOUS").or(from_file.sqlite_synchronous),
+            None,
+            "full or normal",
+        )?
+        .unwrap_or_default();
         Ok(Self {
             listen,
             check_cache_entries,
+            password_limits,
+            sqlite_synchronous,
             database_url,
             database_schema: env("LATCH_DATABASE_SCHEMA").or(from_file.database_schema),
             data_dir,

@@ -34,15 +34,21 @@ async fn stores(name: &str) -> Vec<(&'static str, Arc<dyn Store>, PathBuf)> {
     let sqlite = latch_store::connect(
         &format!("sqlite://{}", dir.join("latch.db").display()),
         None,
+        Default::default(),
         secrets(),
     )
     .await
     .unwrap();
     let schema = format!("service_{name}_{}", std::process::id());
     reset_schema(&schema).await;
-    let postgres = latch_store::connect(&postgres_url(), Some(&schema), secrets())
-        .await
-        .expect("PostgreSQL must be reachable at LATCH_TEST_POSTGRES_URL");
+    let postgres = latch_store::connect(
+        &postgres_url(),
+        Some(&schema),
+        Default::default(),
+        secrets(),
+    )
+    .await
+    .expect("PostgreSQL must be reachable at LATCH_TEST_POSTGRES_URL");
     vec![("sqlite", sqlite, dir.clone()), ("postgres", postgres, dir)]
 }
 

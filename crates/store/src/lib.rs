@@ -57,6 +57,36 @@ pub enum StoreError {
     ChangeFeed(String),
 }
 
+impl StoreError {
+    /// Whether this is a database error that means storage cannot serve now (disk full, I/O, no connection in time,
+    /// database locked) rather than a broken request or a bug: such failures pass once storage recovers.
+    pub fn is_storage_unavailable(&self) -> bool {
+        let StoreError::Database(error) = self else {
+            return false;
+        };
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => {
+                // SQLite result codes (primary code in the low byte): BUSY 5, LOCKED 6, NOMEM 7,
+                // READONLY 8, IOERR 10, FULL 13, CANTOPEN 14; PostgreSQL classes 08 (connection), 53
+                // (insufficient resources) and 57P (operator intervention, e.g. shutdown).
+                let code = db.code();
+                let code = code.as_deref().unwrap_or_default();
+                match code.parse::<i64>() {
+                    Ok(sqlite) => matches!(sqlite & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14),
+                    Err(_) => {
+                        code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+                    }
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Decides an activation from the locked license and this hardware id's device (domain rule).
@@ -391,8 +421,11 @@ pub trait GuardStore: Send + Sync {
         window: chrono::Duration,
     ) -> StoreResult<PasswordAttempts>;
     /// Un-counts an attempt that turned out to have the right password.
-    async fn return_password_attempt(&self, company_id: CompanyId, username: &str)
-        -> StoreResult<()>;
+    async fn return_password_attempt(
+        &self,
+        company_id: CompanyId,
+        username: &str,
+    ) -> StoreResult<()>;
     /// Claims a request by its hash unless an identical request was claimed after `fresh_after`.
     async fn claim_request(
         &self,
@@ -424,11 +457,34 @@ impl<T> Store for T where
 {
 }
 
+/// How SQLite makes a commit durable (its `synchronous` setting).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SqliteDurability {
+    /// Every commit is on disk before it is acknowledged, even across a power loss.
+    #[default]
+    Full,
+    /// Faster: a power loss (not a crash of Latch) may lose the last commits.
+    Normal,
+}
+
+impl std::str::FromStr for SqliteDurability {
+    type Err = ();
+
+    fn from_str(value: &str) -> Result<Self, ()> {
+        match value.to_ascii_lowercase().as_str() {
+            "full" => Ok(Self::Full),
+            "normal" => Ok(Self::Normal),
+            _ => Err(()),
+        }
+    }
+}
+
 /// Opens the store a database URL names, applying migrations. `sqlite:` and `postgres://` are known;
-/// `schema` applies to PostgreSQL only.
+/// `schema` applies to PostgreSQL only, `durability` to SQLite only.
 pub async fn connect(
     database_url: &str,
     schema: Option<&str>,
+    durability: SqliteDurability,
     secrets: SecretBox,
 ) -> StoreResult<std::sync::Arc<dyn Store>> {
     if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
@@ -437,7 +493,7 @@ pub async fn connect(
         ))
     } else {
         Ok(std::sync::Arc::new(
-            SqliteStore::connect(database_url, secrets).await?,
+            SqliteStore::connect(database_url, durability, secrets).await?,
         ))
     }
 }

@@ -17,7 +17,7 @@ use crate::changes::sqlite::{SqliteChanges, TRIM_CHANGES};
 use crate::changes::LicenseChanges;
 use crate::secrets::SecretBox;
 use crate::sql::{Backend, SqlStore};
-use crate::{StoreError, StoreResult};
+use crate::{SqliteDurability, StoreError, StoreResult};
 
 pub type SqliteStore = SqlStore<Sqlite>;
 
@@ -48,11 +48,19 @@ impl Backend for Sqlite {
 }
 
 impl SqlStore<Sqlite> {
-    pub async fn connect(database_url: &str, secrets: SecretBox) -> StoreResult<Self> {
+    pub async fn connect(
+        database_url: &str,
+        durability: SqliteDurability,
+        secrets: SecretBox,
+    ) -> StoreResult<Self> {
+        let synchronous = match durability {
+            SqliteDurability::Full => SqliteSynchronous::Full,
+            SqliteDurability::Normal => SqliteSynchronous::Normal,
+        };
         let options = SqliteConnectOptions::from_str(database_url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(synchronous)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let writer = SqlitePoolOptions::new()

@@ -75,7 +75,10 @@ pub fn shown_initial_password(password: Option<SecretString>, shown: bool) -> Op
 
 /// Whether the company shows initial passwords in every answer that carries them, not only to the
 /// trial that created the user (off unless the vendor turns it on).
-pub async fn exposes_initial_passwords(state: &AppState, tenant: &Tenant) -> Result<bool, ApiError> {
+pub async fn exposes_initial_passwords(
+    state: &AppState,
+    tenant: &Tenant,
+) -> Result<bool, ApiError> {
     Ok(state
         .store
         .company(tenant.company_id)

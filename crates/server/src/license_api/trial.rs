@@ -15,7 +15,6 @@ use crate::error::{ApiError, InternalError};
 use crate::params::Params;
 use crate::state::AppState;
 use latch_service::keys::{generate_license_key, generate_password};
-use latch_service::passwords;
 
 /// A trial has a key (key-based products) or an e-mail address (user-based products).
 const NO_TRIAL_HOLDER: InternalError =
@@ -133,7 +132,7 @@ async fn trial_user(
         company_id: tenant.company_id,
         customer_id: None,
         email: email.to_string(),
-        password_hash: passwords::hash_off_runtime(password.clone()).await?,
+        password_hash: state.passwords.hash(password.clone()).await?,
         initial_password: password.into(),
         first_name: text("first_name")?,
         last_name: text("last_name")?,

@@ -111,7 +111,11 @@ impl App {
         let dir = TempDir::new();
         let url = format!("sqlite://{}", dir.0.join("latch.db").display());
         let secrets = SecretBox::from_base64(&SecretBox::generate_master_key().unwrap()).unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url, secrets).await.unwrap());
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::connect(&url, Default::default(), secrets)
+                .await
+                .unwrap(),
+        );
         let key = signing_key();
         let company = store
             .create_company(
@@ -158,7 +162,8 @@ impl App {
         )
         .await;
         // The writer task ends with the router's last sender; nothing a snapshot shows waits on it.
-        let (write_behind, _writer) = WriteBehind::start(store.clone());
+        let (write_behind, _writer) =
+            WriteBehind::start(store.clone(), chrono::Duration::minutes(30));
         Self {
             router: latch_server::router(AppState::new(store.clone(), write_behind)),
             store,

@@ -80,10 +80,11 @@ impl<DB: Backend> GuardStore for SqlStore<DB> {
         if claimed.is_some() {
             return Ok(RequestClaim::First);
         }
-        let row = query("SELECT status, body, signature FROM request_answers WHERE request_hash = $1")
-            .bind(request_hash)
-            .fetch_optional(&mut *self.writer.acquire().await?)
-            .await?;
+        let row =
+            query("SELECT status, body, signature FROM request_answers WHERE request_hash = $1")
+                .bind(request_hash)
+                .fetch_optional(&mut *self.writer.acquire().await?)
+                .await?;
         let Some(row) = row else {
             // Released between the two statements: the caller claims again.
             return Ok(RequestClaim::Running);
