@@ -17,6 +17,7 @@ pub mod write_behind;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::State;
 use axum::http::Request;
 use axum::routing::get;
 use axum::{middleware, Router};
@@ -51,7 +52,8 @@ fn public_router(state: AppState, with_metrics: bool) -> Router {
         .nest("/api/v4", license_api)
         // The Python SDK's is_online() expects 200 here.
         .route("/", get(|| async { "latch" }))
-        .route("/healthz", get(|| async { "ok" }));
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready));
     if with_metrics {
         app = app.route("/metrics", get(metrics::metrics));
     }
@@ -65,6 +67,23 @@ fn public_router(state: AppState, with_metrics: bool) -> Router {
         ))
         .with_state(state);
     with_request_ids(app)
+}
+
+/// `/readyz`: 200 `ready` once storage answers a read and commits a write; otherwise 503
+/// `storage_unavailable` (or `internal_error`), so a load balancer sends traffic elsewhere.
+async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    match state.store.probe(chrono::Utc::now()).await {
+        Ok(()) => Ok("ready"),
+        Err(error) if error.is_storage_unavailable() => Err(error.into()),
+        Err(error) => {
+            // Any failure to read or write means not ready, whatever its kind.
+            tracing::warn!(%error, "readiness probe failed");
+            Err(ApiError::StorageUnavailable {
+                retry_after: 5,
+                cause: error,
+            })
+        }
+    }
 }
 
 /// Gives every request an id (a client's own `x-request-id` is kept), answers with it in
@@ -122,6 +141,8 @@ pub async fn serve(
     store: Arc<dyn Store>,
     options: ServeOptions,
 ) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    ignore_file_size_signal()?;
     let changes = store.watch_changes().await?;
     let password_window = chrono::Duration::from_std(options.password_limits.window)
         .unwrap_or(chrono::Duration::days(1));
@@ -179,6 +200,15 @@ pub async fn serve(
         tracing::warn!("deferred writes did not flush within 10 s");
     }
     Ok(())
+}
+
+/// A write past the file-size limit (`ulimit -f`) sends SIGXFSZ, whose default action kills the
+/// process. Handled, the write fails with EFBIG instead and the request answers
+/// `storage_unavailable`. Tokio's handler stays installed for the life of the process.
+#[cfg(unix)]
+fn ignore_file_size_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    signal(SignalKind::from_raw(libc::SIGXFSZ)).map(drop)
 }
 
 async fn shutdown_signal() {

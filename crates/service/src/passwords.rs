@@ -118,10 +118,11 @@ pub struct PasswordPool {
 }
 
 impl PasswordPool {
-    /// One worker per core, and a queue of four jobs per worker.
+    /// One worker per core, and a queue of 32 jobs per worker: a full queue is worked off in about a
+    /// second (argon2id with the default parameters takes some 25 ms per hash).
     pub fn sized_to_machine() -> Self {
         let workers = std::thread::available_parallelism().map_or(2, usize::from);
-        Self::new(workers, 4 * workers)
+        Self::new(workers, 32 * workers)
     }
 
     pub fn new(workers: usize, queue: usize) -> Self {

@@ -439,6 +439,9 @@ pub trait GuardStore: Send + Sync {
     async fn release_request(&self, request_hash: &str) -> StoreResult<()>;
     /// Forgets answers and password windows older than `before`.
     async fn prune_guards(&self, before: DateTime<Utc>) -> StoreResult<()>;
+    /// Proves storage serves: one read through the readers and one committed write through the
+    /// writer.
+    async fn probe(&self, now: DateTime<Utc>) -> StoreResult<()>;
 }
 
 /// All of storage.

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
-    SqliteSynchronous,
+    SqliteSynchronous, SqliteTransactionManager,
 };
-use sqlx::{Pool, Sqlite, Transaction};
+use sqlx::{Pool, Sqlite, Transaction, TransactionManager};
 
 use crate::changes::sqlite::{SqliteChanges, TRIM_CHANGES};
 use crate::changes::LicenseChanges;
@@ -65,6 +65,14 @@ impl SqlStore<Sqlite> {
             .foreign_keys(true);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // A transaction whose rollback failed (a full disk can fail both the commit and the
+            // rollback) would leave the connection inside it, refusing every later BEGIN. Such a
+            // connection is closed instead of reused; the next one starts clean.
+            .before_acquire(|conn, _| {
+                Box::pin(
+                    async move { Ok(SqliteTransactionManager::get_transaction_depth(conn) == 0) },
+                )
+            })
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
