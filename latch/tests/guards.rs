@@ -221,3 +221,79 @@ fn resident_mib(pid: u32) -> u64 {
         .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb / 1024)
 }
+
+/// Configured low, each rate limit answers 429 `too_many_requests` with `Retry-After` once its burst is
+/// used: activations of one license, trials of one product from one address, requests from one address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_answer_429_with_retry_after() {
+    let latch = Latch::new(Backend::Sqlite, "rate_limits").await;
+    let company = latch.company("Acme");
+    let id = company.id.to_string();
+    latch.cli(&[
+        "product",
+        "create",
+        "--company",
+        &id,
+        "--code",
+        "app",
+        "--name",
+        "App",
+        "--allow-trial",
+    ]);
+    let key = latch.license(&company, "app", &["--max-activations", "100"]);
+    let other_key = latch.license(&company, "app", &["--max-activations", "100"]);
+    let creds = &company.creds;
+    let server = latch.serve_with(&[
+        ("LATCH_RATE_LIMIT_ACTIVATIONS", "3"),
+        ("LATCH_RATE_LIMIT_TRIALS", "2"),
+    ]);
+    let activate = |key: &str, n: usize| json!({"product": "app", "license_key": key, "hardware_id": format!("pc-{n}")});
+    for n in 0..3 {
+        server
+            .post(creds, "activate_license", &activate(&key, n))
+            .await
+            .ok();
+    }
+    let limited = server
+        .post(creds, "activate_license", &activate(&key, 3))
+        .await;
+    limited.assert_error(429, "too_many_requests");
+    assert!(limited.headers.contains_key("retry-after"));
+    server
+        .post(creds, "activate_license", &activate(&other_key, 0))
+        .await
+        .ok();
+    for n in 0..2 {
+        let hardware_id = format!("trial-{n}");
+        server
+            .get(
+                creds,
+                "trial_key",
+                &[("product", "app"), ("hardware_id", &hardware_id)],
+            )
+            .await
+            .ok();
+    }
+    let trial = server
+        .get(
+            creds,
+            "trial_key",
+            &[("product", "app"), ("hardware_id", "trial-2")],
+        )
+        .await;
+    trial.assert_error(429, "too_many_requests");
+    drop(server);
+
+    let server = latch.serve_with(&[("LATCH_RATE_LIMIT_PER_ADDRESS", "5")]);
+    let check = [
+        ("product", "app"),
+        ("license_key", key.as_str()),
+        ("hardware_id", "pc-0"),
+    ];
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(server.get(creds, "check_license", &check).await.status);
+    }
+    assert_eq!(statuses[..5], [200; 5], "{statuses:?}");
+    assert!(statuses[5..].contains(&429), "{statuses:?}");
+}

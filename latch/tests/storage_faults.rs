@@ -105,7 +105,7 @@ async fn kill_9_loses_no_acknowledged_activation(backend: Backend) {
     let company = latch.company("Acme");
     latch.product(&company, "app");
     let key = latch.license(&company, "app", &["--max-activations", "100000"]);
-    let server = Arc::new(latch.serve());
+    let server = Arc::new(latch.serve_with(&[("LATCH_RATE_LIMIT_ACTIVATIONS", "0")]));
     let clients: Vec<_> = (0..4)
         .map(|client| {
             let (server, creds, key) = (server.clone(), company.creds.clone(), key.clone());

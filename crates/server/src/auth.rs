@@ -22,6 +22,7 @@ use secrecy::ExposeSecret;
 use crate::error::{ApiError, InternalError};
 use crate::metrics::SignatureSource;
 use crate::params::read_body;
+use crate::rate_limits::ClientAddr;
 use crate::replays;
 use crate::state::AppState;
 
@@ -79,7 +80,14 @@ pub async fn authenticate_and_sign(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let (tenant, authorization) = match authenticate(&state, request.headers()).await {
+    let client = request.extensions().get::<ClientAddr>().copied();
+    let admitted = match state.rate_limits.address(client) {
+        Ok(()) => authenticate(&state, request.headers()).await,
+        Err(limited) => Err(limited),
+    };
+    let (tenant, authorization) = match admitted
+        .and_then(|found| state.rate_limits.api_key(&found.1.api_key).map(|()| found))
+    {
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };

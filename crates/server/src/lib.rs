@@ -9,6 +9,7 @@ pub mod error;
 mod license_api;
 pub mod metrics;
 pub mod params;
+pub mod rate_limits;
 mod replays;
 pub mod state;
 pub mod tls;
@@ -21,7 +22,7 @@ use axum::extract::State;
 use axum::http::Request;
 use axum::routing::get;
 use axum::{middleware, Router};
-use latch_service::config::{ConnectionLimits, PasswordLimits};
+use latch_service::config::{ConnectionLimits, PasswordLimits, RateLimitSettings};
 use latch_store::Store;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -133,6 +134,7 @@ pub struct ServeOptions {
     pub check_cache_entries: usize,
     /// Password attempts per license user name and window.
     pub password_limits: PasswordLimits,
+    pub rate_limits: RateLimitSettings,
 }
 
 /// Serves until SIGINT or SIGTERM, then drains requests and flushes deferred writes.
@@ -150,7 +152,8 @@ pub async fn serve(
     let (write_behind, writer_task) = WriteBehind::start(store.clone(), keep_guards);
     let state = AppState::new(store, write_behind)
         .with_check_cache(changes, options.check_cache_entries)
-        .with_password_limits(options.password_limits);
+        .with_password_limits(options.password_limits)
+        .with_rate_limits(options.rate_limits);
     let metrics = state.metrics.clone();
     let slots = connections::connection_slots(options.limits.max_connections);
     tracing::info!(

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use latch_domain::{CompanyId, ProductId};
-use latch_service::config::PasswordLimits;
+use latch_service::config::{PasswordLimits, RateLimitSettings};
 use latch_service::passwords::PasswordPool;
 use latch_store::changes::LicenseChanges;
 use latch_store::{ApiKey, DeferredWrite, DeviceKey, LicenseLookup, Product, Release, Store};
@@ -14,6 +14,7 @@ use quick_cache::sync::Cache;
 use crate::check_cache::CheckCache;
 use crate::error::{ApiError, InternalError};
 use crate::metrics::{Metrics, SignatureSource};
+use crate::rate_limits::RateLimits;
 use crate::write_behind::WriteBehind;
 
 /// How long a looked-up API key is trusted before it is read again: a revocation reaches every node
@@ -66,6 +67,7 @@ pub struct AppState {
     /// Where license users' passwords are hashed and verified.
     pub passwords: Arc<PasswordPool>,
     pub password_limits: PasswordLimits,
+    pub rate_limits: Arc<RateLimits>,
 }
 
 impl AppState {
@@ -82,7 +84,13 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             passwords: Arc::new(PasswordPool::sized_to_machine()),
             password_limits: PasswordLimits::default(),
+            rate_limits: Arc::new(RateLimits::new(RateLimitSettings::default())),
         }
+    }
+
+    pub fn with_rate_limits(mut self, settings: RateLimitSettings) -> Self {
+        self.rate_limits = Arc::new(RateLimits::new(settings));
+        self
     }
 
     pub fn with_password_limits(mut self, limits: PasswordLimits) -> Self {

@@ -43,6 +43,10 @@ struct FileConfig {
     password_attempts: Option<u32>,
     password_window: Option<u64>,
     sqlite_synchronous: Option<String>,
+    rate_limit_per_api_key: Option<u32>,
+    rate_limit_per_address: Option<u32>,
+    rate_limit_activations: Option<u32>,
+    rate_limit_trials: Option<u32>,
 }
 
 /// How log lines are written.
@@ -95,6 +99,54 @@ impl Default for PasswordLimits {
     }
 }
 
+/// A request rate: `burst` requests at once, refilled at `per_second`; a rate of 0 is no limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+impl RateLimit {
+    /// `count` requests per `period`, all of them allowed at once.
+    pub fn per(count: u32, period: Duration) -> Self {
+        Self {
+            per_second: f64::from(count) / period.as_secs_f64(),
+            burst: count,
+        }
+    }
+}
+
+/// Rate limits of each node (in memory, not shared between nodes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimitSettings {
+    pub per_api_key: RateLimit,
+    pub per_address: RateLimit,
+    pub activations_per_license: RateLimit,
+    pub trials_per_address: RateLimit,
+}
+
+pub const DEFAULT_RATE_PER_API_KEY: u32 = 2_000;
+pub const DEFAULT_RATE_PER_ADDRESS: u32 = 500;
+pub const DEFAULT_ACTIVATIONS_PER_LICENSE: u32 = 120;
+pub const DEFAULT_TRIALS_PER_ADDRESS: u32 = 60;
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            per_api_key: RateLimit::per(DEFAULT_RATE_PER_API_KEY, Duration::from_secs(1)),
+            per_address: RateLimit::per(DEFAULT_RATE_PER_ADDRESS, Duration::from_secs(1)),
+            activations_per_license: RateLimit::per(
+                DEFAULT_ACTIVATIONS_PER_LICENSE,
+                Duration::from_secs(60),
+            ),
+            trials_per_address: RateLimit::per(
+                DEFAULT_TRIALS_PER_ADDRESS,
+                Duration::from_secs(3600),
+            ),
+        }
+    }
+}
+
 /// The certificate chain and private key (PEM files) that make the listener speak HTTPS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFiles {
@@ -121,6 +173,7 @@ pub struct Config {
     /// How many devices' check reads each node keeps in memory (0: none).
     pub check_cache_entries: usize,
     pub password_limits: PasswordLimits,
+    pub rate_limits: RateLimitSettings,
     /// SQLite's `synchronous` setting: FULL (the default) or NORMAL.
     pub sqlite_synchronous: latch_store::SqliteDurability,
 }
@@ -312,6 +365,42 @@ impl Config {
                 expected: "at most 86400 seconds",
             });
         }
+        const COUNT: &str = "a whole number of requests, 0 to turn the limit off";
+        let rate = |key, from_env, from_file, default, period| {
+            setting(key, from_env, from_file, COUNT)
+                .map(|count: Option<u32>| RateLimit::per(count.unwrap_or(default), period))
+        };
+        let second = Duration::from_secs(1);
+        let rate_limits = RateLimitSettings {
+            per_api_key: rate(
+                "rate_limit_per_api_key",
+                env("LATCH_RATE_LIMIT_PER_API_KEY"),
+                from_file.rate_limit_per_api_key,
+                DEFAULT_RATE_PER_API_KEY,
+                second,
+            )?,
+            per_address: rate(
+                "rate_limit_per_address",
+                env("LATCH_RATE_LIMIT_PER_ADDRESS"),
+                from_file.rate_limit_per_address,
+                DEFAULT_RATE_PER_ADDRESS,
+                second,
+            )?,
+            activations_per_license: rate(
+                "rate_limit_activations",
+                env("LATCH_RATE_LIMIT_ACTIVATIONS"),
+                from_file.rate_limit_activations,
+                DEFAULT_ACTIVATIONS_PER_LICENSE,
+                Duration::from_secs(60),
+            )?,
+            trials_per_address: rate(
+                "rate_limit_trials",
+                env("LATCH_RATE_LIMIT_TRIALS"),
+                from_file.rate_limit_trials,
+                DEFAULT_TRIALS_PER_ADDRESS,
+                Duration::from_secs(3600),
+            )?,
+        };
         let sqlite_synchronous = setting(
             "sqlite_synchronous",
             env("LATCH_SQLITE_SYNCHRONOUS").or(from_file.sqlite_synchronous),
@@ -323,6 +412,7 @@ impl Config {
             listen,
             check_cache_entries,
             password_limits,
+            rate_limits,
             sqlite_synchronous,
             database_url,
             database_schema: env("LATCH_DATABASE_SCHEMA").or(from_file.database_schema),

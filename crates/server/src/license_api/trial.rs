@@ -1,5 +1,6 @@
 use axum::extract::State;
 use axum::response::Response;
+use axum::Extension;
 use chrono::{Duration, Utc};
 use latch_domain::{Email, LicenseType};
 use latch_store::{AuthorizationMethod, License, NewLicense, NewLicenseUser, Product, TrialUser};
@@ -13,6 +14,7 @@ use super::json;
 use crate::auth::{Tenant, WritableTenant};
 use crate::error::{ApiError, InternalError};
 use crate::params::Params;
+use crate::rate_limits::ClientAddr;
 use crate::state::AppState;
 use latch_service::keys::{generate_license_key, generate_password};
 
@@ -25,9 +27,15 @@ const NO_TRIAL_HOLDER: InternalError =
 pub async fn trial_key(
     State(state): State<AppState>,
     WritableTenant(tenant): WritableTenant,
+    client: Option<Extension<ClientAddr>>,
     params: Params,
 ) -> Result<Response, ApiError> {
     let code = params.required_str("product")?;
+    state.rate_limits.trial(
+        tenant.company_id,
+        code,
+        client.map(|Extension(client)| client),
+    )?;
     let hardware_id = params
         .optional_str("hardware_id")?
         .filter(|h| !h.is_empty())
