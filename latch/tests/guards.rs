@@ -131,8 +131,8 @@ async fn password_attempts_are_limited_per_user_across_nodes(backend: Backend) {
             .await
             .assert_error(400, "invalid_credentials");
     }
-    for node in 0..2 {
-        let refused = attempt(&nodes[node], creds, "ANN@example.com", "right-password").await;
+    for node in &nodes {
+        let refused = attempt(node, creds, "ANN@example.com", "right-password").await;
         refused.assert_error(429, "too_many_requests");
         let retry_after: u64 = refused.headers["retry-after"]
             .to_str()

@@ -2,7 +2,9 @@
 //! could be sent again while its date is accepted. Each one is claimed in the database by a hash of its
 //! API key, `Date`, signature, method, path and body: the first runs and its answer is stored, and an
 //! identical request within the window gets those bytes and that signature again without running, on
-//! any node. Two genuine identical calls in the same second are therefore merged into one.
+//! any node. Two genuine identical calls in the same second are therefore merged into one. Only
+//! successes are stored: a refused request changed nothing, and running its duplicate again is
+//! harmless.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -79,7 +81,9 @@ pub async fn answer_once(
     }
 }
 
-/// Stores the first answer for its duplicates; a server-side failure is not stored, so a retry runs.
+/// Stores a successful answer for its duplicates. A refusal or failure changed nothing, so it is not
+/// stored: a duplicate runs again (a client retrying after a refusal, once the cause is gone, gets a
+/// fresh decision).
 async fn remember(state: &AppState, request_hash: &str, response: Response) -> Response {
     let (parts, body) = response.into_parts();
     let bytes = match to_bytes(body, usize::MAX).await {
@@ -90,7 +94,7 @@ async fn remember(state: &AppState, request_hash: &str, response: Response) -> R
         }
     };
     let text = std::str::from_utf8(&bytes).ok();
-    match text.filter(|_| !parts.status.is_server_error()) {
+    match text.filter(|_| parts.status.is_success()) {
         Some(text) => {
             let answer = StoredAnswer {
                 status: parts.status.as_u16(),
