@@ -21,7 +21,7 @@ use latch_store::{RequestClaim, StoredAnswer};
 use latch_wire::auth::MAX_DATE_SKEW;
 
 use crate::auth::{Authorization, LICENSE_SIGNATURE};
-use crate::error::ApiError;
+use crate::error::{ApiError, InternalError};
 use crate::state::AppState;
 
 /// How long an answer is kept: a `Date` is accepted from 15 minutes before it until 15 minutes after.
@@ -88,9 +88,10 @@ async fn remember(state: &AppState, request_hash: &str, response: Response) -> R
     let (parts, body) = response.into_parts();
     let bytes = match to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,
-        Err(_) => {
+        Err(error) => {
             forget(state, request_hash).await;
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            return ApiError::from(InternalError::caused("reading an answer to keep", error))
+                .into_response();
         }
     };
     let text = std::str::from_utf8(&bytes).ok();
