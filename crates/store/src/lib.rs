@@ -70,17 +70,19 @@ impl StoreError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => true,
             sqlx::Error::Database(db) => {
-                // SQLite result codes (primary code in the low byte): BUSY 5, LOCKED 6, NOMEM 7,
-                // READONLY 8, IOERR 10, FULL 13, CANTOPEN 14; PostgreSQL classes 08 (connection), 53
-                // (insufficient resources) and 57P (operator intervention, e.g. shutdown).
-                let code = db.code();
-                let code = code.as_deref().unwrap_or_default();
-                match code.parse::<i64>() {
-                    Ok(sqlite) => matches!(sqlite & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14),
-                    Err(_) => {
-                        code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
-                    }
+                if let Some(postgres) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                    // SQLSTATE classes 08 (connection), 53 (insufficient resources: disk full, out
+                    // of memory, too many connections) and 57P (operator intervention: shutdown).
+                    let state = postgres.code();
+                    return ["08", "53", "57P"]
+                        .iter()
+                        .any(|class| state.starts_with(class));
                 }
+                // SQLite result codes, the primary code in the low byte: BUSY 5, LOCKED 6, NOMEM 7,
+                // READONLY 8, IOERR 10, FULL 13, CANTOPEN 14.
+                db.code()
+                    .and_then(|code| code.parse::<i64>().ok())
+                    .is_some_and(|code| matches!(code & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14))
             }
             _ => false,
         }
