@@ -50,6 +50,12 @@ impl Database {
             }
         };
         let secrets = SecretBox::from_base64(master_key.trim())?;
-        Ok(latch_store::connect(&self.url, self.schema.as_deref(), secrets).await?)
+        Ok(latch_store::connect(
+            &self.url,
+            self.schema.as_deref(),
+            Default::default(),
+            secrets,
+        )
+        .await?)
     }
 }

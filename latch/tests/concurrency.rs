@@ -66,7 +66,7 @@ async fn activate_all(
         });
         let request = nodes[i % nodes.len()]
             .signed(Method::POST, "activate_license", creds)
-            .body(body.to_string());
+            .body(support::distinct(&body).to_string());
         let hardware_id = hardware_id.clone();
         requests.spawn(async move { (hardware_id, send(request).await) });
     }
@@ -442,7 +442,7 @@ async fn license_consumptions_hold(backend: Backend) {
         });
         let replies = burst(&nodes, REQUESTS, |_, node| {
             node.signed(Method::POST, "add_consumption", creds)
-                .body(body.to_string())
+                .body(support::distinct(&body).to_string())
         })
         .await;
         let summary = no_server_errors(&format!("round {round}"), &replies);
@@ -517,7 +517,7 @@ async fn feature_consumptions_hold(backend: Backend) {
         });
         let replies = burst(&nodes, REQUESTS, |_, node| {
             node.signed(Method::POST, "add_feature_consumption", creds)
-                .body(body.to_string())
+                .body(support::distinct(&body).to_string())
         })
         .await;
         let summary = no_server_errors(&format!("round {round}"), &replies);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::body::{to_bytes, Body};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -21,6 +21,9 @@ use secrecy::ExposeSecret;
 
 use crate::error::{ApiError, InternalError};
 use crate::metrics::SignatureSource;
+use crate::params::read_body;
+use crate::rate_limits::ClientAddr;
+use crate::replays;
 use crate::state::AppState;
 
 /// The company a request acts for, resolved from its API key.
@@ -60,7 +63,7 @@ impl<S: Send + Sync> FromRequestParts<S> for WritableTenant {
     }
 }
 
-const LICENSE_SIGNATURE: &str = "LicenseSignature";
+pub const LICENSE_SIGNATURE: &str = "LicenseSignature";
 
 /// Attached by a handler to an answer about one device: the signature stored with the device for its
 /// last answer. Reused when the new answer has the same digest; otherwise the new signature is stored
@@ -77,23 +80,48 @@ pub async fn authenticate_and_sign(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let tenant = match authenticate(&state, request.headers()).await {
-        Ok(tenant) => tenant,
+    let client = request.extensions().get::<ClientAddr>().copied();
+    let admitted = match state.rate_limits.address(client) {
+        Ok(()) => authenticate(&state, request.headers()).await,
+        Err(limited) => Err(limited),
+    };
+    let (tenant, authorization) = match admitted
+        .and_then(|found| state.rate_limits.api_key(&found.1.api_key).map(|()| found))
+    {
+        Ok(found) => found,
         Err(error) => return error.into_response(),
     };
     tracing::Span::current().record("company_id", tenant.company_id.get());
     request.extensions_mut().insert(tenant.clone());
-    let may_write = request.method() != axum::http::Method::GET;
-    let response = next.run(request).await;
-    if may_write {
-        state.after_write().await;
+    if request.method() == Method::GET {
+        let response = next.run(request).await;
+        return signed(&state, &tenant, response).await;
     }
-    sign(&state, &tenant, response)
+    let (parts, body) = request.into_parts();
+    let body = match read_body(body).await {
+        Ok(body) => body,
+        Err(error) => return signed(&state, &tenant, error.into_response()).await,
+    };
+    let request_hash = replays::request_hash(&authorization, &parts, &body);
+    let request = Request::from_parts(parts, Body::from(body));
+    replays::answer_once(&state, &request_hash, async {
+        let response = next.run(request).await;
+        state.after_write().await;
+        signed(&state, &tenant, response).await
+    })
+    .await
+}
+
+async fn signed(state: &AppState, tenant: &Tenant, response: Response) -> Response {
+    sign(state, tenant, response)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Tenant, ApiError> {
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Tenant, Authorization), ApiError> {
     let (Some(date), Some(authorization)) = (
         header_str(headers, header::DATE),
         header_str(headers, header::AUTHORIZATION),
@@ -110,11 +138,26 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Tenant, A
     if key.revoked {
         return Err(AuthError::RevokedApiKey.into());
     }
-    Ok(Tenant {
+    let tenant = Tenant {
         company_id: key.company_id,
         signer: state.signer(key.company_id).await?,
         read_only: key.read_only,
-    })
+    };
+    Ok((
+        tenant,
+        Authorization {
+            api_key: params.api_key,
+            date: date.to_owned(),
+            signature: params.signature,
+        },
+    ))
+}
+
+/// What authenticated a request: with its method, path and body, it identifies a replay.
+pub struct Authorization {
+    pub api_key: String,
+    pub date: String,
+    pub signature: String,
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {

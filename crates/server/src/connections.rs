@@ -35,6 +35,7 @@ use tokio::time::Sleep;
 use tower::ServiceExt as _;
 
 use crate::metrics::Metrics;
+use crate::rate_limits::ClientAddr;
 use crate::tls::Tls;
 
 /// Open files kept for everything but client connections: database files and connections, logs, the
@@ -89,9 +90,9 @@ pub async fn accept(
             slot = free.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     tracing::warn!(%error, "accepting a connection failed");
                     tokio::time::sleep(ACCEPT_RETRY).await;
@@ -102,6 +103,7 @@ pub async fn accept(
         };
         let connection = Connection {
             app: app.clone(),
+            client: ClientAddr(peer.ip()),
             limits,
             activity: Arc::new(Activity::new()),
             _slot: Slot::taken(slot, metrics.clone()),
@@ -145,6 +147,7 @@ impl Drop for Slot {
 
 struct Connection {
     app: Router,
+    client: ClientAddr,
     limits: ConnectionLimits,
     activity: Arc<Activity>,
     _slot: Slot,
@@ -178,9 +181,11 @@ impl Connection {
         let activity = self.activity.clone();
         let body_timeout = self.limits.body_timeout;
         let app = self.app.clone();
+        let client = self.client;
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let in_flight = InFlight::start(activity.clone());
-            let request = request.map(|body| Body::new(DeadlineBody::new(body, body_timeout)));
+            let mut request = request.map(|body| Body::new(DeadlineBody::new(body, body_timeout)));
+            request.extensions_mut().insert(client);
             let app = app.clone();
             async move {
                 let response = app.oneshot(request).await;

@@ -51,9 +51,22 @@ pub enum ApiError {
     NotFound,
     #[error("method not allowed on this endpoint")]
     MethodNotAllowed,
+    #[error("too many requests; retry after {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
+    #[error("the server is busy; retry after {retry_after} s")]
+    ServerBusy { retry_after: u64 },
+    #[error("storage is unavailable; retry after {retry_after} s")]
+    StorageUnavailable {
+        retry_after: u64,
+        #[source]
+        cause: StoreError,
+    },
     #[error("internal error")]
     Internal(#[source] InternalError),
 }
+
+/// How long a client is asked to wait when storage is unavailable.
+const STORAGE_RETRY_AFTER_SECONDS: u64 = 5;
 
 /// What went wrong behind a 500: logged when the error becomes a response, never shown to the client.
 #[derive(Debug)]
@@ -175,7 +188,20 @@ impl ApiError {
             ApiError::RequestTimeout => (S::REQUEST_TIMEOUT, "request_timeout"),
             ApiError::NotFound => (S::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::TooManyRequests { .. } => (S::TOO_MANY_REQUESTS, "too_many_requests"),
+            ApiError::ServerBusy { .. } => (S::SERVICE_UNAVAILABLE, "server_busy"),
+            ApiError::StorageUnavailable { .. } => (S::SERVICE_UNAVAILABLE, "storage_unavailable"),
             ApiError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+
+    /// Seconds the client should wait before trying again, sent as `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests { retry_after }
+            | ApiError::ServerBusy { retry_after }
+            | ApiError::StorageUnavailable { retry_after, .. } => Some(*retry_after),
+            _ => None,
         }
     }
 }
@@ -187,6 +213,13 @@ impl From<StoreError> for ApiError {
             StoreError::UnknownProduct => ApiError::UnknownProduct,
             StoreError::LicenseNotFound => ApiError::LicenseNotFound,
             StoreError::UnknownFeature => ApiError::InvalidLicenseFeatureCode,
+            ref unavailable if unavailable.is_storage_unavailable() => {
+                tracing::warn!(%error, "storage unavailable");
+                ApiError::StorageUnavailable {
+                    retry_after: STORAGE_RETRY_AFTER_SECONDS,
+                    cause: error,
+                }
+            }
             other => InternalError::caused("storage failure", other).into(),
         }
     }
@@ -196,7 +229,8 @@ impl From<latch_service::ServiceError> for ApiError {
     fn from(error: latch_service::ServiceError) -> Self {
         match error {
             latch_service::ServiceError::Store(store) => store.into(),
-            other => InternalError::caused("could not create secrets", other).into(),
+            latch_service::ServiceError::Busy => ApiError::ServerBusy { retry_after: 1 },
+            other => InternalError::caused("could not create secrets or hashes", other).into(),
         }
     }
 }
@@ -214,7 +248,14 @@ impl IntoResponse for ApiError {
             code,
             message: &message,
         });
-        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        let mut response =
+            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        if let Some(seconds) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

@@ -9,6 +9,8 @@ pub mod error;
 mod license_api;
 pub mod metrics;
 pub mod params;
+pub mod rate_limits;
+mod replays;
 pub mod state;
 pub mod tls;
 pub mod write_behind;
@@ -16,10 +18,11 @@ pub mod write_behind;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::State;
 use axum::http::Request;
 use axum::routing::get;
 use axum::{middleware, Router};
-use latch_service::config::ConnectionLimits;
+use latch_service::config::{ConnectionLimits, PasswordLimits, RateLimitSettings};
 use latch_store::Store;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -50,7 +53,8 @@ fn public_router(state: AppState, with_metrics: bool) -> Router {
         .nest("/api/v4", license_api)
         // The Python SDK's is_online() expects 200 here.
         .route("/", get(|| async { "latch" }))
-        .route("/healthz", get(|| async { "ok" }));
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready));
     if with_metrics {
         app = app.route("/metrics", get(metrics::metrics));
     }
@@ -64,6 +68,23 @@ fn public_router(state: AppState, with_metrics: bool) -> Router {
         ))
         .with_state(state);
     with_request_ids(app)
+}
+
+/// `/readyz`: 200 `ready` once storage answers a read and commits a write; otherwise 503
+/// `storage_unavailable` (or `internal_error`), so a load balancer sends traffic elsewhere.
+async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    match state.store.probe(chrono::Utc::now()).await {
+        Ok(()) => Ok("ready"),
+        Err(error) if error.is_storage_unavailable() => Err(error.into()),
+        Err(error) => {
+            // Any failure to read or write means not ready, whatever its kind.
+            tracing::warn!(%error, "readiness probe failed");
+            Err(ApiError::StorageUnavailable {
+                retry_after: 5,
+                cause: error,
+            })
+        }
+    }
 }
 
 /// Gives every request an id (a client's own `x-request-id` is kept), answers with it in
@@ -111,6 +132,9 @@ pub struct ServeOptions {
     pub metrics_listener: Option<TcpListener>,
     /// How many devices' checks are answered from memory while their license is unchanged (0: none).
     pub check_cache_entries: usize,
+    /// Password attempts per license user name and window.
+    pub password_limits: PasswordLimits,
+    pub rate_limits: RateLimitSettings,
 }
 
 /// Serves until SIGINT or SIGTERM, then drains requests and flushes deferred writes.
@@ -119,10 +143,17 @@ pub async fn serve(
     store: Arc<dyn Store>,
     options: ServeOptions,
 ) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    ignore_file_size_signal()?;
     let changes = store.watch_changes().await?;
-    let (write_behind, writer_task) = WriteBehind::start(store.clone());
-    let state =
-        AppState::new(store, write_behind).with_check_cache(changes, options.check_cache_entries);
+    let password_window = chrono::Duration::from_std(options.password_limits.window)
+        .unwrap_or(chrono::Duration::days(1));
+    let keep_guards = password_window.max(replays::replay_window());
+    let (write_behind, writer_task) = WriteBehind::start(store.clone(), keep_guards);
+    let state = AppState::new(store, write_behind)
+        .with_check_cache(changes, options.check_cache_entries)
+        .with_password_limits(options.password_limits)
+        .with_rate_limits(options.rate_limits);
     let metrics = state.metrics.clone();
     let slots = connections::connection_slots(options.limits.max_connections);
     tracing::info!(
@@ -172,6 +203,15 @@ pub async fn serve(
         tracing::warn!("deferred writes did not flush within 10 s");
     }
     Ok(())
+}
+
+/// A write past the file-size limit (`ulimit -f`) sends SIGXFSZ, whose default action kills the
+/// process. Handled, the write fails with EFBIG instead and the request answers
+/// `storage_unavailable`. Tokio's handler stays installed for the life of the process.
+#[cfg(unix)]
+fn ignore_file_size_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    signal(SignalKind::from_raw(libc::SIGXFSZ)).map(drop)
 }
 
 async fn shutdown_signal() {

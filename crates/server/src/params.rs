@@ -2,7 +2,7 @@
 //! the SDKs send them (GET values are strings; POST values are typed; `null` means absent). Parameters
 //! the SDKs add that an endpoint does not use are ignored, as the hosted service does.
 
-use axum::body::to_bytes;
+use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{FromRequest, Request};
 use axum::http::Method;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -35,17 +35,19 @@ impl<S: Send + Sync> FromRequest<S> for Params {
                     .collect(),
             ));
         }
-        let bytes = to_bytes(request.into_body(), MAX_BODY_BYTES)
-            .await
-            .map_err(|error| {
-                if BodyTimedOut::caused(&error) {
-                    ApiError::RequestTimeout
-                } else {
-                    ApiError::PayloadTooLarge(MAX_BODY_BYTES)
-                }
-            })?;
-        Params::from_json(&bytes)
+        Params::from_json(&read_body(request.into_body()).await?)
     }
+}
+
+/// A request body, at most [`MAX_BODY_BYTES`] and within the body timeout.
+pub async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    to_bytes(body, MAX_BODY_BYTES).await.map_err(|error| {
+        if BodyTimedOut::caused(&error) {
+            ApiError::RequestTimeout
+        } else {
+            ApiError::PayloadTooLarge(MAX_BODY_BYTES)
+        }
+    })
 }
 
 impl Params {

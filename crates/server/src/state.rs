@@ -4,6 +4,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use latch_domain::{CompanyId, ProductId};
+use latch_service::config::{PasswordLimits, RateLimitSettings};
+use latch_service::passwords::PasswordPool;
 use latch_store::changes::LicenseChanges;
 use latch_store::{ApiKey, DeferredWrite, DeviceKey, LicenseLookup, Product, Release, Store};
 use latch_wire::signing::Signer;
@@ -12,6 +14,7 @@ use quick_cache::sync::Cache;
 use crate::check_cache::CheckCache;
 use crate::error::{ApiError, InternalError};
 use crate::metrics::{Metrics, SignatureSource};
+use crate::rate_limits::RateLimits;
 use crate::write_behind::WriteBehind;
 
 /// How long a looked-up API key is trusted before it is read again: a revocation reaches every node
@@ -61,6 +64,10 @@ pub struct AppState {
     check_cache: Option<Arc<CheckCache>>,
     pub write_behind: WriteBehind,
     pub metrics: Arc<Metrics>,
+    /// Where license users' passwords are hashed and verified.
+    pub passwords: Arc<PasswordPool>,
+    pub password_limits: PasswordLimits,
+    pub rate_limits: Arc<RateLimits>,
 }
 
 impl AppState {
@@ -75,7 +82,20 @@ impl AppState {
             check_cache: None,
             write_behind,
             metrics: Arc::new(Metrics::default()),
+            passwords: Arc::new(PasswordPool::sized_to_machine()),
+            password_limits: PasswordLimits::default(),
+            rate_limits: Arc::new(RateLimits::new(RateLimitSettings::default())),
         }
+    }
+
+    pub fn with_rate_limits(mut self, settings: RateLimitSettings) -> Self {
+        self.rate_limits = Arc::new(RateLimits::new(settings));
+        self
+    }
+
+    pub fn with_password_limits(mut self, limits: PasswordLimits) -> Self {
+        self.password_limits = limits;
+        self
     }
 
     /// Answers unchanged devices' checks from memory, at most `capacity` devices (0: never).

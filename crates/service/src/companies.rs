@@ -96,6 +96,16 @@ impl Tenant<'_> {
             .await?)
     }
 
+    /// Whether License API answers show license users' initial passwords beyond the trial that
+    /// created the user (in repeated trials and `customer_license_users`).
+    pub async fn set_expose_initial_passwords(&mut self, expose: bool) -> ServiceResult<()> {
+        self.store
+            .set_expose_initial_passwords(self.company_id(), expose)
+            .await?;
+        self.company.expose_initial_passwords = expose;
+        Ok(())
+    }
+
     /// The company's API keys, revoked ones included.
     pub async fn api_keys(&self) -> ServiceResult<Vec<ApiKey>> {
         Ok(self.store.api_keys(self.company_id()).await?)

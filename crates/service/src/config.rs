@@ -15,6 +15,9 @@ pub const DEFAULT_LOG: &str = "info,sqlx=warn";
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_PASSWORD_ATTEMPTS: u32 = 10;
+pub const DEFAULT_PASSWORD_WINDOW: Duration = Duration::from_secs(15 * 60);
+pub const MAX_PASSWORD_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 /// About 1.5 KB of memory per device.
 pub const DEFAULT_CHECK_CACHE_ENTRIES: usize = 50_000;
 
@@ -37,6 +40,13 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     metrics_listen: Option<String>,
     check_cache_entries: Option<usize>,
+    password_attempts: Option<u32>,
+    password_window: Option<u64>,
+    sqlite_synchronous: Option<String>,
+    rate_limit_per_api_key: Option<u32>,
+    rate_limit_per_address: Option<u32>,
+    rate_limit_activations: Option<u32>,
+    rate_limit_trials: Option<u32>,
 }
 
 /// How log lines are written.
@@ -73,6 +83,70 @@ pub struct ConnectionLimits {
     pub max_connections: Option<usize>,
 }
 
+/// How many password attempts one license user name gets per window, from any address and node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordLimits {
+    pub attempts: u32,
+    pub window: Duration,
+}
+
+impl Default for PasswordLimits {
+    fn default() -> Self {
+        Self {
+            attempts: DEFAULT_PASSWORD_ATTEMPTS,
+            window: DEFAULT_PASSWORD_WINDOW,
+        }
+    }
+}
+
+/// A request rate: `burst` requests at once, refilled at `per_second`; a rate of 0 is no limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+impl RateLimit {
+    /// `count` requests per `period`, all of them allowed at once.
+    pub fn per(count: u32, period: Duration) -> Self {
+        Self {
+            per_second: f64::from(count) / period.as_secs_f64(),
+            burst: count,
+        }
+    }
+}
+
+/// Rate limits of each node (in memory, not shared between nodes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimitSettings {
+    pub per_api_key: RateLimit,
+    pub per_address: RateLimit,
+    pub activations_per_license: RateLimit,
+    pub trials_per_address: RateLimit,
+}
+
+pub const DEFAULT_RATE_PER_API_KEY: u32 = 10_000;
+pub const DEFAULT_RATE_PER_ADDRESS: u32 = 500;
+pub const DEFAULT_ACTIVATIONS_PER_LICENSE: u32 = 120;
+pub const DEFAULT_TRIALS_PER_ADDRESS: u32 = 60;
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            per_api_key: RateLimit::per(DEFAULT_RATE_PER_API_KEY, Duration::from_secs(1)),
+            per_address: RateLimit::per(DEFAULT_RATE_PER_ADDRESS, Duration::from_secs(1)),
+            activations_per_license: RateLimit::per(
+                DEFAULT_ACTIVATIONS_PER_LICENSE,
+                Duration::from_secs(60),
+            ),
+            trials_per_address: RateLimit::per(
+                DEFAULT_TRIALS_PER_ADDRESS,
+                Duration::from_secs(3600),
+            ),
+        }
+    }
+}
+
 /// The certificate chain and private key (PEM files) that make the listener speak HTTPS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFiles {
@@ -98,6 +172,10 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
     /// How many devices' check reads each node keeps in memory (0: none).
     pub check_cache_entries: usize,
+    pub password_limits: PasswordLimits,
+    pub rate_limits: RateLimitSettings,
+    /// SQLite's `synchronous` setting: FULL (the default) or NORMAL.
+    pub sqlite_synchronous: latch_store::SqliteDurability,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -257,9 +335,85 @@ impl Config {
             "a number of devices, 0 to turn the cache off",
         )?
         .unwrap_or(DEFAULT_CHECK_CACHE_ENTRIES);
+        let password_limits = PasswordLimits {
+            attempts: match setting(
+                "password_attempts",
+                env("LATCH_PASSWORD_ATTEMPTS"),
+                from_file.password_attempts,
+                "a whole number, at least 1",
+            )? {
+                Some(0) => {
+                    return Err(ConfigError::Invalid {
+                        key: "password_attempts",
+                        value: "0".into(),
+                        expected: "a whole number, at least 1",
+                    })
+                }
+                other => other.unwrap_or(DEFAULT_PASSWORD_ATTEMPTS),
+            },
+            window: seconds(
+                "password_window",
+                env("LATCH_PASSWORD_WINDOW"),
+                from_file.password_window,
+                DEFAULT_PASSWORD_WINDOW,
+            )?,
+        };
+        if password_limits.window > MAX_PASSWORD_WINDOW {
+            return Err(ConfigError::Invalid {
+                key: "password_window",
+                value: password_limits.window.as_secs().to_string(),
+                expected: "at most 86400 seconds",
+            });
+        }
+        const COUNT: &str = "a whole number of requests, 0 to turn the limit off";
+        let rate = |key, from_env, from_file, default, period| {
+            setting(key, from_env, from_file, COUNT)
+                .map(|count: Option<u32>| RateLimit::per(count.unwrap_or(default), period))
+        };
+        let second = Duration::from_secs(1);
+        let rate_limits = RateLimitSettings {
+            per_api_key: rate(
+                "rate_limit_per_api_key",
+                env("LATCH_RATE_LIMIT_PER_API_KEY"),
+                from_file.rate_limit_per_api_key,
+                DEFAULT_RATE_PER_API_KEY,
+                second,
+            )?,
+            per_address: rate(
+                "rate_limit_per_address",
+                env("LATCH_RATE_LIMIT_PER_ADDRESS"),
+                from_file.rate_limit_per_address,
+                DEFAULT_RATE_PER_ADDRESS,
+                second,
+            )?,
+            activations_per_license: rate(
+                "rate_limit_activations",
+                env("LATCH_RATE_LIMIT_ACTIVATIONS"),
+                from_file.rate_limit_activations,
+                DEFAULT_ACTIVATIONS_PER_LICENSE,
+                Duration::from_secs(60),
+            )?,
+            trials_per_address: rate(
+                "rate_limit_trials",
+                env("LATCH_RATE_LIMIT_TRIALS"),
+                from_file.rate_limit_trials,
+                DEFAULT_TRIALS_PER_ADDRESS,
+                Duration::from_secs(3600),
+            )?,
+        };
+        let sqlite_synchronous = setting(
+            "sqlite_synchronous",
+            env("LATCH_SQLITE_SYNCHRONOUS").or(from_file.sqlite_synchronous),
+            None,
+            "full or normal",
+        )?
+        .unwrap_or_default();
         Ok(Self {
             listen,
             check_cache_entries,
+            password_limits,
+            rate_limits,
+            sqlite_synchronous,
             database_url,
             database_schema: env("LATCH_DATABASE_SCHEMA").or(from_file.database_schema),
             data_dir,

@@ -46,6 +46,8 @@ pub enum ServiceError {
     Random,
     #[error("password hashing failed")]
     PasswordHash,
+    #[error("too many password checks are waiting")]
+    Busy,
     #[error(transparent)]
     Secret(#[from] latch_store::secrets::SecretError),
     #[error(transparent)]

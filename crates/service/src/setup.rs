@@ -65,6 +65,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServiceError>
     let store = latch_store::connect(
         &config.database_url,
         config.database_schema.as_deref(),
+        config.sqlite_synchronous,
         secrets,
     )
     .await

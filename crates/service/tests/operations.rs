@@ -34,15 +34,21 @@ async fn stores(name: &str) -> Vec<(&'static str, Arc<dyn Store>, PathBuf)> {
     let sqlite = latch_store::connect(
         &format!("sqlite://{}", dir.join("latch.db").display()),
         None,
+        Default::default(),
         secrets(),
     )
     .await
     .unwrap();
     let schema = format!("service_{name}_{}", std::process::id());
     reset_schema(&schema).await;
-    let postgres = latch_store::connect(&postgres_url(), Some(&schema), secrets())
-        .await
-        .expect("PostgreSQL must be reachable at LATCH_TEST_POSTGRES_URL");
+    let postgres = latch_store::connect(
+        &postgres_url(),
+        Some(&schema),
+        Default::default(),
+        secrets(),
+    )
+    .await
+    .expect("PostgreSQL must be reachable at LATCH_TEST_POSTGRES_URL");
     vec![("sqlite", sqlite, dir.clone()), ("postgres", postgres, dir)]
 }
 
@@ -109,6 +115,29 @@ async fn companies_api_keys_and_tenant_scoping() {
         service.revoke_api_key(&reader.api_key).await.unwrap();
         assert!(tenant.api_keys().await.unwrap()[0].revoked);
         assert_not_found(service.revoke_api_key("NO-SUCH-KEY").await);
+    }
+}
+
+#[tokio::test]
+async fn initial_password_exposure_is_a_company_setting_off_by_default() {
+    for (backend, store, _) in stores("exposure").await {
+        let service = Service::new(store);
+        let acme = service.create_company("Acme").await.unwrap().company;
+        let other = service.create_company("Other").await.unwrap().company;
+        assert!(!acme.expose_initial_passwords, "{backend}");
+
+        let mut tenant = service.tenant(acme.id).await.unwrap();
+        tenant.set_expose_initial_passwords(true).await.unwrap();
+        assert!(tenant.company().expose_initial_passwords, "{backend}");
+        let reread = service.tenant(acme.id).await.unwrap();
+        assert!(reread.company().expose_initial_passwords, "{backend}");
+        let untouched = service.tenant(other.id).await.unwrap();
+        assert!(!untouched.company().expose_initial_passwords, "{backend}");
+
+        let mut tenant = service.tenant(acme.id).await.unwrap();
+        tenant.set_expose_initial_passwords(false).await.unwrap();
+        let reread = service.tenant(acme.id).await.unwrap();
+        assert!(!reread.company().expose_initial_passwords, "{backend}");
     }
 }
 

@@ -61,6 +61,38 @@ pub enum StoreError {
     ChangeFeed(String),
 }
 
+impl StoreError {
+    /// Whether this is a database error that means storage cannot serve now (disk full, I/O, no connection in time,
+    /// database locked) rather than a broken request or a bug: such failures pass once storage recovers.
+    pub fn is_storage_unavailable(&self) -> bool {
+        let StoreError::Database(error) = self else {
+            return false;
+        };
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => {
+                if let Some(postgres) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                    // SQLSTATE classes 08 (connection), 53 (insufficient resources: disk full, out
+                    // of memory, too many connections) and 57P (operator intervention: shutdown).
+                    let state = postgres.code();
+                    return ["08", "53", "57P"]
+                        .iter()
+                        .any(|class| state.starts_with(class));
+                }
+                // SQLite result codes, the primary code in the low byte: BUSY 5, LOCKED 6, NOMEM 7,
+                // READONLY 8, IOERR 10, FULL 13, CANTOPEN 14.
+                db.code()
+                    .and_then(|code| code.parse::<i64>().ok())
+                    .is_some_and(|code| matches!(code & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14))
+            }
+            _ => false,
+        }
+    }
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Decides an activation from the locked license and this hardware id's device (domain rule).
@@ -93,6 +125,11 @@ pub trait TenantStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<Company>;
     async fn company(&self, company_id: CompanyId) -> StoreResult<Option<Company>>;
+    async fn set_expose_initial_passwords(
+        &self,
+        company_id: CompanyId,
+        expose: bool,
+    ) -> StoreResult<()>;
     async fn company_signing_key(&self, company_id: CompanyId) -> StoreResult<Vec<u8>>;
     async fn company_count(&self) -> StoreResult<i64>;
     async fn create_api_key(
@@ -377,21 +414,86 @@ pub trait ChangeSource: Send + Sync {
     async fn watch_changes(&self) -> StoreResult<std::sync::Arc<dyn changes::LicenseChanges>>;
 }
 
+/// Guards against abuse that must hold across nodes: password attempts and replayed requests.
+#[async_trait]
+pub trait GuardStore: Send + Sync {
+    /// Counts one password attempt for this user name in a fixed window that starts at the first
+    /// attempt and lasts `window`; returns the attempts in the window, this one included.
+    async fn take_password_attempt(
+        &self,
+        company_id: CompanyId,
+        username: &str,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> StoreResult<PasswordAttempts>;
+    /// Un-counts an attempt that turned out to have the right password.
+    async fn return_password_attempt(
+        &self,
+        company_id: CompanyId,
+        username: &str,
+    ) -> StoreResult<()>;
+    /// Claims a request by its hash unless an identical request was claimed after `fresh_after`.
+    async fn claim_request(
+        &self,
+        request_hash: &str,
+        now: DateTime<Utc>,
+        fresh_after: DateTime<Utc>,
+    ) -> StoreResult<RequestClaim>;
+    /// Stores the answer of a claimed request.
+    async fn store_answer(&self, request_hash: &str, answer: &StoredAnswer) -> StoreResult<()>;
+    /// Gives up a claim without an answer (the request failed and may be retried).
+    async fn release_request(&self, request_hash: &str) -> StoreResult<()>;
+    /// Forgets answers and password windows older than `before`.
+    async fn prune_guards(&self, before: DateTime<Utc>) -> StoreResult<()>;
+    /// Proves storage serves: one read through the readers and one committed write through the
+    /// writer.
+    async fn probe(&self, now: DateTime<Utc>) -> StoreResult<()>;
+}
+
 /// All of storage.
 pub trait Store:
-    TenantStore + CatalogStore + LicenseApiStore + ListingStore + ChangeSource + 'static
+    TenantStore + CatalogStore + LicenseApiStore + ListingStore + GuardStore + ChangeSource + 'static
 {
 }
 impl<T> Store for T where
-    T: TenantStore + CatalogStore + LicenseApiStore + ListingStore + ChangeSource + 'static
+    T: TenantStore
+        + CatalogStore
+        + LicenseApiStore
+        + ListingStore
+        + GuardStore
+        + ChangeSource
+        + 'static
 {
 }
 
+/// How SQLite makes a commit durable (its `synchronous` setting).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SqliteDurability {
+    /// Every commit is on disk before it is acknowledged, even across a power loss.
+    #[default]
+    Full,
+    /// Faster: a power loss (not a crash of Latch) may lose the last commits.
+    Normal,
+}
+
+impl std::str::FromStr for SqliteDurability {
+    type Err = ();
+
+    fn from_str(value: &str) -> Result<Self, ()> {
+        match value.to_ascii_lowercase().as_str() {
+            "full" => Ok(Self::Full),
+            "normal" => Ok(Self::Normal),
+            _ => Err(()),
+        }
+    }
+}
+
 /// Opens the store a database URL names, applying migrations. `sqlite:` and `postgres://` are known;
-/// `schema` applies to PostgreSQL only.
+/// `schema` applies to PostgreSQL only, `durability` to SQLite only.
 pub async fn connect(
     database_url: &str,
     schema: Option<&str>,
+    durability: SqliteDurability,
     secrets: SecretBox,
 ) -> StoreResult<std::sync::Arc<dyn Store>> {
     if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
@@ -400,7 +502,7 @@ pub async fn connect(
         ))
     } else {
         Ok(std::sync::Arc::new(
-            SqliteStore::connect(database_url, secrets).await?,
+            SqliteStore::connect(database_url, durability, secrets).await?,
         ))
     }
 }

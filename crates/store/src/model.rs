@@ -14,6 +14,9 @@ pub struct Company {
     pub id: CompanyId,
     pub name: String,
     pub public_key_pem: String,
+    /// License API answers show license users' initial passwords everywhere, not only to the trial
+    /// that created the user.
+    pub expose_initial_passwords: bool,
 }
 
 /// An API key with its opened shared key.
@@ -562,6 +565,32 @@ pub enum DeferredWrite {
         digest: String,
         signature: String,
     },
+}
+
+/// Password attempts of one license user name in the current window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordAttempts {
+    pub count: i64,
+    pub window_start: DateTime<Utc>,
+}
+
+/// The answer first sent to a state-changing request, sent again to identical requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub status: u16,
+    pub body: String,
+    pub signature: Option<String>,
+}
+
+/// What claiming a request's hash found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestClaim {
+    /// No identical request in the window: this one runs, and stores its answer.
+    First,
+    /// An identical request already answered.
+    Answered(StoredAnswer),
+    /// An identical request is running now.
+    Running,
 }
 
 /// A window onto a list: at most `limit` items after skipping `offset`.

@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
-    SqliteSynchronous,
+    SqliteSynchronous, SqliteTransactionManager,
 };
-use sqlx::{Pool, Sqlite, Transaction};
+use sqlx::{Pool, Sqlite, Transaction, TransactionManager};
 
 use crate::changes::sqlite::{SqliteChanges, TRIM_CHANGES};
 use crate::changes::LicenseChanges;
 use crate::secrets::SecretBox;
 use crate::sql::{Backend, SqlStore};
-use crate::{StoreError, StoreResult};
+use crate::{SqliteDurability, StoreError, StoreResult};
 
 pub type SqliteStore = SqlStore<Sqlite>;
 
@@ -48,15 +48,31 @@ impl Backend for Sqlite {
 }
 
 impl SqlStore<Sqlite> {
-    pub async fn connect(database_url: &str, secrets: SecretBox) -> StoreResult<Self> {
+    pub async fn connect(
+        database_url: &str,
+        durability: SqliteDurability,
+        secrets: SecretBox,
+    ) -> StoreResult<Self> {
+        let synchronous = match durability {
+            SqliteDurability::Full => SqliteSynchronous::Full,
+            SqliteDurability::Normal => SqliteSynchronous::Normal,
+        };
         let options = SqliteConnectOptions::from_str(database_url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(synchronous)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // A transaction whose rollback failed (a full disk can fail both the commit and the
+            // rollback) would leave the connection inside it, refusing every later BEGIN. Such a
+            // connection is closed instead of reused; the next one starts clean.
+            .before_acquire(|conn, _| {
+                Box::pin(
+                    async move { Ok(SqliteTransactionManager::get_transaction_depth(conn) == 0) },
+                )
+            })
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;

@@ -29,11 +29,16 @@ fn databases(test: &str) -> Vec<(String, Option<String>)> {
 }
 
 async fn open(url: &str, schema: Option<&str>, key: &str) -> std::sync::Arc<dyn Store> {
-    connect(url, schema, SecretBox::from_base64(key).unwrap())
-        .await
-        .unwrap_or_else(|e| {
-            panic!("cannot open {url} (is PostgreSQL running? set LATCH_TEST_POSTGRES_URL): {e}")
-        })
+    connect(
+        url,
+        schema,
+        Default::default(),
+        SecretBox::from_base64(key).unwrap(),
+    )
+    .await
+    .unwrap_or_else(|e| {
+        panic!("cannot open {url} (is PostgreSQL running? set LATCH_TEST_POSTGRES_URL): {e}")
+    })
 }
 
 #[tokio::test]

@@ -19,6 +19,15 @@ pub enum CompanyCommand {
     List(PageArgs),
     /// Print the company's public key (PEM) for the SDKs.
     PublicKey(CompanyArg),
+    /// Change a company's settings.
+    Set {
+        #[command(flatten)]
+        company: CompanyArg,
+        /// Show license users' initial passwords in every License API answer that carries them, not
+        /// only in the answer of the trial that created the user.
+        #[arg(long, action = clap::ArgAction::Set)]
+        expose_initial_passwords: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +68,16 @@ pub async fn company(service: &Service, command: CompanyCommand) -> ServiceResul
         CompanyCommand::PublicKey(company) => {
             let tenant = service.tenant(company.id()).await?;
             Ok(Value::String(tenant.company().public_key_pem.clone()))
+        }
+        CompanyCommand::Set {
+            company,
+            expose_initial_passwords,
+        } => {
+            let mut tenant = service.tenant(company.id()).await?;
+            tenant
+                .set_expose_initial_passwords(expose_initial_passwords)
+                .await?;
+            Ok(output::company(tenant.company()))
         }
     }
 }

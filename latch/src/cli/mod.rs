@@ -174,12 +174,15 @@ fn flag(field: &str) -> String {
     }
 }
 
-/// Log lines go to stderr: text (coloured on a terminal only) or one JSON object per line.
+/// Log lines go to stderr: text (coloured on a terminal only) or one JSON object per line. A line that
+/// cannot be written (a full disk under the journal file) is lost, silently: reporting it would go to
+/// the same stderr and panic the request.
 fn init_logging(filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .log_internal_errors(false)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => subscriber

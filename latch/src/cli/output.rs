@@ -52,7 +52,11 @@ fn time(at: Option<DateTime<Utc>>) -> Value {
 }
 
 pub fn company(company: &Company) -> Value {
-    json!({"company_id": company.id, "name": company.name})
+    json!({
+        "company_id": company.id,
+        "name": company.name,
+        "expose_initial_passwords": company.expose_initial_passwords,
+    })
 }
 
 /// An API key as listed: the shared key is shown only when created.

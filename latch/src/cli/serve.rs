@@ -79,6 +79,8 @@ pub async fn serve(
         tls,
         metrics_listener,
         check_cache_entries: config.check_cache_entries,
+        password_limits: config.password_limits,
+        rate_limits: config.rate_limits,
     };
     latch_server::serve(listener, service.store().clone(), options).await
 }

@@ -3,7 +3,7 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { Latch, uniq, expectApiError, expectOk, assertLicenseShape } = require('./helpers/latch');
+const { Latch, uniq, nextSecond, expectApiError, expectOk, assertLicenseShape } = require('./helpers/latch');
 
 const lt = new Latch('activate');
 before(() => lt.start({ products: [{ as: 'vmProduct', label: 'novm', preventVm: true }] }));
@@ -155,6 +155,7 @@ describe('activate_license: errors', () => {
         const lic = lt.createLicense({ maxActivations: 2 });
         const hw = uniq('hw-twice');
         await expectOk(() => activate(lt.api(), lic, hw));
+        await nextSecond(); // the same activation again
         return { lic, hw, activeBefore: 1 };
       },
     },

@@ -3,7 +3,7 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { Latch, uniq, sleep, isoSecondsFromNow, expectApiError, expectOk, assertLicenseShape } = require('./helpers/latch');
+const { Latch, uniq, sleep, nextSecond, isoSecondsFromNow, expectApiError, expectOk, assertLicenseShape } = require('./helpers/latch');
 
 const lt = new Latch('check');
 before(() => lt.start());
@@ -122,6 +122,7 @@ describe('check_license: errors', () => {
         const hw = uniq('hw');
         await activate(lic, hw);
         assert.equal(await deactivate(lic, hw), true);
+        await nextSecond(); // the same deactivation again
         return { lic, hw };
       },
     },
@@ -156,6 +157,7 @@ describe('deactivate_license', () => {
     const hw = uniq('hw-again');
     await activate(lic, hw);
     assert.equal(await deactivate(lic, hw), true);
+    await nextSecond(); // the same activation again
     const res = await activate(lic, hw);
     assert.equal(res.times_activated, 1);
     assert.equal(res.hardware_id, hw);
@@ -174,6 +176,7 @@ describe('deactivate_license', () => {
         const hw = uniq('hw');
         await activate(lic, hw);
         assert.equal(await deactivate(lic, hw), true);
+        await nextSecond(); // the same deactivation again
         return { lic, hw };
       },
     },

@@ -6,7 +6,7 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { Latch, uniq, expectApiError, expectOk, ISO_MS_Z } = require('./helpers/latch');
+const { Latch, uniq, nextSecond, expectApiError, expectOk, ISO_MS_Z } = require('./helpers/latch');
 
 const lt = new Latch('floating');
 before(async () => {
@@ -259,6 +259,7 @@ describe('floating features: check_license_feature seats, feature_borrow, featur
     assertNear(borrowed.borrowed_until, Date.now() + 2 * HOUR, 60e3, 'LicenseManager.featureBorrow');
     await expectApiError(() => lt.api().checkLicenseFeature(other), 400, 'floating_not_available');
     assert.equal(await expectOk(() => lm.featureRelease({ license_key: lic.license_key, feature: 'ffl' }), { signed: false }), true);
+    await nextSecond(); // the same release again
     await expectApiError(() => lm.featureRelease({ license_key: lic.license_key, feature: 'ffl' }), 400, 'floating_feature_device_not_in_use');
     await expectOk(() => lt.api().checkLicenseFeature(other));
   });

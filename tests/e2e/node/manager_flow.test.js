@@ -5,7 +5,7 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { Latch, uniq, expectApiError, expectOk, ISO_MS_Z } = require('./helpers/latch');
+const { Latch, uniq, nextSecond, expectApiError, expectOk, ISO_MS_Z } = require('./helpers/latch');
 
 const lt = new Latch('manager');
 before(() => lt.start());
@@ -74,6 +74,7 @@ describe('LicenseManager / License happy path', () => {
     assert.deepEqual(Object.fromEntries(viaApi.map((v) => [v.variable, v.value])), { theme: 'light', seats: '3' });
 
     // activating again while active → 409, local file untouched
+    await nextSecond(); // the same activation again
     await expectApiError(() => lm.activateLicense({ license_key: lic.license_key }), 409, 'license_device_exists');
     assert.equal(lm.loadLicense().licenseActive, true);
 
@@ -90,6 +91,7 @@ describe('LicenseManager / License happy path', () => {
     assert.equal(lm.loadLicense().licenseActive, false);
 
     // reactivation of the same device succeeds and counts again
+    await nextSecond(); // the same activation again
     const again = await expectOk(() => lm.activateLicense({ license_key: lic.license_key }));
     assert.equal(again.times_activated, 1);
     assert.equal(lm.loadLicense().licenseActive, true);

@@ -44,6 +44,13 @@ CLI_TIMEOUT = 30.0
 ISO_MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
+def next_second():
+    """Waits for the next wall-clock second. Latch answers a signed request identical to one it already
+    answered successfully with the same `Date` (one-second resolution) as a replay, without running it
+    again; a test that deliberately repeats a call waits for a new `Date` first, as a real client would."""
+    time.sleep(1.01 - time.time() % 1)
+
+
 def unique(prefix):
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 

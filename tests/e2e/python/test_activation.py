@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import ISO_MS_Z
+from conftest import ISO_MS_Z, next_second
 
 
 def activate(api, lic, hardware_id, **kwargs):
@@ -101,6 +101,7 @@ def test_activation_counts_and_reactivation_after_deactivation(api, new_license,
     assert activate(api, lic, c)["times_activated"] == 2
     assert api.deactivate_license(product=lic["product_code"], license_key=lic["license_key"],
                                   hardware_id=c) == '"license_deactivated"'
+    next_second()  # the same activation of a as at the start
     again = activate(api, lic, a)
     assert (again["times_activated"], again["hardware_id"]) == (2, a)
     devices = {d["hardware_id"]: d["active"] for d in cli("device", "list", "--license", lic["license_key"])["devices"]}
@@ -146,6 +147,7 @@ def _not_started(ctx):
 def _device_exists(ctx):
     lic = ctx.new_license("--max-activations", 5)
     activate(ctx.api, lic, ctx.hw)
+    next_second()  # the same activation again
     return dict(lic=lic)
 
 
@@ -161,6 +163,7 @@ def _blacklisted_after_deactivation(ctx):
     activate(ctx.api, lic, ctx.hw)
     ctx.api.deactivate_license(product=lic["product_code"], license_key=lic["license_key"], hardware_id=ctx.hw)
     ctx.cli("device", "blacklist", "--license", lic["license_key"], "--hardware-id", ctx.hw)
+    next_second()  # the same activation again
     return dict(lic=lic)
 
 

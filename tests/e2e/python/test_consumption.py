@@ -4,7 +4,7 @@ Exact codes through APIClient; the SDK's local-then-sync path through License.""
 import pytest
 from licensespring.licensefile.license_manager import LicenseID
 
-from conftest import key_id
+from conftest import key_id, next_second
 
 # ---- add_consumption ----------------------------------------------------------------------
 # (license create flags, [(consumptions, expected new total | error code), ...])
@@ -46,8 +46,11 @@ def test_add_consumption(case, api, new_license, product, hwid, show, expect_err
     assert activated["license_type"] == "consumption"
     assert activated["total_consumptions"] == 0
 
-    total = 0
+    total, previous = 0, None
     for amount, expected in steps:
+        if amount == previous:
+            next_second()  # the same call again
+        previous = amount
         call = dict(**key_id(lic, hw), consumptions=amount, allow_overages=True, max_overages=1000)
         if isinstance(expected, str):
             with expect_error(expected):

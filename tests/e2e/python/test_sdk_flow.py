@@ -6,7 +6,7 @@ import pytest
 from licensespring.licensefile.error import LicenseStateException
 from licensespring.licensefile.license_manager import LicenseID
 
-from conftest import ISO_MS_Z
+from conftest import ISO_MS_Z, next_second
 
 
 def test_license_manager_lifecycle(make_manager, make_license, product, hwid, cli, api, expect_error):
@@ -73,6 +73,7 @@ def test_sdk_reactivation_of_active_device_raises_409(make_manager, make_license
     lic, hw = make_license("--max-activations", 3), hwid()
     manager = make_manager(hw)
     manager.activate_license(LicenseID.from_key(lic["license_key"]))
+    next_second()  # the same activation again
     with expect_error("license_device_exists", 409):
         manager.activate_license(LicenseID.from_key(lic["license_key"]))
 

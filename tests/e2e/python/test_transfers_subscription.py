@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from licensespring.licensefile.license_manager import LicenseID
 
-from conftest import iso_z, key_id, now_utc, parse_z
+from conftest import iso_z, key_id, next_second, now_utc, parse_z
 
 # ---- transfers --------------------------------------------------------------------------------
 # Steps on a license with max-activations 1: ("on"|"off", device letter, expected transfer_count | error code).
@@ -35,9 +35,12 @@ TRANSFER_CASES = {
 def test_transfers(case, new_license, product, api, hwid, show, expect_error):
     max_transfers, steps = TRANSFER_CASES[case]
     lic = new_license(product.code, "--max-activations", 1, "--max-transfers", max_transfers)
-    devices, count = {}, 0
+    devices, count, sent = {}, 0, set()
     for action, letter, expected in steps:
         hw = devices.setdefault(letter, hwid())
+        if (action, letter) in sent:
+            next_second()  # the same call again
+        sent.add((action, letter))
         if action == "off":
             assert api.deactivate_license(**key_id(lic, hw)) == '"license_deactivated"'
         elif isinstance(expected, str):

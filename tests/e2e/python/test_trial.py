@@ -66,6 +66,7 @@ def test_user_trial_with_initial_password(trial_products, make_api, make_manager
     again = api.trial_key(product=prod.code, hardware_id=hw, email=mail)
     assert (again["is_trial"], again["license_user"]) == (True, mail)
     assert "initial_password" in again and "license" not in again  # Py reads it unconditionally
+    assert again["initial_password"] is None  # shown once, with the trial that created the user
 
     # the returned credentials activate the trial through the high-level API
     license = make_manager(hw, product_code=prod.code).activate_license(LicenseID.from_user(mail, password))

@@ -189,7 +189,7 @@ def test_user_licenses(user_product, make_user, user_license, api, make_manager,
 
 
 def test_customer_license_users(user_product, make_customer, make_user, user_license, api, make_manager, hwid,
-                                expect_error):
+                                expect_error, cli, company):
     customer = make_customer()
     alice, bob = make_user(customer), make_user(customer)
     lic = user_license(alice["email"], "--customer", customer)
@@ -202,6 +202,14 @@ def test_customer_license_users(user_product, make_customer, make_user, user_lic
     assert users[bob["email"]]["license_id"] == lic_b["license_id"]
     assert users[alice["email"]]["first_name"] == "Ann"
     assert resp["customer"]["email"] == customer
+    assert users[alice["email"]]["initial_password"] is None  # shown only if the company opts in
+
+    cli("company", "set", "--company", company.company_id, "--expose-initial-passwords", "true")
+    try:
+        resp = api.customer_license_users(product=user_product.code, customer=customer)
+        assert {u["email"]: u["initial_password"] for u in resp["users"]}[alice["email"]] == alice["password"]
+    finally:
+        cli("company", "set", "--company", company.company_id, "--expose-initial-passwords", "false")
 
     via_sdk = make_manager(hwid(), product_code=user_product.code).get_customer_license_users(Customer(customer))
     assert {u["email"] for u in via_sdk["users"]} == {alice["email"], bob["email"]}

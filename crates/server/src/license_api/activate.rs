@@ -20,6 +20,9 @@ pub async fn activate_license(
     params: Params,
 ) -> Result<Response, ApiError> {
     let identity = Identity::from_params(&params)?;
+    state
+        .rate_limits
+        .activation(tenant.company_id, identity.signature_ident())?;
     if let Some(username) = identity.username() {
         let password = params.required_str("password")?;
         verify_user_password(&state, &tenant, username, password).await?;

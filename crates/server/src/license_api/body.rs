@@ -66,9 +66,24 @@ pub fn customer_body(customer: Option<&Customer>) -> CustomerBody {
     }
 }
 
-/// The initial password answers show in the clear, until the user changes it.
-pub fn shown_initial_password(password: Option<SecretString>) -> Option<String> {
-    password.map(|password| password.expose_secret().to_owned())
+/// The initial password in the clear where `shown`, until the user changes it; otherwise `null`.
+pub fn shown_initial_password(password: Option<SecretString>, shown: bool) -> Option<String> {
+    password
+        .filter(|_| shown)
+        .map(|password| password.expose_secret().to_owned())
+}
+
+/// Whether the company shows initial passwords in every answer that carries them, not only to the
+/// trial that created the user (off unless the vendor turns it on).
+pub async fn exposes_initial_passwords(
+    state: &AppState,
+    tenant: &Tenant,
+) -> Result<bool, ApiError> {
+    Ok(state
+        .store
+        .company(tenant.company_id)
+        .await?
+        .is_some_and(|company| company.expose_initial_passwords))
 }
 
 pub fn user_body(user: &LicenseUser, assignment: &Assignment) -> UserBody {

@@ -1,5 +1,6 @@
 use axum::extract::State;
 use axum::response::Response;
+use axum::Extension;
 use chrono::{Duration, Utc};
 use latch_domain::{Email, LicenseType};
 use latch_store::{AuthorizationMethod, License, NewLicense, NewLicenseUser, Product, TrialUser};
@@ -8,14 +9,14 @@ use latch_wire::body::{
 };
 use latch_wire::time::iso_millis;
 
-use super::body::{metadata, shown_initial_password};
+use super::body::{exposes_initial_passwords, metadata, shown_initial_password};
 use super::json;
 use crate::auth::{Tenant, WritableTenant};
 use crate::error::{ApiError, InternalError};
 use crate::params::Params;
+use crate::rate_limits::ClientAddr;
 use crate::state::AppState;
 use latch_service::keys::{generate_license_key, generate_password};
-use latch_service::passwords;
 
 /// A trial has a key (key-based products) or an e-mail address (user-based products).
 const NO_TRIAL_HOLDER: InternalError =
@@ -26,9 +27,15 @@ const NO_TRIAL_HOLDER: InternalError =
 pub async fn trial_key(
     State(state): State<AppState>,
     WritableTenant(tenant): WritableTenant,
+    client: Option<Extension<ClientAddr>>,
     params: Params,
 ) -> Result<Response, ApiError> {
     let code = params.required_str("product")?;
+    state.rate_limits.trial(
+        tenant.company_id,
+        code,
+        client.map(|Extension(client)| client),
+    )?;
     let hardware_id = params
         .optional_str("hardware_id")?
         .filter(|h| !h.is_empty())
@@ -70,6 +77,8 @@ pub async fn trial_key(
         None => None,
         Some(email) => Some(trial_user(&state, &tenant, email, &params).await?),
     };
+    // The SDK flow shows a new user's password once, in the answer of the trial that created it.
+    let creates_user = matches!(user, Some(TrialUser::New(_)));
     let (license, created) = state
         .store
         .create_trial(hardware_id, email_text, license, user, now)
@@ -90,9 +99,10 @@ pub async fn trial_key(
                 .ok_or(InternalError::invariant(
                     "a new user-based trial has its license user",
                 ))?;
+            let shown = creates_user || exposes_initial_passwords(&state, &tenant).await?;
             TrialHolder::User {
                 license_user: user.email,
-                initial_password: shown_initial_password(user.initial_password),
+                initial_password: shown_initial_password(user.initial_password, shown),
                 license_user_id: user.id.get(),
                 max_license_users: license.max_license_users,
             }
@@ -130,7 +140,7 @@ async fn trial_user(
         company_id: tenant.company_id,
         customer_id: None,
         email: email.to_string(),
-        password_hash: passwords::hash_off_runtime(password.clone()).await?,
+        password_hash: state.passwords.hash(password.clone()).await?,
         initial_password: password.into(),
         first_name: text("first_name")?,
         last_name: text("last_name")?,
@@ -149,13 +159,17 @@ async fn existing_trial(
             license: key.clone(),
         },
         (None, Some(email)) => {
+            let shown = exposes_initial_passwords(state, tenant).await?;
             let user = state
                 .store
                 .license_user(tenant.company_id, email.as_str())
                 .await?;
             ExistingTrialHolder::User {
                 license_user: email.to_string(),
-                initial_password: shown_initial_password(user.and_then(|u| u.initial_password)),
+                initial_password: shown_initial_password(
+                    user.and_then(|u| u.initial_password),
+                    shown,
+                ),
             }
         }
         (None, None) => return Err(NO_TRIAL_HOLDER.into()),

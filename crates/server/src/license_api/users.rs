@@ -10,25 +10,43 @@ use latch_wire::body::{
     CompanyRef, CustomerLicenseUsersBody, CustomerUserBody, UserLicenseBody, PASSWORD_CHANGED,
 };
 
-use super::body::{customer_body, license_body, shown_initial_password, user_body, LicenseParts};
+use super::body::{
+    customer_body, exposes_initial_passwords, license_body, shown_initial_password, user_body,
+    LicenseParts,
+};
 use super::json;
 use crate::auth::{Tenant, WritableTenant};
 use crate::error::ApiError;
 use crate::params::{LookupEmail, Params};
 use crate::state::AppState;
-use latch_service::passwords;
 
 /// Shortest password a license user may choose.
 const MIN_PASSWORD_CHARS: usize = 8;
 
 /// The license user with this name and password. An unknown name and a wrong password get the same
-/// answer, so the API does not reveal which e-mail addresses have accounts.
+/// answer, after the same work (an unknown name is checked against a dummy hash), so the API does not
+/// reveal which e-mail addresses have accounts. Each name gets a limited number of attempts per window,
+/// counted in the database so the limit holds across nodes; a right password gives its attempt back.
 pub async fn verify_user_password(
     state: &AppState,
     tenant: &Tenant,
     username: &LookupEmail,
     password: &str,
 ) -> Result<LicenseUser, ApiError> {
+    let limits = state.password_limits;
+    let window = chrono::Duration::from_std(limits.window).unwrap_or(chrono::Duration::days(1));
+    let name = username.lookup_text().to_lowercase();
+    let now = Utc::now();
+    let attempts = state
+        .store
+        .take_password_attempt(tenant.company_id, &name, now, window)
+        .await?;
+    if attempts.count > i64::from(limits.attempts) {
+        let retry_after = (attempts.window_start + window - now).num_seconds().max(1);
+        return Err(ApiError::TooManyRequests {
+            retry_after: retry_after.unsigned_abs(),
+        });
+    }
     let user = match username.email() {
         Some(email) => {
             state
@@ -37,12 +55,22 @@ pub async fn verify_user_password(
                 .await?
         }
         None => None,
+    };
+    let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
+    let matches = state
+        .passwords
+        .verify(password.to_owned(), stored_hash)
+        .await?;
+    match user {
+        Some(user) if matches => {
+            state
+                .store
+                .return_password_attempt(tenant.company_id, &name)
+                .await?;
+            Ok(user)
+        }
+        _ => Err(ApiError::InvalidCredentials),
     }
-    .ok_or(ApiError::InvalidCredentials)?;
-    if !passwords::verify_off_runtime(password.to_owned(), user.password_hash.clone()).await {
-        return Err(ApiError::InvalidCredentials);
-    }
-    Ok(user)
 }
 
 async fn product_by_code(
@@ -134,6 +162,7 @@ pub async fn customer_license_users(
         .store
         .customer_license_users(product.id, customer.id)
         .await?;
+    let show_passwords = exposes_initial_passwords(&state, &tenant).await?;
     Ok(json(&CustomerLicenseUsersBody {
         company: CompanyRef {
             id: tenant.company_id.get(),
@@ -148,7 +177,7 @@ pub async fn customer_license_users(
                 last_name: user.last_name,
                 phone_number: user.phone_number,
                 is_initial_password: user.is_initial_password,
-                initial_password: shown_initial_password(user.initial_password),
+                initial_password: shown_initial_password(user.initial_password, show_passwords),
                 max_activations: assignment.max_activations,
                 total_activations: assignment.total_activations,
                 allow_unlimited_activations: assignment.allow_unlimited_activations,
@@ -175,7 +204,7 @@ pub async fn change_password(
         )));
     }
     let user = verify_user_password(&state, &tenant, &username, password).await?;
-    let hash = passwords::hash_off_runtime(new_password.to_owned()).await?;
+    let hash = state.passwords.hash(new_password.to_owned()).await?;
     state.store.change_password(user.id, &hash).await?;
     Ok(json(&PASSWORD_CHANGED))
 }

@@ -111,7 +111,11 @@ impl App {
         let dir = TempDir::new();
         let url = format!("sqlite://{}", dir.0.join("latch.db").display());
         let secrets = SecretBox::from_base64(&SecretBox::generate_master_key().unwrap()).unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url, secrets).await.unwrap());
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::connect(&url, Default::default(), secrets)
+                .await
+                .unwrap(),
+        );
         let key = signing_key();
         let company = store
             .create_company(
@@ -158,7 +162,8 @@ impl App {
         )
         .await;
         // The writer task ends with the router's last sender; nothing a snapshot shows waits on it.
-        let (write_behind, _writer) = WriteBehind::start(store.clone());
+        let (write_behind, _writer) =
+            WriteBehind::start(store.clone(), chrono::Duration::minutes(30));
         Self {
             router: latch_server::router(AppState::new(store.clone(), write_behind)),
             store,
@@ -489,9 +494,13 @@ pub fn date_now() -> String {
     latch_wire::time::http_date(Utc::now())
 }
 
-/// `request` signed with `creds` for the current `Date`, as the SDKs sign it.
+/// `request` signed with `creds` as the SDKs sign it. Each signed request gets a `Date` of its own
+/// (stepping back a second per request, within the accepted window): Latch answers a request identical
+/// to an earlier one, `Date` included, as a replay, and each request here stands for a new call.
 pub fn sign(creds: Creds, request: Request<Body>) -> Request<Body> {
-    let date = date_now();
+    static SIGNED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let step = SIGNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 600;
+    let date = latch_wire::time::http_date(Utc::now() - chrono::Duration::seconds(step));
     let authorization =
         latch_wire::auth::authorization_header(creds.api_key, creds.shared_key, &date);
     with_auth_headers(request, Some(&date), Some(&authorization))

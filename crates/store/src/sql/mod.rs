@@ -10,6 +10,7 @@
 
 mod catalog;
 mod database;
+mod guards;
 mod license_api;
 mod listing;
 mod rows;

@@ -26,13 +26,14 @@ const SEALED_COLUMNS: [(&str, &str, &str, &str); 3] = [
 ];
 
 pub(super) const API_KEY_COLUMNS: &str = "company_id, api_key, shared_key, read_only, revoked";
-pub(super) const COMPANY_COLUMNS: &str = "id, name, public_key_pem";
+pub(super) const COMPANY_COLUMNS: &str = "id, name, public_key_pem, expose_initial_passwords";
 
 pub(super) fn company_from_row<R: SqlRow>(row: &R) -> Result<Company, sqlx::Error> {
     Ok(Company {
         id: id_column(row, "id")?,
         name: row.read("name")?,
         public_key_pem: row.read("public_key_pem")?,
+        expose_initial_passwords: row.read("expose_initial_passwords")?,
     })
 }
 
@@ -105,6 +106,7 @@ impl<DB: Backend> TenantStore for SqlStore<DB> {
             id,
             name: company.name.to_owned(),
             public_key_pem: company.public_key_pem.to_owned(),
+            expose_initial_passwords: false,
         })
     }
 
@@ -116,6 +118,22 @@ impl<DB: Backend> TenantStore for SqlStore<DB> {
         .fetch_optional(&mut *self.reader.acquire().await?)
         .await?;
         Ok(row.as_ref().map(company_from_row).transpose()?)
+    }
+
+    async fn set_expose_initial_passwords(
+        &self,
+        company_id: CompanyId,
+        expose: bool,
+    ) -> StoreResult<()> {
+        let result = query("UPDATE companies SET expose_initial_passwords = $1 WHERE id = $2")
+            .bind(expose)
+            .bind(company_id)
+            .execute(&mut *self.writer.acquire().await?)
+            .await?;
+        if DB::rows_affected(&result) == 0 {
+            return Err(StoreError::NotFound("company"));
+        }
+        Ok(())
     }
 
     async fn company_signing_key(&self, company_id: CompanyId) -> StoreResult<Vec<u8>> {

@@ -48,6 +48,13 @@ function tmpDir(prefix) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits for the next wall-clock second. Latch answers a signed request identical to one it answered
+ * successfully with the same `Date` (one-second resolution) as a replay, without running it again; a test
+ * that repeats a call on purpose waits for a new `Date` first, as a real client would.
+ */
+const nextSecond = () => sleep(1010 - (Date.now() % 1000));
+
 /** ISO string of a moment `ms` from now, rounded up to a whole second (what the server should echo). */
 function isoSecondsFromNow(ms) {
   return new Date(Math.ceil((Date.now() + ms) / 1000) * 1000).toISOString();
@@ -395,5 +402,5 @@ function assertLicenseShape(lic) {
 }
 
 module.exports = {
-  sdk, Latch, LATCH_BIN, wire, uniq, uniqEmail, licenseSignatureV1Valid, sleep, tmpDir, isoSecondsFromNow, expectApiError, expectOk, assertLicenseShape, ISO_MS_Z,
+  sdk, Latch, LATCH_BIN, wire, uniq, uniqEmail, licenseSignatureV1Valid, sleep, nextSecond, tmpDir, isoSecondsFromNow, expectApiError, expectOk, assertLicenseShape, ISO_MS_Z,
 };

@@ -1,0 +1,155 @@
+//! Password attempt windows and the answers of state-changing requests, kept in the database so every
+//! node sees the same counts and answers.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use latch_domain::CompanyId;
+
+use super::database::{query, ReadColumn};
+use super::{Backend, SqlStore};
+use crate::*;
+
+#[async_trait]
+impl<DB: Backend> GuardStore for SqlStore<DB> {
+    async fn take_password_attempt(
+        &self,
+        company_id: CompanyId,
+        username: &str,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> StoreResult<PasswordAttempts> {
+        // One statement: concurrent attempts on any node each count exactly once.
+        let row = query(
+            "INSERT INTO password_attempts (company_id, username, window_start, attempts) \
+             VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (company_id, username) DO UPDATE SET \
+             attempts = CASE WHEN password_attempts.window_start <= $4 THEN 1 \
+                 ELSE password_attempts.attempts + 1 END, \
+             window_start = CASE WHEN password_attempts.window_start <= $4 THEN $3 \
+                 ELSE password_attempts.window_start END \
+             RETURNING window_start, attempts",
+        )
+        .bind(company_id)
+        .bind(username)
+        .bind(millis(now))
+        .bind(millis(now - window))
+        .fetch_one(&mut *self.writer.acquire().await?)
+        .await?;
+        Ok(PasswordAttempts {
+            count: row.read("attempts")?,
+            window_start: from_millis(row.read("window_start")?),
+        })
+    }
+
+    async fn return_password_attempt(
+        &self,
+        company_id: CompanyId,
+        username: &str,
+    ) -> StoreResult<()> {
+        query(
+            "UPDATE password_attempts SET attempts = attempts - 1 \
+             WHERE company_id = $1 AND username = $2 AND attempts > 0",
+        )
+        .bind(company_id)
+        .bind(username)
+        .execute(&mut *self.writer.acquire().await?)
+        .await?;
+        Ok(())
+    }
+
+    async fn claim_request(
+        &self,
+        request_hash: &str,
+        now: DateTime<Utc>,
+        fresh_after: DateTime<Utc>,
+    ) -> StoreResult<RequestClaim> {
+        // Inserted, or taken over from an expired claim, in one statement: of concurrent identical
+        // requests exactly one gets a row back.
+        let claimed = query(
+            "INSERT INTO request_answers (request_hash, created_at) VALUES ($1, $2) \
+             ON CONFLICT (request_hash) DO UPDATE SET created_at = excluded.created_at, \
+             status = NULL, body = NULL, signature = NULL \
+             WHERE request_answers.created_at <= $3 \
+             RETURNING request_hash",
+        )
+        .bind(request_hash)
+        .bind(millis(now))
+        .bind(millis(fresh_after))
+        .fetch_optional(&mut *self.writer.acquire().await?)
+        .await?;
+        if claimed.is_some() {
+            return Ok(RequestClaim::First);
+        }
+        let row =
+            query("SELECT status, body, signature FROM request_answers WHERE request_hash = $1")
+                .bind(request_hash)
+                .fetch_optional(&mut *self.writer.acquire().await?)
+                .await?;
+        let Some(row) = row else {
+            // Released between the two statements: the caller claims again.
+            return Ok(RequestClaim::Running);
+        };
+        let status: Option<i64> = row.read("status")?;
+        Ok(match (status, row.read("body")?) {
+            (Some(status), Some(body)) => RequestClaim::Answered(StoredAnswer {
+                status: u16::try_from(status).unwrap_or(500),
+                body,
+                signature: row.read("signature")?,
+            }),
+            _ => RequestClaim::Running,
+        })
+    }
+
+    async fn store_answer(&self, request_hash: &str, answer: &StoredAnswer) -> StoreResult<()> {
+        query(
+            "UPDATE request_answers SET status = $1, body = $2, signature = $3 \
+             WHERE request_hash = $4",
+        )
+        .bind(i64::from(answer.status))
+        .bind(answer.body.as_str())
+        .bind(answer.signature.as_deref())
+        .bind(request_hash)
+        .execute(&mut *self.writer.acquire().await?)
+        .await?;
+        Ok(())
+    }
+
+    async fn release_request(&self, request_hash: &str) -> StoreResult<()> {
+        query("DELETE FROM request_answers WHERE request_hash = $1 AND status IS NULL")
+            .bind(request_hash)
+            .execute(&mut *self.writer.acquire().await?)
+            .await?;
+        Ok(())
+    }
+
+    async fn prune_guards(&self, before: DateTime<Utc>) -> StoreResult<()> {
+        let mut conn = self.writer.acquire().await?;
+        query("DELETE FROM request_answers WHERE created_at < $1")
+            .bind(millis(before))
+            .execute(&mut *conn)
+            .await?;
+        query("DELETE FROM password_attempts WHERE window_start < $1")
+            .bind(millis(before))
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn probe(&self, now: DateTime<Utc>) -> StoreResult<()> {
+        query("SELECT COUNT(*) FROM companies")
+            .fetch_one(&mut *self.reader.acquire().await?)
+            .await?;
+        // A row that changes on every probe, so the commit really writes; request hashes are
+        // base64 and never collide with it.
+        let mut tx = self.begin_write().await?;
+        query(
+            "INSERT INTO request_answers (request_hash, created_at) VALUES ('readiness probe', $1) \
+             ON CONFLICT (request_hash) DO UPDATE SET created_at = excluded.created_at",
+        )
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

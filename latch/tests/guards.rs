@@ -1,0 +1,299 @@
+//! Guards against abuse through well-signed requests, against a real `latch serve` on both backends:
+//! replayed requests and initial passwords.
+
+#[path = "support/mod.rs"]
+#[macro_use]
+mod support;
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, DATE};
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
+
+use support::{http_date_now, send, Backend, Latch};
+
+both_backends!(a_replayed_consumption_counts_once);
+
+/// The same signed `add_consumption` sent ten times, some at once: counted once, and every answer is
+/// the first one, byte for byte and with the same signature.
+async fn a_replayed_consumption_counts_once(backend: Backend) {
+    let latch = Latch::new(backend, "replays").await;
+    let company = latch.company("Acme");
+    latch.product(&company, "app");
+    let key = latch.license(
+        &company,
+        "app",
+        &["--type", "consumption", "--max-consumptions", "100"],
+    );
+    let server = latch.serve();
+    let creds = &company.creds;
+    server
+        .post(
+            creds,
+            "activate_license",
+            &json!({"product": "app", "license_key": key, "hardware_id": "pc"}),
+        )
+        .await
+        .ok();
+
+    let date = http_date_now();
+    let authorization =
+        latch_wire::auth::authorization_header(&creds.api_key, &creds.shared_key, &date);
+    let body =
+        json!({"product": "app", "license_key": key, "hardware_id": "pc", "consumptions": 3})
+            .to_string();
+    let request = || {
+        server
+            .http
+            .request(Method::POST, server.url("/api/v4/add_consumption"))
+            .header(DATE, &date)
+            .header(AUTHORIZATION, &authorization)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.clone())
+    };
+    let first = send(request()).await;
+    assert_eq!(first.ok()["total_consumptions"], 3);
+    let mut replies = vec![];
+    let concurrent: Vec<_> = (0..5).map(|_| tokio::spawn(send(request()))).collect();
+    for reply in concurrent {
+        replies.push(reply.await.unwrap());
+    }
+    for _ in 0..4 {
+        replies.push(send(request()).await);
+    }
+    for reply in &replies {
+        assert_eq!(reply.status, first.status);
+        assert_eq!(reply.body, first.body, "{}", reply.text());
+        assert_eq!(
+            reply.headers["LicenseSignature"],
+            first.headers["LicenseSignature"]
+        );
+    }
+    let shown = latch.show_license(&company, &key);
+    assert_eq!(shown["total_consumptions"], 3, "{shown}");
+
+    // The same call a second later carries another date: a new request.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let again =
+        json!({"product": "app", "license_key": key, "hardware_id": "pc", "consumptions": 3});
+    assert_eq!(
+        server.post(creds, "add_consumption", &again).await.ok()["total_consumptions"],
+        6
+    );
+}
+
+both_backends!(password_attempts_are_limited_per_user_across_nodes);
+
+/// One `user_licenses` call with these credentials.
+async fn attempt(
+    server: &support::Server,
+    creds: &support::Creds,
+    username: &str,
+    password: &str,
+) -> support::Reply {
+    server
+        .get(
+            creds,
+            "user_licenses",
+            &[("username", username), ("password", password)],
+        )
+        .await
+}
+
+/// Three attempts per user name and 3-second window (configured): the fourth is refused with 429 and
+/// `Retry-After` on either node, even with the right password; other users are unaffected; after the
+/// window the right password works again.
+async fn password_attempts_are_limited_per_user_across_nodes(backend: Backend) {
+    let latch = Latch::new(backend, "password_limits").await;
+    let company = latch.company("Acme");
+    let id = company.id.to_string();
+    for email in ["ann@example.com", "bob@example.com"] {
+        latch.cli(&[
+            "user",
+            "create",
+            "--company",
+            &id,
+            "--email",
+            email,
+            "--password",
+            "right-password",
+        ]);
+    }
+    let env = [
+        ("LATCH_PASSWORD_ATTEMPTS", "3"),
+        ("LATCH_PASSWORD_WINDOW", "3"),
+    ];
+    let nodes = [latch.serve_with(&env), latch.serve_with(&env)];
+    let creds = &company.creds;
+    let started = std::time::Instant::now();
+    for n in 0..3 {
+        attempt(&nodes[n % 2], creds, "ann@example.com", "wrong")
+            .await
+            .assert_error(400, "invalid_credentials");
+    }
+    for node in &nodes {
+        let refused = attempt(node, creds, "ANN@example.com", "right-password").await;
+        refused.assert_error(429, "too_many_requests");
+        let retry_after: u64 = refused.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=3).contains(&retry_after), "Retry-After {retry_after}");
+    }
+    attempt(&nodes[0], creds, "bob@example.com", "right-password")
+        .await
+        .ok();
+    // An unknown user gets the wrong password's answer.
+    attempt(&nodes[1], creds, "nobody@example.com", "wrong")
+        .await
+        .assert_error(400, "invalid_credentials");
+
+    tokio::time::sleep(
+        Duration::from_secs(3).saturating_sub(started.elapsed()) + Duration::from_millis(200),
+    )
+    .await;
+    attempt(&nodes[1], creds, "ann@example.com", "right-password")
+        .await
+        .ok();
+}
+
+/// 64 parallel wrong-password requests for different users, several rounds: answered with 400 or a
+/// quick 503 `server_busy`, never more; the server's resident memory stays bounded during the flood
+/// and falls back after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_flood_keeps_memory_bounded() {
+    let latch = Latch::new(Backend::Sqlite, "password_flood").await;
+    let company = latch.company("Acme");
+    let server = std::sync::Arc::new(latch.serve());
+    let mut peak = 0;
+    for round in 0..4 {
+        let requests: Vec<_> = (0..64)
+            .map(|n| {
+                let (server, creds) = (server.clone(), company.creds.clone());
+                tokio::spawn(async move {
+                    let username = format!("user{round}-{n}@example.com");
+                    server
+                        .get(
+                            &creds,
+                            "user_licenses",
+                            &[("username", &username), ("password", "wrong")],
+                        )
+                        .await
+                })
+            })
+            .collect();
+        let mut busy = 0;
+        for request in requests {
+            let reply = request.await.unwrap();
+            match reply.status {
+                400 => reply.assert_error(400, "invalid_credentials"),
+                _ => {
+                    assert_eq!(reply.status, 503, "{}", reply.text());
+                    assert_eq!(reply.json()["code"], "server_busy");
+                    assert!(reply.headers.contains_key("retry-after"));
+                    busy += 1;
+                }
+            }
+            peak = peak.max(resident_mib(server.pid()));
+        }
+        assert!(busy < 64, "round {round}: every request was refused");
+    }
+    assert!(
+        peak < 512,
+        "resident memory reached {peak} MiB during the flood"
+    );
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let after = resident_mib(server.pid());
+    eprintln!("resident memory: {peak} MiB at the peak of the flood, {after} MiB 10 s after");
+    assert!(
+        after < 256,
+        "resident memory is {after} MiB 10 s after the flood (peak {peak} MiB)"
+    );
+}
+
+/// The resident set of a process, in MiB (Linux).
+fn resident_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
+
+/// Configured low, each rate limit answers 429 `too_many_requests` with `Retry-After` once its burst is
+/// used: activations of one license, trials of one product from one address, requests from one address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_answer_429_with_retry_after() {
+    let latch = Latch::new(Backend::Sqlite, "rate_limits").await;
+    let company = latch.company("Acme");
+    let id = company.id.to_string();
+    latch.cli(&[
+        "product",
+        "create",
+        "--company",
+        &id,
+        "--code",
+        "app",
+        "--name",
+        "App",
+        "--allow-trial",
+    ]);
+    let key = latch.license(&company, "app", &["--max-activations", "100"]);
+    let other_key = latch.license(&company, "app", &["--max-activations", "100"]);
+    let creds = &company.creds;
+    let server = latch.serve_with(&[
+        ("LATCH_RATE_LIMIT_ACTIVATIONS", "3"),
+        ("LATCH_RATE_LIMIT_TRIALS", "2"),
+    ]);
+    let activate = |key: &str, n: usize| json!({"product": "app", "license_key": key, "hardware_id": format!("pc-{n}")});
+    for n in 0..3 {
+        server
+            .post(creds, "activate_license", &activate(&key, n))
+            .await
+            .ok();
+    }
+    let limited = server
+        .post(creds, "activate_license", &activate(&key, 3))
+        .await;
+    limited.assert_error(429, "too_many_requests");
+    assert!(limited.headers.contains_key("retry-after"));
+    server
+        .post(creds, "activate_license", &activate(&other_key, 0))
+        .await
+        .ok();
+    for n in 0..2 {
+        let hardware_id = format!("trial-{n}");
+        server
+            .get(
+                creds,
+                "trial_key",
+                &[("product", "app"), ("hardware_id", &hardware_id)],
+            )
+            .await
+            .ok();
+    }
+    let trial = server
+        .get(
+            creds,
+            "trial_key",
+            &[("product", "app"), ("hardware_id", "trial-2")],
+        )
+        .await;
+    trial.assert_error(429, "too_many_requests");
+    drop(server);
+
+    let server = latch.serve_with(&[("LATCH_RATE_LIMIT_PER_ADDRESS", "5")]);
+    let check = [
+        ("product", "app"),
+        ("license_key", key.as_str()),
+        ("hardware_id", "pc-0"),
+    ];
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(server.get(creds, "check_license", &check).await.status);
+    }
+    assert_eq!(statuses[..5], [200; 5], "{statuses:?}");
+    assert!(statuses[5..].contains(&429), "{statuses:?}");
+}
