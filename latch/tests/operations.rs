@@ -184,6 +184,10 @@ async fn metrics_count_requests_by_route_and_signatures_by_source() {
     );
     assert!(value("latch_write_behind_queue_depth") >= 0.0);
     assert!(value("latch_connections_open") >= 1.0);
+    // SQLite's single writer connection is open from the start.
+    let writer = value(r#"latch_database_connections{pool="writer",state="idle"}"#)
+        + value(r#"latch_database_connections{pool="writer",state="busy"}"#);
+    assert_eq!(writer, 1.0);
     let api = server.plain(Method::GET, "/api/v4/metrics").await;
     assert_eq!(api.status, 404, "metrics are not part of the License API");
     server.stop();

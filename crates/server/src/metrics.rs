@@ -44,6 +44,12 @@ struct SignatureLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    pool: &'static str,
+    state: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CacheLabels {
     result: &'static str,
 }
@@ -51,6 +57,7 @@ struct CacheLabels {
 pub struct Metrics {
     registry: Registry,
     check_cache: Family<CacheLabels, Counter>,
+    database_connections: Family<PoolLabels, Gauge>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     signatures: Family<SignatureLabels, Counter>,
@@ -89,6 +96,12 @@ impl Default for Metrics {
             "check_license reads: hit (answered from memory) or miss (read from the database)",
             check_cache.clone(),
         );
+        let database_connections = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "database_connections",
+            "Database connections by pool (reader, writer; one pool on PostgreSQL) and state (idle, busy)",
+            database_connections.clone(),
+        );
         let write_behind_depth = Gauge::default();
         registry.register(
             "write_behind_queue_depth",
@@ -110,6 +123,7 @@ impl Default for Metrics {
         Self {
             registry,
             check_cache,
+            database_connections,
             requests,
             latency,
             signatures,
@@ -167,6 +181,22 @@ impl Metrics {
             .set(i64::try_from(max).unwrap_or(i64::MAX));
     }
 
+    /// The pools' connections at scrape time.
+    fn set_pools(&self, pools: &[latch_store::PoolConnections]) {
+        for pool in pools {
+            let idle = i64::try_from(pool.idle).unwrap_or(i64::MAX);
+            let busy = i64::from(pool.open) - idle;
+            for (state, count) in [("idle", idle), ("busy", busy.max(0))] {
+                self.database_connections
+                    .get_or_create(&PoolLabels {
+                        pool: pool.pool,
+                        state,
+                    })
+                    .set(count);
+            }
+        }
+    }
+
     fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
@@ -180,6 +210,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .metrics
         .write_behind_depth
         .set(i64::try_from(state.write_behind.depth()).unwrap_or(i64::MAX));
+    state.metrics.set_pools(&state.store.pool_connections());
     match state.metrics.encode() {
         Ok(text) => (
             [(

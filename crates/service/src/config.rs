@@ -43,6 +43,7 @@ struct FileConfig {
     password_attempts: Option<u32>,
     password_window: Option<u64>,
     sqlite_synchronous: Option<String>,
+    database_pool_size: Option<u32>,
     rate_limit_per_api_key: Option<u32>,
     rate_limit_per_address: Option<u32>,
     rate_limit_activations: Option<u32>,
@@ -176,6 +177,8 @@ pub struct Config {
     pub rate_limits: RateLimitSettings,
     /// SQLite's `synchronous` setting: FULL (the default) or NORMAL.
     pub sqlite_synchronous: latch_store::SqliteDurability,
+    /// Most connections each node opens to PostgreSQL.
+    pub database_pool_size: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -408,8 +411,25 @@ impl Config {
             "full or normal",
         )?
         .unwrap_or_default();
+        let database_pool_size = match setting(
+            "database_pool_size",
+            env("LATCH_DATABASE_POOL_SIZE"),
+            from_file.database_pool_size,
+            "a number of connections, at least 1",
+        )? {
+            None => latch_store::StoreTuning::default().postgres_pool_size,
+            Some(0) => {
+                return Err(ConfigError::Invalid {
+                    key: "database_pool_size",
+                    value: "0".into(),
+                    expected: "a number of connections, at least 1",
+                })
+            }
+            Some(size) => size,
+        };
         Ok(Self {
             listen,
+            database_pool_size,
             check_cache_entries,
             password_limits,
             rate_limits,
@@ -537,6 +557,18 @@ mod tests {
         assert_eq!(config.listen.to_string(), "0.0.0.0:7000");
         assert_eq!(config.log, "debug");
         assert_eq!(config.database_url, "sqlite:///srv/a/latch.db");
+    }
+
+    #[test]
+    fn the_postgres_pool_size_is_at_least_one() {
+        let default = Config::load(None, env(&[])).unwrap();
+        assert_eq!(default.database_pool_size, 16);
+        let sized = Config::load(None, env(&[("LATCH_DATABASE_POOL_SIZE", "40")])).unwrap();
+        assert_eq!(sized.database_pool_size, 40);
+        for bad in ["0", "-1", "many"] {
+            let error = Config::load(None, env(&[("LATCH_DATABASE_POOL_SIZE", bad)])).unwrap_err();
+            assert!(error.to_string().contains("database_pool_size"), "{error}");
+        }
     }
 
     #[test]

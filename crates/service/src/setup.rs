@@ -65,7 +65,10 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServiceError>
     let store = latch_store::connect(
         &config.database_url,
         config.database_schema.as_deref(),
-        config.sqlite_synchronous,
+        latch_store::StoreTuning {
+            sqlite_durability: config.sqlite_synchronous,
+            postgres_pool_size: config.database_pool_size,
+        },
         secrets,
     )
     .await

@@ -450,9 +450,30 @@ pub trait GuardStore: Send + Sync {
     async fn probe(&self, now: DateTime<Utc>) -> StoreResult<()>;
 }
 
+/// A database connection pool as the metrics show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolConnections {
+    /// `reader` or `writer` (on PostgreSQL both name the same pool).
+    pub pool: &'static str,
+    pub open: u32,
+    pub idle: usize,
+}
+
+/// The connection pools, for the metrics.
+pub trait PoolStatus: Send + Sync {
+    fn pool_connections(&self) -> [PoolConnections; 2];
+}
+
 /// All of storage.
 pub trait Store:
-    TenantStore + CatalogStore + LicenseApiStore + ListingStore + GuardStore + ChangeSource + 'static
+    TenantStore
+    + CatalogStore
+    + LicenseApiStore
+    + ListingStore
+    + GuardStore
+    + ChangeSource
+    + PoolStatus
+    + 'static
 {
 }
 impl<T> Store for T where
@@ -462,6 +483,7 @@ impl<T> Store for T where
         + ListingStore
         + GuardStore
         + ChangeSource
+        + PoolStatus
         + 'static
 {
 }
@@ -488,21 +510,39 @@ impl std::str::FromStr for SqliteDurability {
     }
 }
 
+/// How a store is opened beyond its URL; each setting applies to one database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreTuning {
+    pub sqlite_durability: SqliteDurability,
+    /// Most connections a node opens to PostgreSQL.
+    pub postgres_pool_size: u32,
+}
+
+impl Default for StoreTuning {
+    fn default() -> Self {
+        Self {
+            sqlite_durability: SqliteDurability::default(),
+            postgres_pool_size: 16,
+        }
+    }
+}
+
 /// Opens the store a database URL names, applying migrations. `sqlite:` and `postgres://` are known;
-/// `schema` applies to PostgreSQL only, `durability` to SQLite only.
+/// `schema` applies to PostgreSQL only.
 pub async fn connect(
     database_url: &str,
     schema: Option<&str>,
-    durability: SqliteDurability,
+    tuning: StoreTuning,
     secrets: SecretBox,
 ) -> StoreResult<std::sync::Arc<dyn Store>> {
     if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
         Ok(std::sync::Arc::new(
-            PostgresStore::connect(database_url, schema, secrets).await?,
+            PostgresStore::connect(database_url, schema, tuning.postgres_pool_size, secrets)
+                .await?,
         ))
     } else {
         Ok(std::sync::Arc::new(
-            SqliteStore::connect(database_url, durability, secrets).await?,
+            SqliteStore::connect(database_url, tuning.sqlite_durability, secrets).await?,
         ))
     }
 }

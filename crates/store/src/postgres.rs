@@ -44,9 +44,10 @@ impl SqlStore<Postgres> {
     pub async fn connect(
         database_url: &str,
         schema: Option<&str>,
+        pool_size: u32,
         secrets: SecretBox,
     ) -> StoreResult<Self> {
-        let mut options = PgPoolOptions::new().max_connections(16);
+        let mut options = PgPoolOptions::new().max_connections(pool_size.max(1));
         if let Some(schema) = schema {
             let quoted = quote_identifier(schema);
             let setup = sqlx::PgConnection::connect(database_url).await?;

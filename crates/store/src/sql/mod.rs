@@ -182,3 +182,17 @@ fn lookup_sql(license_join: &str) -> String {
          WHERE p.company_id = $1 AND p.code = $2 ORDER BY pf.code"
     )
 }
+
+impl<DB: Backend> crate::PoolStatus for SqlStore<DB> {
+    fn pool_connections(&self) -> [crate::PoolConnections; 2] {
+        let status = |pool: &'static str, of: &Pool<DB>| crate::PoolConnections {
+            pool,
+            open: of.size(),
+            idle: of.num_idle(),
+        };
+        [
+            status("reader", &self.reader),
+            status("writer", &self.writer),
+        ]
+    }
+}
