@@ -85,7 +85,10 @@ impl SqliteChanges {
 }
 
 fn read_data_version(connection: &Connection) -> rusqlite::Result<i64> {
-    connection.query_row("PRAGMA data_version", [], |row| row.get(0))
+    // Prepared once per connection: this runs before every cached check answer.
+    connection
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |row| row.get(0))
 }
 
 #[async_trait::async_trait]

@@ -31,32 +31,43 @@ impl ListingSql {
 }
 
 /// A license listing's conditions and their values, in placeholder order.
-fn license_conditions(company_id: CompanyId, filter: &LicenseFilter) -> (String, Vec<Param<'_>>) {
+fn license_conditions<'a>(
+    company_id: CompanyId,
+    filter: &'a LicenseFilter,
+) -> (String, Vec<Param<'a>>) {
     let mut conditions = vec!["l.company_id = $1".to_owned()];
     let mut values = vec![Param::from(company_id)];
-    let mut add = |condition: &str, value: Param<'static>| {
-        values.push(value);
-        conditions.push(condition.replace('?', &format!("${}", values.len())));
+    // Each `?` of a condition takes the next placeholder number and the next of its values.
+    let mut add = |condition: &str, condition_values: Vec<Param<'a>>| {
+        let mut numbered = String::new();
+        for (part, value) in condition
+            .split('?')
+            .zip(condition_values.into_iter().map(Some).chain([None]))
+        {
+            numbered.push_str(part);
+            if let Some(value) = value {
+                values.push(value);
+                numbered.push_str(&format!("${}", values.len()));
+            }
+        }
+        conditions.push(numbered);
     };
     if let Some(product_id) = filter.product_id {
-        add("l.product_id = ?", product_id.into());
+        add("l.product_id = ?", vec![product_id.into()]);
     }
     if let Some(customer_id) = filter.customer_id {
-        add("l.customer_id = ?", customer_id.into());
+        add("l.customer_id = ?", vec![customer_id.into()]);
     }
     if let Some(enabled) = filter.enabled {
-        add("l.enabled = ?", enabled.into());
+        add("l.enabled = ?", vec![enabled.into()]);
     }
     if let Some(prefix) = &filter.key_prefix {
         // The key's first characters compared exactly: LIKE folds case on SQLite but not on PostgreSQL.
         let length = prefix.chars().count() as i64;
         add(
-            "substr(l.license_key, 1, CAST(? AS INTEGER))",
-            length.into(),
+            "substr(l.license_key, 1, CAST(? AS INTEGER)) = ?",
+            vec![length.into(), prefix.as_str().into()],
         );
-        let compared = conditions.pop().expect("just added");
-        values.push(Param::from(prefix.as_str()));
-        conditions.push(format!("{compared} = ${}", values.len()));
     }
     (conditions.join(" AND "), values)
 }
