@@ -7,6 +7,7 @@ mod check_cache;
 pub mod connections;
 pub mod error;
 mod license_api;
+pub mod management;
 pub mod metrics;
 pub mod params;
 pub mod rate_limits;
@@ -51,6 +52,7 @@ fn public_router(state: AppState, with_metrics: bool) -> Router {
         ));
     let mut app = Router::new()
         .nest("/api/v4", license_api)
+        .nest_service("/api/v1", management::service(state.clone()))
         // The Python SDK's is_online() expects 200 here.
         .route("/", get(|| async { "latch" }))
         .route("/healthz", get(|| async { "ok" }))
@@ -151,6 +153,7 @@ pub async fn serve(
     let keep_guards = password_window.max(replays::replay_window());
     let (write_behind, writer_task) = WriteBehind::start(store.clone(), keep_guards);
     let state = AppState::new(store, write_behind)
+        .with_tls_links(options.tls.is_some())
         .with_check_cache(changes, options.check_cache_entries)
         .with_password_limits(options.password_limits)
         .with_rate_limits(options.rate_limits);

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use latch_domain::{CompanyId, ProductId};
 use latch_service::config::{PasswordLimits, RateLimitSettings};
+use latch_service::model::ManagementKey;
 use latch_service::passwords::PasswordPool;
+use latch_service::{management_key_hash, Service};
 use latch_store::changes::LicenseChanges;
 use latch_store::{ApiKey, DeferredWrite, DeviceKey, LicenseLookup, Product, Release, Store};
 use latch_wire::signing::Signer;
@@ -13,6 +15,7 @@ use quick_cache::sync::Cache;
 
 use crate::check_cache::CheckCache;
 use crate::error::{ApiError, InternalError};
+use crate::management::error::ManagementError;
 use crate::metrics::{Metrics, SignatureSource};
 use crate::rate_limits::RateLimits;
 use crate::write_behind::WriteBehind;
@@ -20,6 +23,9 @@ use crate::write_behind::WriteBehind;
 /// How long a looked-up API key is trusted before it is read again: a revocation reaches every node
 /// within this time.
 pub const API_KEY_TTL: Duration = Duration::from_secs(2);
+/// How long a looked-up management key is trusted before it is read again: a revocation reaches
+/// every node within this time.
+pub const MANAGEMENT_KEY_TTL: Duration = Duration::from_secs(2);
 /// How long a product's release list is reused before it is read again.
 pub const RELEASES_TTL: Duration = Duration::from_secs(5);
 
@@ -56,6 +62,12 @@ type BodySignatures = Cache<(CompanyId, String), Arc<str>>;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     api_keys: Arc<Expiring<String, Option<ApiKey>>>,
+    /// Management keys by the SHA-256 of the key.
+    management_keys: Arc<Expiring<String, Option<ManagementKey>>>,
+    /// The vendor operations, for the Management API.
+    pub service: Service,
+    /// `https` when this node serves TLS itself: the scheme of links in Management API answers.
+    pub scheme: &'static str,
     signers: Arc<Cache<CompanyId, Arc<Signer>>>,
     /// Header signatures by (company, SHA-256 of the body): identical bodies are signed once.
     body_signatures: Arc<BodySignatures>,
@@ -73,8 +85,11 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Arc<dyn Store>, write_behind: WriteBehind) -> Self {
         Self {
+            service: Service::new(store.clone()),
             store,
             api_keys: Arc::new(Expiring::new(10_000, API_KEY_TTL)),
+            management_keys: Arc::new(Expiring::new(1_000, MANAGEMENT_KEY_TTL)),
+            scheme: "http",
             signers: Arc::new(Cache::new(10_000)),
             // 20k signatures of ~350 bytes: a few MB, enough for the devices that check repeatedly.
             body_signatures: Arc::new(Cache::new(20_000)),
@@ -136,6 +151,26 @@ impl AppState {
         let found = self.store.api_key(api_key).await?;
         self.api_keys.insert(api_key.to_owned(), found.clone());
         Ok(found)
+    }
+
+    /// The management key `secret` is, revoked or not; read through a short-lived cache.
+    pub async fn management_key(
+        &self,
+        secret: &str,
+    ) -> Result<Option<ManagementKey>, ManagementError> {
+        let hash = management_key_hash(secret);
+        if let Some(found) = self.management_keys.get(&hash) {
+            return Ok(found);
+        }
+        let found = self.service.management_key(secret).await?;
+        self.management_keys.insert(hash, found.clone());
+        Ok(found)
+    }
+
+    /// Links in Management API answers use `https`.
+    pub fn with_tls_links(mut self, tls: bool) -> Self {
+        self.scheme = if tls { "https" } else { "http" };
+        self
     }
 
     /// A product's enabled releases, newest first; read through a short-lived cache because every

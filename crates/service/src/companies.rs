@@ -40,6 +40,7 @@ impl Service {
         let tenant = Tenant {
             store: self.store.as_ref(),
             company,
+            actor: latch_store::Actor::Cli,
         };
         let api_key = tenant.create_api_key(false).await?;
         Ok(CreatedCompany {
@@ -62,6 +63,7 @@ impl Service {
         Ok(Tenant {
             store: self.store.as_ref(),
             company,
+            actor: latch_store::Actor::Cli,
         })
     }
 
@@ -104,6 +106,19 @@ impl Tenant<'_> {
             .await?;
         self.company.expose_initial_passwords = expose;
         Ok(())
+    }
+
+    /// Revokes the company's API key; another company's is "not found".
+    pub async fn revoke_api_key(&self, api_key: &str) -> ServiceResult<()> {
+        let own = self
+            .store
+            .api_key(api_key)
+            .await?
+            .is_some_and(|key| key.company_id == self.company_id());
+        if !own {
+            return Err(ServiceError::NotFound(format!("API key {api_key}")));
+        }
+        Ok(self.store.revoke_api_key(api_key).await?)
     }
 
     /// The company's API keys, revoked ones included.

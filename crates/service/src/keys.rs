@@ -5,11 +5,11 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use crate::ServiceError;
 
 /// Letters and digits that cannot be misread for one another (no 0/O, 1/I).
-const KEY_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+pub(crate) const KEY_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-fn random_string(alphabet: &[u8], len: usize) -> Result<String, ServiceError> {
+pub(crate) fn random_string(alphabet: &[u8], len: usize) -> Result<String, ServiceError> {
     let mut bytes = vec![0u8; len];
     SystemRandom::new()
         .fill(&mut bytes)

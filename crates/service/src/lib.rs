@@ -16,6 +16,7 @@ mod customers;
 mod demo;
 mod devices;
 mod licenses;
+mod management;
 mod master_key;
 mod products;
 mod terms;
@@ -24,7 +25,7 @@ mod users;
 use std::sync::Arc;
 
 use latch_domain::CompanyId;
-use latch_store::{Company, Store};
+use latch_store::{Actor, Company, Store};
 
 pub use companies::CreatedCompany;
 pub use customers::CustomerSpec;
@@ -32,18 +33,21 @@ pub use demo::Demo;
 pub use devices::DeviceDetails;
 pub use error::{ServiceError, ServiceResult};
 pub use licenses::{LicenseDetails, LicenseQuery, LicenseRef};
+pub use management::{management_key_hash, CreatedManagementKey};
 pub use master_key::{generate_master_key, MasterKeyRotation};
 pub use products::{FeatureSpec, ProductSpec, ReleaseSpec};
 pub use terms::{validate_metadata, ConsumptionTerms, FloatingTerms, LicenseTerms};
 pub use users::{CreatedLicenseUser, LicenseUserSpec};
 
+pub use latch_store::query;
 pub use latch_store::{Listing, Page};
 
 /// The rows operations return, as front doors show them.
 pub mod model {
     pub use latch_store::{
-        ApiKey, Assignment, Company, Customer, Device, DeviceVariable, FeatureType, License,
-        LicenseFeature, LicenseUser, Product, ProductFeature, Release,
+        Actor, ApiKey, Assignment, Company, Customer, Device, DeviceVariable, Event, EventSubjects,
+        FeatureType, License, LicenseFeature, LicenseUser, ManagementKey, Product, ProductFeature,
+        Release,
     };
 }
 
@@ -58,6 +62,8 @@ pub struct Service {
 pub struct Tenant<'a> {
     store: &'a dyn Store,
     company: Company,
+    /// Who the event log names for this tenant's changes: the CLI unless a front door says otherwise.
+    actor: Actor,
 }
 
 impl Service {
@@ -80,6 +86,12 @@ impl std::fmt::Debug for Tenant<'_> {
 }
 
 impl Tenant<'_> {
+    /// The same company's side, with its changes recorded as made by `actor`.
+    pub fn acting_as(mut self, actor: Actor) -> Self {
+        self.actor = actor;
+        self
+    }
+
     pub fn company(&self) -> &Company {
         &self.company
     }

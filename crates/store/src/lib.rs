@@ -16,6 +16,7 @@
 pub mod changes;
 mod model;
 mod postgres;
+pub mod query;
 pub mod secrets;
 mod sql;
 mod sqlite;
@@ -407,6 +408,51 @@ pub trait ListingStore: Send + Sync {
     ) -> StoreResult<Listing<License>>;
 }
 
+/// A management key to store: its public prefix and the SHA-256 of the whole key.
+pub struct NewManagementKey<'a> {
+    pub company_id: CompanyId,
+    pub prefix: &'a str,
+    pub key_hash: &'a str,
+    pub read_only: bool,
+}
+
+/// Management API keys and the event log.
+#[async_trait]
+pub trait ManagementStore: Send + Sync {
+    async fn create_management_key(
+        &self,
+        key: NewManagementKey<'_>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ManagementKey>;
+    /// The key whose SHA-256 this is, revoked or not.
+    async fn management_key(&self, key_hash: &str) -> StoreResult<Option<ManagementKey>>;
+    /// The company's keys (revoked ones too), newest first.
+    async fn management_keys(&self, company_id: CompanyId) -> StoreResult<Vec<ManagementKey>>;
+    /// Revokes the company's key with this id; `None` when it has none.
+    async fn revoke_management_key(
+        &self,
+        company_id: CompanyId,
+        key_id: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ManagementKey>>;
+    /// Revokes the key whose SHA-256 this is, whichever company holds it.
+    async fn revoke_management_key_by_hash(
+        &self,
+        key_hash: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ManagementKey>>;
+    /// The company's events that match, newest first unless ordered otherwise.
+    async fn events(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<Event>>;
+}
+
 /// The stream of committed license changes, for caches of License API reads.
 #[async_trait]
 pub trait ChangeSource: Send + Sync {
@@ -470,6 +516,7 @@ pub trait Store:
     + CatalogStore
     + LicenseApiStore
     + ListingStore
+    + ManagementStore
     + GuardStore
     + ChangeSource
     + PoolStatus
@@ -481,6 +528,7 @@ impl<T> Store for T where
         + CatalogStore
         + LicenseApiStore
         + ListingStore
+        + ManagementStore
         + GuardStore
         + ChangeSource
         + PoolStatus

@@ -676,3 +676,98 @@ mod tests {
         }
     }
 }
+
+/// A key to the Management API; the key itself is never stored, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagementKey {
+    pub id: i64,
+    pub company_id: CompanyId,
+    /// The key's public part, before the dot: how a vendor tells keys apart in a listing.
+    pub prefix: String,
+    pub read_only: bool,
+    pub revoked: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Who made a change the event log records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A Management API key, by its id.
+    ManagementKey(i64),
+    /// The vendor's command line, on the database host.
+    Cli,
+    /// A client app through the License API, by device id when the device is known.
+    Device(Option<DeviceId>),
+    /// A dashboard user, by id.
+    Staff(i64),
+}
+
+impl Actor {
+    /// The `actor.type` the event log shows.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Actor::ManagementKey(_) => "management_key",
+            Actor::Cli => "cli",
+            Actor::Device(_) => "device",
+            Actor::Staff(_) => "staff",
+        }
+    }
+
+    /// The `actor.id` the event log shows, where the actor has one.
+    pub fn id(&self) -> Option<String> {
+        match self {
+            Actor::ManagementKey(id) | Actor::Staff(id) => Some(id.to_string()),
+            Actor::Device(device) => device.map(|id| id.get().to_string()),
+            Actor::Cli => None,
+        }
+    }
+
+    pub fn from_parts(kind: &str, id: Option<&str>) -> Option<Self> {
+        let number = || id.and_then(|id| id.parse::<i64>().ok());
+        Some(match kind {
+            "management_key" => Actor::ManagementKey(number()?),
+            "staff" => Actor::Staff(number()?),
+            "device" => Actor::Device(number().map(DeviceId::new)),
+            "cli" => Actor::Cli,
+            _ => return None,
+        })
+    }
+}
+
+/// The rows an event is about; every one is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventSubjects {
+    pub license_id: Option<LicenseId>,
+    pub customer_id: Option<CustomerId>,
+    pub device_id: Option<DeviceId>,
+    pub product_id: Option<ProductId>,
+    pub order_id: Option<i64>,
+    pub license_user_id: Option<LicenseUserId>,
+}
+
+/// A change to record in the event log, in the transaction that makes it.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub company_id: CompanyId,
+    /// The event's name, e.g. `license.activated`.
+    pub event: &'static str,
+    pub actor: Actor,
+    pub subjects: EventSubjects,
+    /// What changed, as a JSON object.
+    pub data: String,
+}
+
+/// A recorded event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The log's order.
+    pub sequence: i64,
+    /// The event's id for outsiders (a UUID): the webhook id of its deliveries.
+    pub id: String,
+    pub company_id: CompanyId,
+    pub event: String,
+    pub ts: DateTime<Utc>,
+    pub actor: Actor,
+    pub subjects: EventSubjects,
+    pub data: String,
+}

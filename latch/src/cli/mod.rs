@@ -3,6 +3,7 @@
 
 mod companies;
 mod licenses;
+mod management;
 mod master_key;
 mod output;
 mod people;
@@ -62,6 +63,11 @@ enum Command {
     #[command(subcommand)]
     Device(licenses::DeviceCommand),
     /// The master key that seals signing keys and shared keys at rest.
+    /// Keys to the Management API (`/api/v1/`).
+    #[command(subcommand, name = "management-key")]
+    ManagementKey(management::ManagementKeyCommand),
+    /// The company's event log, newest first.
+    Events(management::EventsArgs),
     #[command(subcommand, name = "master-key")]
     MasterKey(master_key::MasterKeyCommand),
     /// Copy the live SQLite database into a new file (for PostgreSQL, use pg_dump).
@@ -145,6 +151,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::User(command) => people::user(&service, command).await,
         Command::License(command) => licenses::license(&service, command).await,
         Command::Device(command) => licenses::device(&service, command).await,
+        Command::ManagementKey(command) => management::management_key(&service, command).await,
+        Command::Events(args) => management::events(&service, args).await,
         Command::MasterKey(command) => master_key::master_key(&config, &service, command).await,
         Command::Backup(backup) => latch_service::backup::backup(&config, &backup.out)
             .await

@@ -13,6 +13,7 @@ mod database;
 mod guards;
 mod license_api;
 mod listing;
+mod management;
 mod rows;
 mod tenant;
 

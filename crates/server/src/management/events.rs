@@ -1,0 +1,103 @@
+//! The event log: `/api/v1/events/`.
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use latch_service::model::{Actor, Event};
+use latch_service::query::fields::EVENT_FIELDS;
+use latch_service::query::Field;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::ManagementAccess;
+use super::error::ManagementError;
+use super::json::JsonAnswer;
+use super::listing::{ListRequest, ListSpec, Paginated};
+use super::responses::Reads;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_events))
+}
+
+pub struct Events;
+
+impl ListSpec for Events {
+    const FIELDS: &'static [Field] = EVENT_FIELDS;
+}
+
+/// Who made a change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActorOut {
+    /// `management_key`, `cli`, `device` or `staff`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The key's, device's or staff member's id; null for the CLI.
+    pub id: Option<i64>,
+}
+
+impl From<&Actor> for ActorOut {
+    fn from(actor: &Actor) -> Self {
+        Self {
+            kind: actor.kind(),
+            id: actor.id().and_then(|id| id.parse().ok()),
+        }
+    }
+}
+
+/// One recorded change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventOut {
+    /// A UUID; deliveries of the event carry it as their id.
+    pub id: String,
+    /// E.g. `license.created`, `license.activated`.
+    pub event: String,
+    pub ts: DateTime<Utc>,
+    pub actor: ActorOut,
+    pub license: Option<i64>,
+    pub customer: Option<i64>,
+    pub device: Option<i64>,
+    pub product: Option<i64>,
+    pub order: Option<i64>,
+    pub license_user: Option<i64>,
+    /// What changed.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl From<Event> for EventOut {
+    fn from(event: Event) -> Self {
+        let subjects = &event.subjects;
+        Self {
+            actor: (&event.actor).into(),
+            license: subjects.license_id.map(|id| id.get()),
+            customer: subjects.customer_id.map(|id| id.get()),
+            device: subjects.device_id.map(|id| id.get()),
+            product: subjects.product_id.map(|id| id.get()),
+            order: subjects.order_id,
+            license_user: subjects.license_user_id.map(|id| id.get()),
+            data: serde_json::from_str(&event.data).unwrap_or_default(),
+            id: event.id,
+            event: event.event,
+            ts: event.ts,
+        }
+    }
+}
+
+/// The company's events, newest first: filter by `license`, `customer`, `event` (`event__in` too),
+/// `ts__gte`/`ts__lte` and the other documented fields.
+#[utoipa::path(get, path = "/events/", tag = "events",
+    responses((status = 200, body = Paginated<EventOut>), Reads))]
+async fn list_events(
+    State(state): State<AppState>,
+    access: ManagementAccess,
+    request: ListRequest<Events>,
+) -> Result<JsonAnswer<Paginated<EventOut>>, ManagementError> {
+    let events = access
+        .tenant(&state)
+        .await?
+        .events(&request.query, request.page)
+        .await?;
+    Ok(JsonAnswer(request.answer(events, EventOut::from)))
+}
