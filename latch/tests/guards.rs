@@ -10,7 +10,9 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, DATE};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::net::IpAddr;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use support::{http_date_now, send, Backend, Latch};
 
@@ -162,12 +164,42 @@ async fn password_attempts_are_limited_per_user_across_nodes(backend: Backend) {
 
 /// 64 parallel wrong-password requests for different users, several rounds: answered with 400 or a
 /// quick 503 `server_busy`, never more; the server's resident memory stays bounded during the flood
-/// and falls back after it.
+/// and falls back after it, and `check_license` requests sent throughout the flood keep their p99
+/// latency under 500 ms. The address backoff is set high, so every wrong password is really hashed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_flood_keeps_memory_bounded() {
     let latch = Latch::new(Backend::Sqlite, "password_flood").await;
     let company = latch.company("Acme");
-    let server = std::sync::Arc::new(latch.serve());
+    latch.product(&company, "app");
+    let key = latch.license(&company, "app", &[]);
+    let server = Arc::new(latch.serve_with(&[("LATCH_PASSWORD_ADDRESS_FAILURES", "100000")]));
+    server
+        .post(
+            &company.creds,
+            "activate_license",
+            &json!({"product": "app", "license_key": key, "hardware_id": "pc"}),
+        )
+        .await
+        .ok();
+    let flooding = Arc::new(AtomicBool::new(true));
+    let checks = tokio::spawn({
+        let (server, creds, flooding) = (server.clone(), company.creds.clone(), flooding.clone());
+        async move {
+            let query = [
+                ("product", "app"),
+                ("license_key", &key),
+                ("hardware_id", "pc"),
+            ];
+            let mut latencies = Vec::new();
+            while flooding.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                server.get(&creds, "check_license", &query).await.ok();
+                latencies.push(started.elapsed());
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            latencies
+        }
+    });
     let mut peak = 0;
     for round in 0..4 {
         let requests: Vec<_> = (0..64)
@@ -201,13 +233,31 @@ async fn a_password_flood_keeps_memory_bounded() {
         }
         assert!(busy < 64, "round {round}: every request was refused");
     }
+    flooding.store(false, Ordering::Relaxed);
+    let mut latencies = checks.await.unwrap();
+    latencies.sort();
+    assert!(
+        latencies.len() >= 50,
+        "only {} checks ran during the flood",
+        latencies.len()
+    );
+    let p99 = latencies[(latencies.len() * 99).div_ceil(100) - 1];
     assert!(
         peak < 512,
         "resident memory reached {peak} MiB during the flood"
     );
+    assert!(
+        p99 < Duration::from_millis(500),
+        "check_license p99 was {p99:?} during the flood ({} checks)",
+        latencies.len()
+    );
     tokio::time::sleep(Duration::from_secs(10)).await;
     let after = resident_mib(server.pid());
-    eprintln!("resident memory: {peak} MiB at the peak of the flood, {after} MiB 10 s after");
+    eprintln!(
+        "resident memory: {peak} MiB at the peak of the flood, {after} MiB 10 s after; \
+         check_license p99 {p99:?} over {} checks during the flood",
+        latencies.len()
+    );
     assert!(
         after < 256,
         "resident memory is {after} MiB 10 s after the flood (peak {peak} MiB)"
