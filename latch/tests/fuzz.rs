@@ -219,6 +219,7 @@ async fn mutated_signed_requests_never_get_a_5xx() {
         ("LATCH_RATE_LIMIT_PER_API_KEY", "0"),
         ("LATCH_RATE_LIMIT_ACTIVATIONS", "0"),
         ("LATCH_RATE_LIMIT_TRIALS", "0"),
+        ("LATCH_PASSWORD_ADDRESS_FAILURES", "0"),
     ];
     let server = Arc::new(latch.serve_with(&off));
     let workers: Vec<_> = (0..CONCURRENCY)

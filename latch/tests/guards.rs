@@ -1,5 +1,6 @@
 //! Guards against abuse through well-signed requests, against a real `latch serve` on both backends:
-//! replayed requests and initial passwords.
+//! replayed requests, password attempt limits per user and per address, activation and request rate
+//! limits, and a password flood.
 
 #[path = "support/mod.rs"]
 #[macro_use]
@@ -7,8 +8,11 @@ mod support;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, DATE};
 use reqwest::Method;
-use serde_json::json;
-use std::time::Duration;
+use serde_json::{json, Value};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use support::{http_date_now, send, Backend, Latch};
 
@@ -160,12 +164,42 @@ async fn password_attempts_are_limited_per_user_across_nodes(backend: Backend) {
 
 /// 64 parallel wrong-password requests for different users, several rounds: answered with 400 or a
 /// quick 503 `server_busy`, never more; the server's resident memory stays bounded during the flood
-/// and falls back after it.
+/// and falls back after it, and `check_license` requests sent throughout the flood keep their p99
+/// latency under 500 ms. The address backoff is set high, so every wrong password is really hashed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_flood_keeps_memory_bounded() {
     let latch = Latch::new(Backend::Sqlite, "password_flood").await;
     let company = latch.company("Acme");
-    let server = std::sync::Arc::new(latch.serve());
+    latch.product(&company, "app");
+    let key = latch.license(&company, "app", &[]);
+    let server = Arc::new(latch.serve_with(&[("LATCH_PASSWORD_ADDRESS_FAILURES", "100000")]));
+    server
+        .post(
+            &company.creds,
+            "activate_license",
+            &json!({"product": "app", "license_key": key, "hardware_id": "pc"}),
+        )
+        .await
+        .ok();
+    let flooding = Arc::new(AtomicBool::new(true));
+    let checks = tokio::spawn({
+        let (server, creds, flooding) = (server.clone(), company.creds.clone(), flooding.clone());
+        async move {
+            let query = [
+                ("product", "app"),
+                ("license_key", &key),
+                ("hardware_id", "pc"),
+            ];
+            let mut latencies = Vec::new();
+            while flooding.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                server.get(&creds, "check_license", &query).await.ok();
+                latencies.push(started.elapsed());
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            latencies
+        }
+    });
     let mut peak = 0;
     for round in 0..4 {
         let requests: Vec<_> = (0..64)
@@ -199,13 +233,31 @@ async fn a_password_flood_keeps_memory_bounded() {
         }
         assert!(busy < 64, "round {round}: every request was refused");
     }
+    flooding.store(false, Ordering::Relaxed);
+    let mut latencies = checks.await.unwrap();
+    latencies.sort();
+    assert!(
+        latencies.len() >= 50,
+        "only {} checks ran during the flood",
+        latencies.len()
+    );
+    let p99 = latencies[(latencies.len() * 99).div_ceil(100) - 1];
     assert!(
         peak < 512,
         "resident memory reached {peak} MiB during the flood"
     );
+    assert!(
+        p99 < Duration::from_millis(500),
+        "check_license p99 was {p99:?} during the flood ({} checks)",
+        latencies.len()
+    );
     tokio::time::sleep(Duration::from_secs(10)).await;
     let after = resident_mib(server.pid());
-    eprintln!("resident memory: {peak} MiB at the peak of the flood, {after} MiB 10 s after");
+    eprintln!(
+        "resident memory: {peak} MiB at the peak of the flood, {after} MiB 10 s after; \
+         check_license p99 {p99:?} over {} checks during the flood",
+        latencies.len()
+    );
     assert!(
         after < 256,
         "resident memory is {after} MiB 10 s after the flood (peak {peak} MiB)"
@@ -296,4 +348,158 @@ async fn rate_limits_answer_429_with_retry_after() {
     }
     assert_eq!(statuses[..5], [200; 5], "{statuses:?}");
     assert!(statuses[5..].contains(&429), "{statuses:?}");
+}
+
+both_backends!(activations_are_limited_per_license_across_nodes);
+
+/// Four activations per license and minute (configured), counted in the database: activations split
+/// over two nodes are refused on both once together they pass the limit; another license is unaffected.
+async fn activations_are_limited_per_license_across_nodes(backend: Backend) {
+    let latch = Latch::new(backend, "activation_limit").await;
+    let company = latch.company("Acme");
+    latch.product(&company, "app");
+    let key = latch.license(&company, "app", &["--max-activations", "100"]);
+    let other_key = latch.license(&company, "app", &["--max-activations", "100"]);
+    let env = [("LATCH_RATE_LIMIT_ACTIVATIONS", "4")];
+    let nodes = [latch.serve_with(&env), latch.serve_with(&env)];
+    let creds = &company.creds;
+    let activate = |key: &str, n: usize| json!({"product": "app", "license_key": key, "hardware_id": format!("pc-{n}")});
+    for n in 0..4 {
+        nodes[n % 2]
+            .post(creds, "activate_license", &activate(&key, n))
+            .await
+            .ok();
+    }
+    for (n, node) in nodes.iter().enumerate() {
+        let refused = node
+            .post(creds, "activate_license", &activate(&key, 4 + n))
+            .await;
+        refused.assert_error(429, "too_many_requests");
+        let retry_after = retry_after_secs(&refused);
+        assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    }
+    assert_eq!(latch.devices(&company, &key).len(), 4);
+    for (n, node) in nodes.iter().enumerate() {
+        node.post(creds, "activate_license", &activate(&other_key, n))
+            .await
+            .ok();
+    }
+}
+
+fn retry_after_secs(reply: &support::Reply) -> u64 {
+    reply.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// A signed License API request sent from a client bound to `from`, a loopback address of its own,
+/// so the server sees another client address.
+async fn from_address(
+    server: &support::Server,
+    from: IpAddr,
+    creds: &support::Creds,
+    method: Method,
+    endpoint: &str,
+    params: &Value,
+) -> support::Reply {
+    let client = reqwest::Client::builder()
+        .local_address(from)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let date = support::http_date_now();
+    let request = client
+        .request(method.clone(), server.url(&format!("/api/v4/{endpoint}")))
+        .header(DATE, &date)
+        .header(
+            AUTHORIZATION,
+            latch_wire::auth::authorization_header(&creds.api_key, &creds.shared_key, &date),
+        );
+    send(if method == Method::GET {
+        request.query(params)
+    } else {
+        request
+            .header(CONTENT_TYPE, "application/json")
+            .body(support::distinct(params).to_string())
+    })
+    .await
+}
+
+/// Three failed passwords per client address (configured), backing off to at most 2 s: the failures
+/// count on every endpoint that checks a password; then the address is refused with 429 and
+/// `Retry-After`, even with the right password, 1 s after the third failure and twice as long after
+/// each further one, up to the cap; another address is unaffected; once the wait is over the right
+/// password works again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_failures_from_one_address_back_off() {
+    let latch = Latch::new(Backend::Sqlite, "password_backoff").await;
+    let company = latch.company("Acme");
+    let id = company.id.to_string();
+    latch.cli(&[
+        "user",
+        "create",
+        "--company",
+        &id,
+        "--email",
+        "ann@example.com",
+        "--password",
+        "right-password",
+    ]);
+    let server = latch.serve_with(&[
+        ("LATCH_PASSWORD_ADDRESS_FAILURES", "3"),
+        ("LATCH_PASSWORD_ADDRESS_MAX_BACKOFF", "2"),
+        ("LATCH_PASSWORD_ATTEMPTS", "100"),
+    ]);
+    let creds = &company.creds;
+    let (guesser, other): (IpAddr, IpAddr) =
+        ("127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap());
+    let user_licenses = |from, password: &str| {
+        let params = json!({"username": "ann@example.com", "password": password});
+        let server = &server;
+        async move { from_address(server, from, creds, Method::GET, "user_licenses", &params).await }
+    };
+    let user_activation = json!({
+        "product": "app", "hardware_id": "pc", "username": "ann@example.com", "password": "wrong"
+    });
+    let borrow = json!({
+        "product": "app", "hardware_id": "pc", "username": "ann@example.com", "password": "wrong"
+    });
+    let change = json!({
+        "username": "ann@example.com", "password": "wrong", "new_password": "another-password"
+    });
+    let failures = [
+        (Method::POST, "activate_license", &user_activation),
+        (Method::POST, "change_password", &change),
+        (Method::POST, "floating/borrow", &borrow),
+    ];
+    for (method, endpoint, params) in failures {
+        from_address(&server, guesser, creds, method, endpoint, params)
+            .await
+            .assert_error(400, "invalid_credentials");
+    }
+    let refused = user_licenses(guesser, "right-password").await;
+    refused.assert_error(429, "too_many_requests");
+    assert_eq!(retry_after_secs(&refused), 1);
+    user_licenses(other, "wrong")
+        .await
+        .assert_error(400, "invalid_credentials");
+    user_licenses(other, "right-password").await.ok();
+
+    // 1 s after the third failure the address may try again; its fourth failure costs 2 s, and so does
+    // its fifth (the cap).
+    let mut wait = 1;
+    for expected_wait in [2, 2] {
+        tokio::time::sleep(Duration::from_secs(wait) + Duration::from_millis(100)).await;
+        user_licenses(guesser, "wrong")
+            .await
+            .assert_error(400, "invalid_credentials");
+        let refused = user_licenses(guesser, "right-password").await;
+        refused.assert_error(429, "too_many_requests");
+        assert_eq!(retry_after_secs(&refused), expected_wait);
+        wait = expected_wait;
+    }
+    tokio::time::sleep(Duration::from_secs(wait) + Duration::from_millis(100)).await;
+    user_licenses(guesser, "right-password").await.ok();
 }

@@ -134,7 +134,7 @@ pub struct ServeOptions {
     pub metrics_listener: Option<TcpListener>,
     /// How many devices' checks are answered from memory while their license is unchanged (0: none).
     pub check_cache_entries: usize,
-    /// Password attempts per license user name and window.
+    /// Password attempts per license user name, failures per client address.
     pub password_limits: PasswordLimits,
     pub rate_limits: RateLimitSettings,
 }
@@ -148,15 +148,14 @@ pub async fn serve(
     #[cfg(unix)]
     ignore_file_size_signal()?;
     let changes = store.watch_changes().await?;
-    let password_window = chrono::Duration::from_std(options.password_limits.window)
+    let password_window = chrono::Duration::from_std(options.password_limits.per_user.window)
         .unwrap_or(chrono::Duration::days(1));
     let keep_guards = password_window.max(replays::replay_window());
     let (write_behind, writer_task) = WriteBehind::start(store.clone(), keep_guards);
     let state = AppState::new(store, write_behind)
         .with_tls_links(options.tls.is_some())
         .with_check_cache(changes, options.check_cache_entries)
-        .with_password_limits(options.password_limits)
-        .with_rate_limits(options.rate_limits);
+        .with_limits(options.rate_limits, options.password_limits);
     let metrics = state.metrics.clone();
     let slots = connections::connection_slots(options.limits.max_connections);
     tracing::info!(

@@ -78,7 +78,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Where license users' passwords are hashed and verified.
     pub passwords: Arc<PasswordPool>,
-    pub password_limits: PasswordLimits,
     pub rate_limits: Arc<RateLimits>,
 }
 
@@ -98,18 +97,15 @@ impl AppState {
             write_behind,
             metrics: Arc::new(Metrics::default()),
             passwords: Arc::new(PasswordPool::sized_to_machine()),
-            password_limits: PasswordLimits::default(),
-            rate_limits: Arc::new(RateLimits::new(RateLimitSettings::default())),
+            rate_limits: Arc::new(RateLimits::new(
+                RateLimitSettings::default(),
+                PasswordLimits::default(),
+            )),
         }
     }
 
-    pub fn with_rate_limits(mut self, settings: RateLimitSettings) -> Self {
-        self.rate_limits = Arc::new(RateLimits::new(settings));
-        self
-    }
-
-    pub fn with_password_limits(mut self, limits: PasswordLimits) -> Self {
-        self.password_limits = limits;
+    pub fn with_limits(mut self, rates: RateLimitSettings, passwords: PasswordLimits) -> Self {
+        self.rate_limits = Arc::new(RateLimits::new(rates, passwords));
         self
     }
 

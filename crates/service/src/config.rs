@@ -17,6 +17,10 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_PASSWORD_ATTEMPTS: u32 = 10;
 pub const DEFAULT_PASSWORD_WINDOW: Duration = Duration::from_secs(15 * 60);
+pub const DEFAULT_PASSWORD_ADDRESS_FAILURES: u32 = 50;
+pub const DEFAULT_PASSWORD_ADDRESS_WINDOW: Duration = Duration::from_secs(15 * 60);
+pub const DEFAULT_PASSWORD_ADDRESS_MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
+/// The longest password window or backoff a setting may ask for.
 pub const MAX_PASSWORD_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 /// About 1.5 KB of memory per device.
 pub const DEFAULT_CHECK_CACHE_ENTRIES: usize = 50_000;
@@ -42,6 +46,9 @@ struct FileConfig {
     check_cache_entries: Option<usize>,
     password_attempts: Option<u32>,
     password_window: Option<u64>,
+    password_address_failures: Option<u32>,
+    password_address_window: Option<u64>,
+    password_address_max_backoff: Option<u64>,
     sqlite_synchronous: Option<String>,
     database_pool_size: Option<u32>,
     rate_limit_per_api_key: Option<u32>,
@@ -84,18 +91,46 @@ pub struct ConnectionLimits {
     pub max_connections: Option<usize>,
 }
 
-/// How many password attempts one license user name gets per window, from any address and node.
+/// At most `attempts` per fixed window that starts with a subject's first attempt and lasts `window`,
+/// counted in the database so the limit holds across nodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PasswordLimits {
+pub struct AttemptLimit {
     pub attempts: u32,
     pub window: Duration,
+}
+
+/// Waits imposed on a client address that keeps failing, per node: after `failures` failures it must
+/// wait 1 s before its next attempt, twice as long after each further failure, at most `max_delay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureBackoff {
+    /// Failures before the first wait; 0 turns the backoff off.
+    pub failures: u32,
+    /// An address that neither failed nor had to wait for this long starts afresh.
+    pub window: Duration,
+    pub max_delay: Duration,
+}
+
+/// How often license users' passwords may be tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordLimits {
+    /// Attempts per license user name, from any address and node.
+    pub per_user: AttemptLimit,
+    /// Failed attempts per client address.
+    pub per_address: FailureBackoff,
 }
 
 impl Default for PasswordLimits {
     fn default() -> Self {
         Self {
-            attempts: DEFAULT_PASSWORD_ATTEMPTS,
-            window: DEFAULT_PASSWORD_WINDOW,
+            per_user: AttemptLimit {
+                attempts: DEFAULT_PASSWORD_ATTEMPTS,
+                window: DEFAULT_PASSWORD_WINDOW,
+            },
+            per_address: FailureBackoff {
+                failures: DEFAULT_PASSWORD_ADDRESS_FAILURES,
+                window: DEFAULT_PASSWORD_ADDRESS_WINDOW,
+                max_delay: DEFAULT_PASSWORD_ADDRESS_MAX_BACKOFF,
+            },
         }
     }
 }
@@ -117,12 +152,14 @@ impl RateLimit {
     }
 }
 
-/// Rate limits of each node (in memory, not shared between nodes).
+/// Request rate limits: flood control per node in memory, and activations per license (a business
+/// limit) in the database.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimitSettings {
     pub per_api_key: RateLimit,
     pub per_address: RateLimit,
-    pub activations_per_license: RateLimit,
+    /// Every node together; `None` is no limit.
+    pub activations_per_license: Option<AttemptLimit>,
     pub trials_per_address: RateLimit,
 }
 
@@ -130,16 +167,17 @@ pub const DEFAULT_RATE_PER_API_KEY: u32 = 10_000;
 pub const DEFAULT_RATE_PER_ADDRESS: u32 = 500;
 pub const DEFAULT_ACTIVATIONS_PER_LICENSE: u32 = 120;
 pub const DEFAULT_TRIALS_PER_ADDRESS: u32 = 60;
+pub const ACTIVATIONS_WINDOW: Duration = Duration::from_secs(60);
 
 impl Default for RateLimitSettings {
     fn default() -> Self {
         Self {
             per_api_key: RateLimit::per(DEFAULT_RATE_PER_API_KEY, Duration::from_secs(1)),
             per_address: RateLimit::per(DEFAULT_RATE_PER_ADDRESS, Duration::from_secs(1)),
-            activations_per_license: RateLimit::per(
-                DEFAULT_ACTIVATIONS_PER_LICENSE,
-                Duration::from_secs(60),
-            ),
+            activations_per_license: Some(AttemptLimit {
+                attempts: DEFAULT_ACTIVATIONS_PER_LICENSE,
+                window: ACTIVATIONS_WINDOW,
+            }),
             trials_per_address: RateLimit::per(
                 DEFAULT_TRIALS_PER_ADDRESS,
                 Duration::from_secs(3600),
@@ -244,6 +282,24 @@ fn seconds(
     }
 }
 
+/// [`seconds`], at most [`MAX_PASSWORD_WINDOW`].
+fn at_most_a_day(
+    key: &'static str,
+    from_env: Option<String>,
+    from_file: Option<u64>,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let duration = seconds(key, from_env, from_file, default)?;
+    if duration > MAX_PASSWORD_WINDOW {
+        return Err(ConfigError::Invalid {
+            key,
+            value: duration.as_secs().to_string(),
+            expected: "at most 86400 seconds",
+        });
+    }
+    Ok(duration)
+}
+
 impl Config {
     /// Loads the file (if any), then applies the environment as read by `env`.
     pub fn load(
@@ -339,35 +395,51 @@ impl Config {
         )?
         .unwrap_or(DEFAULT_CHECK_CACHE_ENTRIES);
         let password_limits = PasswordLimits {
-            attempts: match setting(
-                "password_attempts",
-                env("LATCH_PASSWORD_ATTEMPTS"),
-                from_file.password_attempts,
-                "a whole number, at least 1",
-            )? {
-                Some(0) => {
-                    return Err(ConfigError::Invalid {
-                        key: "password_attempts",
-                        value: "0".into(),
-                        expected: "a whole number, at least 1",
-                    })
-                }
-                other => other.unwrap_or(DEFAULT_PASSWORD_ATTEMPTS),
+            per_user: AttemptLimit {
+                attempts: match setting(
+                    "password_attempts",
+                    env("LATCH_PASSWORD_ATTEMPTS"),
+                    from_file.password_attempts,
+                    "a whole number, at least 1",
+                )? {
+                    Some(0) => {
+                        return Err(ConfigError::Invalid {
+                            key: "password_attempts",
+                            value: "0".into(),
+                            expected: "a whole number, at least 1",
+                        })
+                    }
+                    other => other.unwrap_or(DEFAULT_PASSWORD_ATTEMPTS),
+                },
+                window: at_most_a_day(
+                    "password_window",
+                    env("LATCH_PASSWORD_WINDOW"),
+                    from_file.password_window,
+                    DEFAULT_PASSWORD_WINDOW,
+                )?,
             },
-            window: seconds(
-                "password_window",
-                env("LATCH_PASSWORD_WINDOW"),
-                from_file.password_window,
-                DEFAULT_PASSWORD_WINDOW,
-            )?,
+            per_address: FailureBackoff {
+                failures: setting(
+                    "password_address_failures",
+                    env("LATCH_PASSWORD_ADDRESS_FAILURES"),
+                    from_file.password_address_failures,
+                    "a whole number of failures, 0 to turn the limit off",
+                )?
+                .unwrap_or(DEFAULT_PASSWORD_ADDRESS_FAILURES),
+                window: at_most_a_day(
+                    "password_address_window",
+                    env("LATCH_PASSWORD_ADDRESS_WINDOW"),
+                    from_file.password_address_window,
+                    DEFAULT_PASSWORD_ADDRESS_WINDOW,
+                )?,
+                max_delay: at_most_a_day(
+                    "password_address_max_backoff",
+                    env("LATCH_PASSWORD_ADDRESS_MAX_BACKOFF"),
+                    from_file.password_address_max_backoff,
+                    DEFAULT_PASSWORD_ADDRESS_MAX_BACKOFF,
+                )?,
+            },
         };
-        if password_limits.window > MAX_PASSWORD_WINDOW {
-            return Err(ConfigError::Invalid {
-                key: "password_window",
-                value: password_limits.window.as_secs().to_string(),
-                expected: "at most 86400 seconds",
-            });
-        }
         const COUNT: &str = "a whole number of requests, 0 to turn the limit off";
         let rate = |key, from_env, from_file, default, period| {
             setting(key, from_env, from_file, COUNT)
@@ -389,13 +461,18 @@ impl Config {
                 DEFAULT_RATE_PER_ADDRESS,
                 second,
             )?,
-            activations_per_license: rate(
+            activations_per_license: match setting(
                 "rate_limit_activations",
                 env("LATCH_RATE_LIMIT_ACTIVATIONS"),
                 from_file.rate_limit_activations,
-                DEFAULT_ACTIVATIONS_PER_LICENSE,
-                Duration::from_secs(60),
-            )?,
+                COUNT,
+            )? {
+                Some(0) => None,
+                count => Some(AttemptLimit {
+                    attempts: count.unwrap_or(DEFAULT_ACTIVATIONS_PER_LICENSE),
+                    window: ACTIVATIONS_WINDOW,
+                }),
+            },
             trials_per_address: rate(
                 "rate_limit_trials",
                 env("LATCH_RATE_LIMIT_TRIALS"),
@@ -624,6 +701,76 @@ mod tests {
         }
         let error = Config::load(None, env(&[("LATCH_TLS_CERT", "cert.pem")])).unwrap_err();
         assert!(matches!(error, ConfigError::TlsPair), "{error}");
+    }
+
+    #[test]
+    fn password_and_activation_limits_come_from_file_or_environment() {
+        let defaults = Config::load(None, env(&[])).unwrap();
+        assert_eq!(defaults.password_limits, PasswordLimits::default());
+        assert_eq!(
+            defaults.rate_limits.activations_per_license,
+            Some(AttemptLimit {
+                attempts: 120,
+                window: Duration::from_secs(60)
+            })
+        );
+        let file = file_with(
+            "password_attempts = 4\npassword_address_failures = 7\n\
+             password_address_max_backoff = 120\nrate_limit_activations = 30\n",
+        );
+        let config = Config::load(
+            Some(&file.0),
+            env(&[
+                ("LATCH_PASSWORD_WINDOW", "60"),
+                ("LATCH_PASSWORD_ADDRESS_WINDOW", "300"),
+                ("LATCH_PASSWORD_ADDRESS_FAILURES", "9"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.password_limits,
+            PasswordLimits {
+                per_user: AttemptLimit {
+                    attempts: 4,
+                    window: Duration::from_secs(60)
+                },
+                per_address: FailureBackoff {
+                    failures: 9,
+                    window: Duration::from_secs(300),
+                    max_delay: Duration::from_secs(120),
+                },
+            }
+        );
+        assert_eq!(
+            config.rate_limits.activations_per_license.unwrap().attempts,
+            30
+        );
+        let off = Config::load(
+            None,
+            env(&[
+                ("LATCH_RATE_LIMIT_ACTIVATIONS", "0"),
+                ("LATCH_PASSWORD_ADDRESS_FAILURES", "0"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(off.rate_limits.activations_per_license, None);
+        assert_eq!(off.password_limits.per_address.failures, 0);
+    }
+
+    #[test]
+    fn password_limits_out_of_range_are_refused_by_name() {
+        for (key, value) in [
+            ("LATCH_PASSWORD_ATTEMPTS", "0"),
+            ("LATCH_PASSWORD_WINDOW", "86401"),
+            ("LATCH_PASSWORD_ADDRESS_FAILURES", "-1"),
+            ("LATCH_PASSWORD_ADDRESS_WINDOW", "0"),
+            ("LATCH_PASSWORD_ADDRESS_MAX_BACKOFF", "86401"),
+            ("LATCH_RATE_LIMIT_ACTIVATIONS", "lots"),
+        ] {
+            let error = Config::load(None, env(&[(key, value)])).unwrap_err();
+            let setting = key.trim_start_matches("LATCH_").to_lowercase();
+            assert!(error.to_string().contains(&setting), "{key}: {error}");
+        }
     }
 
     #[test]

@@ -460,23 +460,25 @@ pub trait ChangeSource: Send + Sync {
     async fn watch_changes(&self) -> StoreResult<std::sync::Arc<dyn changes::LicenseChanges>>;
 }
 
-/// Guards against abuse that must hold across nodes: password attempts and replayed requests.
+/// Guards against abuse that must hold across nodes: attempt limits and replayed requests.
 #[async_trait]
 pub trait GuardStore: Send + Sync {
-    /// Counts one password attempt for this user name in a fixed window that starts at the first
+    /// Counts one attempt of `kind` for `subject` in a fixed window that starts at the subject's first
     /// attempt and lasts `window`; returns the attempts in the window, this one included.
-    async fn take_password_attempt(
+    async fn take_attempt(
         &self,
         company_id: CompanyId,
-        username: &str,
+        kind: AttemptKind,
+        subject: &str,
         now: DateTime<Utc>,
         window: chrono::Duration,
-    ) -> StoreResult<PasswordAttempts>;
-    /// Un-counts an attempt that turned out to have the right password.
-    async fn return_password_attempt(
+    ) -> StoreResult<AttemptWindow>;
+    /// Un-counts an attempt that turned out not to count (a right password).
+    async fn return_attempt(
         &self,
         company_id: CompanyId,
-        username: &str,
+        kind: AttemptKind,
+        subject: &str,
     ) -> StoreResult<()>;
     /// Claims a request by its hash unless an identical request was claimed after `fresh_after`.
     async fn claim_request(
@@ -489,7 +491,7 @@ pub trait GuardStore: Send + Sync {
     async fn store_answer(&self, request_hash: &str, answer: &StoredAnswer) -> StoreResult<()>;
     /// Gives up a claim without an answer (the request failed and may be retried).
     async fn release_request(&self, request_hash: &str) -> StoreResult<()>;
-    /// Forgets answers and password windows older than `before`.
+    /// Forgets answers and attempt windows older than `before`.
     async fn prune_guards(&self, before: DateTime<Utc>) -> StoreResult<()>;
     /// Proves storage serves: one read through the readers and one committed write through the
     /// writer.

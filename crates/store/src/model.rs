@@ -567,9 +567,28 @@ pub enum DeferredWrite {
     },
 }
 
-/// Password attempts of one license user name in the current window.
+/// What an attempt window counts; each kind has one window per company and subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PasswordAttempts {
+pub enum AttemptKind {
+    /// Password attempts per license user name (lower-cased).
+    Password,
+    /// Activations per license (its key, or the license user's name).
+    Activation,
+}
+
+impl AttemptKind {
+    /// The `kind` column's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::Activation => "activation",
+        }
+    }
+}
+
+/// The attempts of one subject in its current window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptWindow {
     pub count: i64,
     pub window_start: DateTime<Utc>,
 }

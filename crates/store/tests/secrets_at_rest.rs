@@ -1,45 +1,15 @@
 //! Secrets at rest, on both backends: the database holds only sealed secrets, and rotating the
 //! master key re-seals them so that only the new key opens them.
 
+mod support;
+
 use chrono::Utc;
-use latch_store::{connect, NewCompany, SecretBox, Store};
+use latch_store::{NewCompany, SecretBox};
 use secrecy::ExposeSecret;
+use support::{databases, master_key, open};
 
 const SIGNING_KEY: &[u8] = b"pretend PKCS#8 bytes";
 const SHARED_KEY: &str = "shared-key-in-the-clear";
-
-fn master_key() -> String {
-    SecretBox::generate_master_key().unwrap()
-}
-
-/// A fresh database per test: a SQLite file, or a PostgreSQL schema.
-fn databases(test: &str) -> Vec<(String, Option<String>)> {
-    let dir = std::env::temp_dir().join(format!("latch-store-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let postgres = std::env::var("LATCH_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    vec![
-        (format!("sqlite://{}", dir.join("latch.db").display()), None),
-        (
-            postgres,
-            Some(format!("store_{test}_{}", std::process::id())),
-        ),
-    ]
-}
-
-async fn open(url: &str, schema: Option<&str>, key: &str) -> std::sync::Arc<dyn Store> {
-    connect(
-        url,
-        schema,
-        Default::default(),
-        SecretBox::from_base64(key).unwrap(),
-    )
-    .await
-    .unwrap_or_else(|e| {
-        panic!("cannot open {url} (is PostgreSQL running? set LATCH_TEST_POSTGRES_URL): {e}")
-    })
-}
 
 #[tokio::test]
 async fn secrets_are_sealed_and_rotation_reseals_them() {

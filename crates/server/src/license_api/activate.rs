@@ -10,6 +10,7 @@ use super::{device_info, json, Identity};
 use crate::auth::WritableTenant;
 use crate::error::ApiError;
 use crate::params::Params;
+use crate::rate_limits::ClientAddr;
 use crate::state::AppState;
 
 /// `POST /api/v4/activate_license`: key-based with `license_key`, user-based with `username` and
@@ -17,15 +18,21 @@ use crate::state::AppState;
 pub async fn activate_license(
     State(state): State<AppState>,
     WritableTenant(tenant): WritableTenant,
+    client: Option<ClientAddr>,
     params: Params,
 ) -> Result<Response, ApiError> {
     let identity = Identity::from_params(&params)?;
     state
         .rate_limits
-        .activation(tenant.company_id, identity.signature_ident())?;
+        .activation(
+            state.store.as_ref(),
+            tenant.company_id,
+            identity.signature_ident(),
+        )
+        .await?;
     if let Some(username) = identity.username() {
         let password = params.required_str("password")?;
-        verify_user_password(&state, &tenant, username, password).await?;
+        verify_user_password(&state, &tenant, client, username, password).await?;
     }
     let info = device_info(&params)?;
     let variables = params.variables()?;

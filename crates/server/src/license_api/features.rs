@@ -12,6 +12,7 @@ use super::{empty, json, Identity};
 use crate::auth::{Tenant, WritableTenant};
 use crate::error::{ApiError, InternalError};
 use crate::params::Params;
+use crate::rate_limits::ClientAddr;
 use crate::state::AppState;
 
 /// `GET /api/v4/check_license_feature`: the feature on this device's license; a floating-cloud
@@ -58,12 +59,13 @@ pub async fn check_license_feature(
 pub async fn feature_borrow(
     State(state): State<AppState>,
     WritableTenant(tenant): WritableTenant,
+    client: Option<ClientAddr>,
     params: Params,
 ) -> Result<Response, ApiError> {
     let identity = Identity::from_params(&params)?;
     let code = params.required_str("feature")?;
     let request = requested_borrow(&params)?;
-    check_optional_password(&state, &tenant, &identity, &params).await?;
+    check_optional_password(&state, &tenant, client, &identity, &params).await?;
     let held = state
         .store
         .take_feature_seat(

@@ -10,6 +10,7 @@ use super::{empty, json, Identity};
 use crate::auth::{Tenant, WritableTenant};
 use crate::error::{ApiError, InternalError};
 use crate::params::Params;
+use crate::rate_limits::ClientAddr;
 use crate::state::AppState;
 
 /// `borrowed_until`; `null` or absent borrows for as long as allowed (the Python SDK leaves the key
@@ -24,13 +25,14 @@ pub fn requested_borrow(params: &Params) -> Result<SeatRequest, ApiError> {
 pub async fn check_optional_password(
     state: &AppState,
     tenant: &Tenant,
+    client: Option<ClientAddr>,
     identity: &Identity<'_>,
     params: &Params,
 ) -> Result<(), ApiError> {
     if let (Some(username), Some(password)) =
         (identity.username(), params.optional_str("password")?)
     {
-        verify_user_password(state, tenant, username, password).await?;
+        verify_user_password(state, tenant, client, username, password).await?;
     }
     Ok(())
 }
@@ -54,11 +56,12 @@ pub async fn floating_release(
 pub async fn floating_borrow(
     State(state): State<AppState>,
     WritableTenant(tenant): WritableTenant,
+    client: Option<ClientAddr>,
     params: Params,
 ) -> Result<Response, ApiError> {
     let identity = Identity::from_params(&params)?;
     let request = requested_borrow(&params)?;
-    check_optional_password(&state, &tenant, &identity, &params).await?;
+    check_optional_password(&state, &tenant, client, &identity, &params).await?;
     let view = state
         .store
         .take_floating_seat(

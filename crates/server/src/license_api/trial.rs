@@ -1,6 +1,5 @@
 use axum::extract::State;
 use axum::response::Response;
-use axum::Extension;
 use chrono::{Duration, Utc};
 use latch_domain::{Email, LicenseType};
 use latch_store::{AuthorizationMethod, License, NewLicense, NewLicenseUser, Product, TrialUser};
@@ -27,15 +26,11 @@ const NO_TRIAL_HOLDER: InternalError =
 pub async fn trial_key(
     State(state): State<AppState>,
     WritableTenant(tenant): WritableTenant,
-    client: Option<Extension<ClientAddr>>,
+    client: Option<ClientAddr>,
     params: Params,
 ) -> Result<Response, ApiError> {
     let code = params.required_str("product")?;
-    state.rate_limits.trial(
-        tenant.company_id,
-        code,
-        client.map(|Extension(client)| client),
-    )?;
+    state.rate_limits.trial(tenant.company_id, code, client)?;
     let hardware_id = params
         .optional_str("hardware_id")?
         .filter(|h| !h.is_empty())

@@ -18,6 +18,7 @@ use super::json;
 use crate::auth::{Tenant, WritableTenant};
 use crate::error::ApiError;
 use crate::params::{LookupEmail, Params};
+use crate::rate_limits::ClientAddr;
 use crate::state::AppState;
 
 /// Shortest password a license user may choose.
@@ -26,27 +27,20 @@ const MIN_PASSWORD_CHARS: usize = 8;
 /// The license user with this name and password. An unknown name and a wrong password get the same
 /// answer, after the same work (an unknown name is checked against a dummy hash), so the API does not
 /// reveal which e-mail addresses have accounts. Each name gets a limited number of attempts per window,
-/// counted in the database so the limit holds across nodes; a right password gives its attempt back.
+/// counted in the database so the limit holds across nodes (a right password gives its attempt back);
+/// each client address a limited number of failures before it must wait.
 pub async fn verify_user_password(
     state: &AppState,
     tenant: &Tenant,
+    client: Option<ClientAddr>,
     username: &LookupEmail,
     password: &str,
 ) -> Result<LicenseUser, ApiError> {
-    let limits = state.password_limits;
-    let window = chrono::Duration::from_std(limits.window).unwrap_or(chrono::Duration::days(1));
     let name = username.lookup_text().to_lowercase();
-    let now = Utc::now();
-    let attempts = state
-        .store
-        .take_password_attempt(tenant.company_id, &name, now, window)
+    let limits = &state.rate_limits;
+    limits
+        .password_attempt(state.store.as_ref(), tenant.company_id, &name, client)
         .await?;
-    if attempts.count > i64::from(limits.attempts) {
-        let retry_after = (attempts.window_start + window - now).num_seconds().max(1);
-        return Err(ApiError::TooManyRequests {
-            retry_after: retry_after.unsigned_abs(),
-        });
-    }
     let user = match username.email() {
         Some(email) => {
             state
@@ -63,13 +57,15 @@ pub async fn verify_user_password(
         .await?;
     match user {
         Some(user) if matches => {
-            state
-                .store
-                .return_password_attempt(tenant.company_id, &name)
+            limits
+                .password_right(state.store.as_ref(), tenant.company_id, &name)
                 .await?;
             Ok(user)
         }
-        _ => Err(ApiError::InvalidCredentials),
+        _ => {
+            limits.password_wrong(client);
+            Err(ApiError::InvalidCredentials)
+        }
     }
 }
 
@@ -89,6 +85,7 @@ async fn product_by_code(
 pub async fn user_licenses(
     State(state): State<AppState>,
     tenant: Tenant,
+    client: Option<ClientAddr>,
     params: Params,
 ) -> Result<Response, ApiError> {
     let username = params.lookup_email("username")?;
@@ -97,7 +94,7 @@ pub async fn user_licenses(
         Some(code) if !code.is_empty() => Some(product_by_code(&state, &tenant, code).await?),
         _ => None,
     };
-    let user = verify_user_password(&state, &tenant, &username, password).await?;
+    let user = verify_user_password(&state, &tenant, client, &username, password).await?;
     let held = state
         .store
         .user_licenses(product.as_ref().map(|p| p.id), user.id)
@@ -193,6 +190,7 @@ pub async fn customer_license_users(
 pub async fn change_password(
     State(state): State<AppState>,
     WritableTenant(tenant): WritableTenant,
+    client: Option<ClientAddr>,
     params: Params,
 ) -> Result<Response, ApiError> {
     let username = params.lookup_email("username")?;
@@ -203,7 +201,7 @@ pub async fn change_password(
             "new_password must have at least {MIN_PASSWORD_CHARS} characters"
         )));
     }
-    let user = verify_user_password(&state, &tenant, &username, password).await?;
+    let user = verify_user_password(&state, &tenant, client, &username, password).await?;
     let hash = state.passwords.hash(new_password.to_owned()).await?;
     state.store.change_password(user.id, &hash).await?;
     Ok(json(&PASSWORD_CHANGED))

@@ -1,5 +1,5 @@
-//! Password attempt windows and the answers of state-changing requests, kept in the database so every
-//! node sees the same counts and answers.
+//! Attempt windows (password attempts, activations) and the answers of state-changing requests, kept
+//! in the database so every node sees the same counts and answers.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,47 +11,51 @@ use crate::*;
 
 #[async_trait]
 impl<DB: Backend> GuardStore for SqlStore<DB> {
-    async fn take_password_attempt(
+    async fn take_attempt(
         &self,
         company_id: CompanyId,
-        username: &str,
+        kind: AttemptKind,
+        subject: &str,
         now: DateTime<Utc>,
         window: chrono::Duration,
-    ) -> StoreResult<PasswordAttempts> {
+    ) -> StoreResult<AttemptWindow> {
         // One statement: concurrent attempts on any node each count exactly once.
         let row = query(
-            "INSERT INTO password_attempts (company_id, username, window_start, attempts) \
-             VALUES ($1, $2, $3, 1) \
-             ON CONFLICT (company_id, username) DO UPDATE SET \
-             attempts = CASE WHEN password_attempts.window_start <= $4 THEN 1 \
-                 ELSE password_attempts.attempts + 1 END, \
-             window_start = CASE WHEN password_attempts.window_start <= $4 THEN $3 \
-                 ELSE password_attempts.window_start END \
+            "INSERT INTO attempt_windows (company_id, kind, subject, window_start, attempts) \
+             VALUES ($1, $2, $3, $4, 1) \
+             ON CONFLICT (company_id, kind, subject) DO UPDATE SET \
+             attempts = CASE WHEN attempt_windows.window_start <= $5 THEN 1 \
+                 ELSE attempt_windows.attempts + 1 END, \
+             window_start = CASE WHEN attempt_windows.window_start <= $5 THEN $4 \
+                 ELSE attempt_windows.window_start END \
              RETURNING window_start, attempts",
         )
         .bind(company_id)
-        .bind(username)
+        .bind(kind.as_str())
+        .bind(subject)
         .bind(millis(now))
         .bind(millis(now - window))
         .fetch_one(&mut *self.writer.acquire().await?)
         .await?;
-        Ok(PasswordAttempts {
+        Ok(AttemptWindow {
             count: row.read("attempts")?,
             window_start: from_millis(row.read("window_start")?),
         })
     }
 
-    async fn return_password_attempt(
+    async fn return_attempt(
         &self,
         company_id: CompanyId,
-        username: &str,
+        kind: AttemptKind,
+        subject: &str,
     ) -> StoreResult<()> {
         query(
-            "UPDATE password_attempts SET attempts = attempts - 1 \
-             WHERE company_id = $1 AND username = $2 AND attempts > 0",
+            "UPDATE attempt_windows SET attempts = attempts - 1 \
+             WHERE company_id = $1 AND kind = $2 AND subject = $3 AND attempts > 0",
         )
         .bind(company_id)
-        .bind(username)
+        .bind(kind.as_str())
+        .bind(subject)
         .execute(&mut *self.writer.acquire().await?)
         .await?;
         Ok(())
@@ -128,7 +132,7 @@ impl<DB: Backend> GuardStore for SqlStore<DB> {
             .bind(millis(before))
             .execute(&mut *conn)
             .await?;
-        query("DELETE FROM password_attempts WHERE window_start < $1")
+        query("DELETE FROM attempt_windows WHERE window_start < $1")
             .bind(millis(before))
             .execute(&mut *conn)
             .await?;
