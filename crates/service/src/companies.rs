@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use latch_domain::CompanyId;
-use latch_store::{ApiKey, Company, Listing, NewCompany, Page};
+use latch_store::{Actor, ApiKey, Change, Company, Listing, NewCompany, Page};
 use latch_wire::signing::generate_key;
 
 use crate::keys::{generate_api_key, generate_shared_key};
@@ -70,7 +70,7 @@ impl Service {
     /// Revokes an API key of any company: the key itself is the proof of which one.
     pub async fn revoke_api_key(&self, api_key: &str) -> ServiceResult<()> {
         self.store
-            .revoke_api_key(api_key)
+            .revoke_api_key(api_key, Change::now(&Actor::Cli))
             .await
             .map_err(|error| match error {
                 latch_store::StoreError::NotFound(_) => {
@@ -93,7 +93,7 @@ impl Tenant<'_> {
                 &api_key,
                 &shared_key,
                 read_only,
-                Utc::now(),
+                self.change(),
             )
             .await?)
     }
@@ -118,7 +118,7 @@ impl Tenant<'_> {
         if !own {
             return Err(ServiceError::NotFound(format!("API key {api_key}")));
         }
-        Ok(self.store.revoke_api_key(api_key).await?)
+        Ok(self.store.revoke_api_key(api_key, self.change()).await?)
     }
 
     /// The company's API keys, revoked ones included.

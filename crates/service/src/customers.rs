@@ -1,6 +1,5 @@
 //! Customers: the people and organisations licenses are sold to.
 
-use chrono::Utc;
 use latch_domain::Email;
 use latch_store::{Customer, Listing, Page};
 
@@ -35,7 +34,7 @@ impl Tenant<'_> {
             metadata: "{}".into(),
             ..Customer::default()
         };
-        Ok(self.store.create_customer(customer, Utc::now()).await?)
+        Ok(self.store.create_customer(customer, self.change()).await?)
     }
 
     pub async fn customers(&self, page: Page) -> ServiceResult<Listing<Customer>> {

@@ -1,6 +1,5 @@
 //! Devices on a license: listing with their variables, blacklisting.
 
-use chrono::Utc;
 use latch_domain::LicenseId;
 use latch_store::{Device, DeviceVariable};
 
@@ -37,7 +36,7 @@ impl Tenant<'_> {
             ));
         }
         self.store
-            .blacklist_device(self.company_id(), license, hardware_id, Utc::now())
+            .blacklist_device(self.company_id(), license, hardware_id, self.change())
             .await
             .map_err(license_not_found(license))
     }

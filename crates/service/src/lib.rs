@@ -25,7 +25,7 @@ mod users;
 use std::sync::Arc;
 
 use latch_domain::CompanyId;
-use latch_store::{Actor, Company, Store};
+use latch_store::{Actor, Change, Company, Store};
 
 pub use companies::CreatedCompany;
 pub use customers::CustomerSpec;
@@ -98,5 +98,10 @@ impl Tenant<'_> {
 
     fn company_id(&self) -> CompanyId {
         self.company.id
+    }
+
+    /// A change made now by this tenant's actor, for the event log.
+    fn change(&self) -> Change<'_> {
+        Change::now(&self.actor)
     }
 }

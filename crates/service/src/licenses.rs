@@ -112,7 +112,7 @@ impl Tenant<'_> {
             None => None,
         };
         let new = terms.new_license(&product, customer_id, generate_license_key)?;
-        let license = self.store.create_license(new, Utc::now()).await?;
+        let license = self.store.create_license(new, self.change()).await?;
         Ok(LicenseDetails {
             license,
             product,
@@ -177,7 +177,7 @@ impl Tenant<'_> {
         enabled: bool,
     ) -> ServiceResult<License> {
         self.store
-            .set_license_enabled(self.company_id(), id, enabled)
+            .set_license_enabled(self.company_id(), id, enabled, self.change())
             .await
             .map_err(license_not_found(id))?;
         self.license(id).await
@@ -186,7 +186,7 @@ impl Tenant<'_> {
     /// Deactivates every device of the license: all its activations are available again.
     pub async fn reset_license(&self, id: LicenseId) -> ServiceResult<License> {
         self.store
-            .reset_license(self.company_id(), id)
+            .reset_license(self.company_id(), id, self.change())
             .await
             .map_err(license_not_found(id))?;
         self.license(id).await
@@ -206,7 +206,7 @@ impl Tenant<'_> {
             ));
         }
         self.store
-            .set_license_validity(self.company_id(), license.id, Some(valid_until))
+            .set_license_validity(self.company_id(), license.id, Some(valid_until), self.change())
             .await
             .map_err(license_not_found(id))?;
         self.license(id).await
@@ -239,7 +239,7 @@ impl Tenant<'_> {
             consumption: consumption.columns()?,
         };
         self.store
-            .add_license_feature(self.company_id(), feature)
+            .add_license_feature(self.company_id(), feature, self.change())
             .await
             .map_err(license_not_found(id))
     }
@@ -268,7 +268,7 @@ impl Tenant<'_> {
             total_activations: 0,
         };
         self.store
-            .assign_license_user(self.company_id(), assignment)
+            .assign_license_user(self.company_id(), assignment, self.change())
             .await
             .map_err(license_not_found(id))?;
         Ok((user, assignment))

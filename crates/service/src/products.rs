@@ -72,7 +72,7 @@ impl Tenant<'_> {
             trial_days: spec.trial_days,
             metadata,
         };
-        Ok(self.store.create_product(product, Utc::now()).await?)
+        Ok(self.store.create_product(product, self.change()).await?)
     }
 
     pub async fn products(&self, page: Page) -> ServiceResult<Listing<Product>> {
@@ -107,7 +107,7 @@ impl Tenant<'_> {
                 &spec.code,
                 &spec.name,
                 spec.feature_type,
-                Utc::now(),
+                self.change(),
             )
             .await?;
         Ok((product, feature))
@@ -137,7 +137,7 @@ impl Tenant<'_> {
         };
         let release = self
             .store
-            .create_release(self.company_id(), release, Utc::now())
+            .create_release(self.company_id(), release, self.change())
             .await?;
         Ok((product, release))
     }

@@ -1,6 +1,5 @@
 //! License users: the people who sign in to user-based licenses.
 
-use chrono::Utc;
 use latch_store::{LicenseUser, Listing, NewLicenseUser, Page};
 use secrecy::SecretString;
 
@@ -54,7 +53,7 @@ impl Tenant<'_> {
             last_name: spec.last_name,
             phone_number: spec.phone,
         };
-        let user = self.store.create_license_user(user, Utc::now()).await?;
+        let user = self.store.create_license_user(user, self.change()).await?;
         Ok(CreatedLicenseUser {
             user,
             initial_password: password.into(),

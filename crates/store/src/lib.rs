@@ -110,6 +110,23 @@ pub struct NewCompany<'a> {
     pub public_key_pem: &'a str,
 }
 
+/// Who makes a vendor's change and when: the event log records both with the change.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    pub actor: &'a Actor,
+    pub at: DateTime<Utc>,
+}
+
+impl<'a> Change<'a> {
+    /// A change made now by `actor`.
+    pub fn now(actor: &'a Actor) -> Self {
+        Self {
+            actor,
+            at: Utc::now(),
+        }
+    }
+}
+
 /// The license after an activation, and the device's variables.
 #[derive(Debug, Clone)]
 pub struct Activation {
@@ -139,10 +156,10 @@ pub trait TenantStore: Send + Sync {
         api_key: &str,
         shared_key: &str,
         read_only: bool,
-        now: DateTime<Utc>,
+        change: Change<'_>,
     ) -> StoreResult<ApiKey>;
     async fn api_key(&self, api_key: &str) -> StoreResult<Option<ApiKey>>;
-    async fn revoke_api_key(&self, api_key: &str) -> StoreResult<()>;
+    async fn revoke_api_key(&self, api_key: &str, change: Change<'_>) -> StoreResult<()>;
     /// Re-seals every stored secret under `new` in one transaction; returns how many were re-sealed.
     /// The store keeps using its current key: restart with the new one afterwards.
     async fn reseal_secrets(&self, new: &SecretBox) -> StoreResult<u64>;
@@ -151,8 +168,7 @@ pub trait TenantStore: Send + Sync {
 /// What vendors set up and inspect: products, features, releases, customers, users, licenses, devices.
 #[async_trait]
 pub trait CatalogStore: Send + Sync {
-    async fn create_product(&self, product: NewProduct, now: DateTime<Utc>)
-        -> StoreResult<Product>;
+    async fn create_product(&self, product: NewProduct, change: Change<'_>) -> StoreResult<Product>;
     async fn product(&self, company_id: CompanyId, code: &str) -> StoreResult<Option<Product>>;
     async fn product_by_id(
         &self,
@@ -167,7 +183,7 @@ pub trait CatalogStore: Send + Sync {
         code: &str,
         name: &str,
         feature_type: FeatureType,
-        now: DateTime<Utc>,
+        change: Change<'_>,
     ) -> StoreResult<ProductFeature>;
     async fn product_features(
         &self,
@@ -179,7 +195,7 @@ pub trait CatalogStore: Send + Sync {
         &self,
         company_id: CompanyId,
         release: NewRelease,
-        now: DateTime<Utc>,
+        change: Change<'_>,
     ) -> StoreResult<Release>;
     /// Enabled releases of the company's product, newest release date first.
     async fn releases(
@@ -187,11 +203,8 @@ pub trait CatalogStore: Send + Sync {
         company_id: CompanyId,
         product_id: ProductId,
     ) -> StoreResult<Vec<Release>>;
-    async fn create_customer(
-        &self,
-        customer: Customer,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Customer>;
+    async fn create_customer(&self, customer: Customer, change: Change<'_>)
+        -> StoreResult<Customer>;
     async fn customer_by_email(
         &self,
         company_id: CompanyId,
@@ -202,8 +215,7 @@ pub trait CatalogStore: Send + Sync {
         company_id: CompanyId,
         customer_id: CustomerId,
     ) -> StoreResult<Option<Customer>>;
-    async fn create_license(&self, license: NewLicense, now: DateTime<Utc>)
-        -> StoreResult<License>;
+    async fn create_license(&self, license: NewLicense, change: Change<'_>) -> StoreResult<License>;
     async fn license(&self, company_id: CompanyId, license_id: LicenseId) -> StoreResult<License>;
     /// The company holding the license, across companies: for operators who name a license by id alone.
     async fn license_company(&self, license_id: LicenseId) -> StoreResult<Option<CompanyId>>;
@@ -218,6 +230,7 @@ pub trait CatalogStore: Send + Sync {
         company_id: CompanyId,
         license_id: LicenseId,
         enabled: bool,
+        change: Change<'_>,
     ) -> StoreResult<()>;
     /// Sets the end of validity (subscription renewal, extension or shortening).
     async fn set_license_validity(
@@ -225,13 +238,20 @@ pub trait CatalogStore: Send + Sync {
         company_id: CompanyId,
         license_id: LicenseId,
         validity: Option<DateTime<Utc>>,
+        change: Change<'_>,
     ) -> StoreResult<()>;
     /// Deactivates every device of the license and frees its seats: all activations are available again.
-    async fn reset_license(&self, company_id: CompanyId, license_id: LicenseId) -> StoreResult<()>;
+    async fn reset_license(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+        change: Change<'_>,
+    ) -> StoreResult<()>;
     async fn add_license_feature(
         &self,
         company_id: CompanyId,
         feature: NewLicenseFeature,
+        change: Change<'_>,
     ) -> StoreResult<LicenseFeature>;
     async fn license_features(
         &self,
@@ -241,13 +261,14 @@ pub trait CatalogStore: Send + Sync {
     async fn create_license_user(
         &self,
         user: NewLicenseUser,
-        now: DateTime<Utc>,
+        change: Change<'_>,
     ) -> StoreResult<LicenseUser>;
     /// Places the company's license user on the company's license.
     async fn assign_license_user(
         &self,
         company_id: CompanyId,
         assignment: Assignment,
+        change: Change<'_>,
     ) -> StoreResult<()>;
     async fn devices(
         &self,
@@ -260,7 +281,7 @@ pub trait CatalogStore: Send + Sync {
         company_id: CompanyId,
         license_id: LicenseId,
         hardware_id: &str,
-        now: DateTime<Utc>,
+        change: Change<'_>,
     ) -> StoreResult<Device>;
     async fn variables(
         &self,

@@ -776,6 +776,53 @@ pub struct NewEvent {
     pub data: String,
 }
 
+impl NewEvent {
+    /// An event about nothing in particular yet, with no data; the builders below add them.
+    pub fn new(company_id: CompanyId, event: &'static str, actor: &Actor) -> Self {
+        Self {
+            company_id,
+            event,
+            actor: actor.clone(),
+            subjects: EventSubjects::default(),
+            data: "{}".to_owned(),
+        }
+    }
+
+    /// About this license, of its product and customer.
+    pub fn license(mut self, license: &License) -> Self {
+        self.subjects.license_id = Some(license.id);
+        self.subjects.product_id = Some(license.product_id);
+        self.subjects.customer_id = license.customer_id;
+        self
+    }
+
+    pub fn device(mut self, device_id: DeviceId) -> Self {
+        self.subjects.device_id = Some(device_id);
+        self
+    }
+
+    pub fn product(mut self, product_id: ProductId) -> Self {
+        self.subjects.product_id = Some(product_id);
+        self
+    }
+
+    pub fn customer(mut self, customer_id: CustomerId) -> Self {
+        self.subjects.customer_id = Some(customer_id);
+        self
+    }
+
+    pub fn license_user(mut self, license_user_id: Option<LicenseUserId>) -> Self {
+        self.subjects.license_user_id = license_user_id;
+        self
+    }
+
+    /// What changed.
+    pub fn data(mut self, data: serde_json::Value) -> Self {
+        self.data = data.to_string();
+        self
+    }
+}
+
 /// A recorded event.
 #[derive(Debug, Clone)]
 pub struct Event {

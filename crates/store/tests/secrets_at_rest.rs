@@ -4,7 +4,7 @@
 mod support;
 
 use chrono::Utc;
-use latch_store::{NewCompany, SecretBox};
+use latch_store::{Actor, Change, NewCompany, SecretBox};
 use secrecy::ExposeSecret;
 use support::{databases, master_key, open};
 
@@ -28,7 +28,7 @@ async fn secrets_are_sealed_and_rotation_reseals_them() {
             .await
             .unwrap();
         store
-            .create_api_key(company.id, "api-key-1", SHARED_KEY, false, Utc::now())
+            .create_api_key(company.id, "api-key-1", SHARED_KEY, false, Change::now(&Actor::Cli))
             .await
             .unwrap();
         assert_eq!(

@@ -101,7 +101,7 @@ async fn activation_refused_by_the_license_state() {
             blacklisting.company_id,
             blacklisting.id,
             HARDWARE_ID,
-            fixed_time(),
+            fixed_change(),
         )
         .await
         .unwrap();

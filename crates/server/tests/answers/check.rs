@@ -122,13 +122,13 @@ async fn check_refusals() {
             license.company_id,
             license.id,
             OTHER_HARDWARE_ID,
-            fixed_time(),
+            fixed_change(),
         )
         .await
         .unwrap();
     assert_answer!(get(identity(KEY, OTHER_HARDWARE_ID)).await, "blacklisted");
     app.store
-        .set_license_enabled(license.company_id, license.id, false)
+        .set_license_enabled(license.company_id, license.id, false, fixed_change())
         .await
         .unwrap();
     assert_answer!(get(identity(KEY, HARDWARE_ID)).await, "license_not_enabled");
@@ -163,7 +163,7 @@ async fn check_refused_by_time_and_machine() {
     let yesterday = Utc::now() - Duration::days(1);
     for license in [&expiring, &trial] {
         app.store
-            .set_license_validity(license.company_id, license.id, Some(yesterday))
+            .set_license_validity(license.company_id, license.id, Some(yesterday), fixed_change())
             .await
             .unwrap();
     }

@@ -38,7 +38,7 @@ async fn deactivation_refused_by_the_license_state() {
     let license = app.key_license(|license| license.max_activations = 2).await;
     app.activate(HARDWARE_ID).await;
     app.store
-        .blacklist_device(license.company_id, license.id, HARDWARE_ID, fixed_time())
+        .blacklist_device(license.company_id, license.id, HARDWARE_ID, fixed_change())
         .await
         .unwrap();
     assert_answer!(
@@ -48,7 +48,7 @@ async fn deactivation_refused_by_the_license_state() {
     );
     app.activate(OTHER_HARDWARE_ID).await;
     app.store
-        .set_license_enabled(license.company_id, license.id, false)
+        .set_license_enabled(license.company_id, license.id, false, fixed_change())
         .await
         .unwrap();
     assert_answer!(

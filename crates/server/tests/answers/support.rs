@@ -15,6 +15,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use latch_server::state::AppState;
 use latch_server::write_behind::WriteBehind;
 use latch_store::{
+    Actor, Change,
     Assignment, AuthorizationMethod, Company, Customer, FeatureType, License, LicenseFeature,
     LicenseUser, NewCompany, NewLicense, NewLicenseFeature, NewLicenseUser, NewProduct, NewRelease,
     Product, Release, SecretBox, SqliteStore, Store,
@@ -57,6 +58,15 @@ pub const REVOKED_KEY: Creds = Creds {
 /// A fixed instant for fixture rows, so dates the vendor set show the same in every snapshot.
 pub fn fixed_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5).unwrap()
+}
+
+/// A vendor's change from the command line at [`fixed_time`].
+pub fn fixed_change() -> Change<'static> {
+    static CLI: Actor = Actor::Cli;
+    Change {
+        actor: &CLI,
+        at: fixed_time(),
+    }
 }
 
 /// A date far enough ahead that no license using it expires during the tests.
@@ -139,12 +149,12 @@ impl App {
                     creds.api_key,
                     creds.shared_key,
                     read_only,
-                    fixed_time(),
+                    fixed_change(),
                 )
                 .await
                 .unwrap();
         }
-        store.revoke_api_key(REVOKED_KEY.api_key).await.unwrap();
+        store.revoke_api_key(REVOKED_KEY.api_key, fixed_change()).await.unwrap();
         let product = create_product(
             &store,
             &company,
@@ -210,7 +220,7 @@ impl App {
         license.license_key = key.map(str::to_owned);
         customize(&mut license);
         self.store
-            .create_license(license, fixed_time())
+            .create_license(license, fixed_change())
             .await
             .unwrap()
     }
@@ -234,7 +244,7 @@ impl App {
                     metadata: "{}".into(),
                     ..Customer::default()
                 },
-                fixed_time(),
+                fixed_change(),
             )
             .await
             .unwrap()
@@ -267,7 +277,7 @@ impl App {
                     last_name: "User".into(),
                     phone_number: "+1 555 0100".into(),
                 },
-                fixed_time(),
+                fixed_change(),
             )
             .await
             .unwrap();
@@ -281,6 +291,7 @@ impl App {
                     allow_unlimited_activations: false,
                     total_activations: 0,
                 },
+                fixed_change(),
             )
             .await
             .unwrap();
@@ -303,7 +314,7 @@ impl App {
                 code,
                 &format!("Feature {code}"),
                 feature_type,
-                fixed_time(),
+                fixed_change(),
             )
             .await
             .unwrap();
@@ -316,7 +327,7 @@ impl App {
         };
         customize(&mut feature);
         self.store
-            .add_license_feature(license.company_id, feature)
+            .add_license_feature(license.company_id, feature, fixed_change())
             .await
             .unwrap()
     }
@@ -341,7 +352,7 @@ impl App {
                     requires_version: None,
                     release_date: Some(Utc.with_ymd_and_hms(2025, 1, day, 12, 0, 0).unwrap()),
                 },
-                fixed_time(),
+                fixed_change(),
             )
             .await
             .unwrap()
@@ -384,7 +395,7 @@ pub async fn create_product(
                 trial_days: 14,
                 metadata: r#"{"tier":"test"}"#.into(),
             },
-            fixed_time(),
+            fixed_change(),
         )
         .await
         .unwrap()

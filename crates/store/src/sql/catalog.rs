@@ -65,13 +65,41 @@ impl<DB: Backend> SqlStore<DB> {
         Ok(())
     }
 
-    /// Runs an UPDATE of one license row; `LicenseNotFound` when it matched none.
-    async fn update_license(&self, update: Statement<'_, DB>) -> StoreResult<()> {
-        let updated = update.execute(&mut *self.writer.acquire().await?).await?;
+    /// Runs an UPDATE of one license row and records it as `license.updated` with `data`;
+    /// `LicenseNotFound` when it matched none.
+    async fn update_license(
+        &self,
+        update: Statement<'_, DB>,
+        company_id: CompanyId,
+        license_id: LicenseId,
+        change: Change<'_>,
+        data: serde_json::Value,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let updated = update.execute(&mut *tx).await?;
         if DB::rows_affected(&updated) == 0 {
             return Err(StoreError::LicenseNotFound);
         }
+        Self::record_license_event(&mut tx, company_id, license_id, "license.updated", change, data)
+            .await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// Records an event about the company's license, in the transaction that changed it.
+    async fn record_license_event(
+        conn: &mut DB::Connection,
+        company_id: CompanyId,
+        license_id: LicenseId,
+        event: &'static str,
+        change: Change<'_>,
+        data: serde_json::Value,
+    ) -> StoreResult<()> {
+        let license = Self::license_on(conn, company_id, license_id).await?;
+        let event = NewEvent::new(company_id, event, change.actor)
+            .license(&license)
+            .data(data);
+        Self::insert_event(conn, &event, change.at).await
     }
 
     /// The company's license with this id; another company's is `LicenseNotFound`.
@@ -298,11 +326,8 @@ impl<DB: Backend> SqlStore<DB> {
 
 #[async_trait]
 impl<DB: Backend> CatalogStore for SqlStore<DB> {
-    async fn create_product(
-        &self,
-        product: NewProduct,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Product> {
+    async fn create_product(&self, product: NewProduct, change: Change<'_>) -> StoreResult<Product> {
+        let mut tx = self.begin_write().await?;
         let row = query(
             "INSERT INTO products (company_id, code, name, authorization_method, prevent_vm, allow_trial, \
              trial_days, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -315,12 +340,17 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         .bind(product.allow_trial)
         .bind(product.trial_days)
         .bind(&product.metadata)
-        .bind(millis(now))
-        .fetch_one(&mut *self.writer.acquire().await?)
+        .bind(millis(change.at))
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_violation(e, "product code"))?;
-        self.product_by_id(product.company_id, returned_id(&row)?)
-            .await
+        let product_id = returned_id(&row)?;
+        let event = NewEvent::new(product.company_id, "product.created", change.actor)
+            .product(product_id)
+            .data(serde_json::json!({"short_code": product.code, "product_name": product.name}));
+        Self::insert_event(&mut tx, &event, change.at).await?;
+        tx.commit().await?;
+        self.product_by_id(product.company_id, product_id).await
     }
 
     async fn product(&self, company_id: CompanyId, code: &str) -> StoreResult<Option<Product>> {
@@ -357,8 +387,9 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         code: &str,
         name: &str,
         feature_type: FeatureType,
-        now: DateTime<Utc>,
+        change: Change<'_>,
     ) -> StoreResult<ProductFeature> {
+        let mut tx = self.begin_write().await?;
         let row = query(
             "INSERT INTO product_features (product_id, code, name, feature_type, created_at) \
              SELECT id, $2, $3, $4, $5 FROM products WHERE id = $1 AND company_id = $6 RETURNING id",
@@ -367,12 +398,17 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         .bind(code)
         .bind(name)
         .bind(feature_type.as_str())
-        .bind(millis(now))
+        .bind(millis(change.at))
         .bind(company_id)
-        .fetch_optional(&mut *self.writer.acquire().await?)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(|e| unique_violation(e, "feature code"))?
         .ok_or(StoreError::UnknownProduct)?;
+        let event = NewEvent::new(company_id, "product_feature.created", change.actor)
+            .product(product_id)
+            .data(serde_json::json!({"code": code, "name": name, "feature_type": feature_type.as_str()}));
+        Self::insert_event(&mut tx, &event, change.at).await?;
+        tx.commit().await?;
         Ok(ProductFeature {
             id: returned_id(&row)?,
             product_id,
@@ -408,8 +444,9 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         &self,
         company_id: CompanyId,
         release: NewRelease,
-        now: DateTime<Utc>,
+        change: Change<'_>,
     ) -> StoreResult<Release> {
+        let mut tx = self.begin_write().await?;
         let row = query(&format!(
             "INSERT INTO releases (product_id, version, channel, environment, installation_file, hash_md5, \
              size, eula_link, release_notes_link, requires_version, release_date, created_at) \
@@ -427,13 +464,23 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         .bind(&release.release_notes_link)
         .bind(&release.requires_version)
         .bind(release.release_date.map(millis))
-        .bind(millis(now))
+        .bind(millis(change.at))
         .bind(company_id)
-        .fetch_optional(&mut *self.writer.acquire().await?)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(|e| unique_violation(e, "release"))?
         .ok_or(StoreError::UnknownProduct)?;
-        Ok(release_from_row(&row)?)
+        let created = release_from_row(&row)?;
+        let event = NewEvent::new(company_id, "installation_file.created", change.actor)
+            .product(release.product_id)
+            .data(serde_json::json!({
+                "id": created.id,
+                "version": created.version,
+                "environment": created.environment,
+            }));
+        Self::insert_event(&mut tx, &event, change.at).await?;
+        tx.commit().await?;
+        Ok(created)
     }
 
     async fn releases(
@@ -459,8 +506,9 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
     async fn create_customer(
         &self,
         customer: Customer,
-        now: DateTime<Utc>,
+        change: Change<'_>,
     ) -> StoreResult<Customer> {
+        let mut tx = self.begin_write().await?;
         let row = query(
             "INSERT INTO customers (company_id, email, first_name, last_name, company_name, phone, reference, \
              address, city, postcode, state, country, metadata, created_at) \
@@ -479,12 +527,18 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         .bind(&customer.state)
         .bind(&customer.country)
         .bind(&customer.metadata)
-        .bind(millis(now))
-        .fetch_one(&mut *self.writer.acquire().await?)
+        .bind(millis(change.at))
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_violation(e, "customer"))?;
+        let customer_id = returned_id(&row)?;
+        let event = NewEvent::new(customer.company_id, "customer.created", change.actor)
+            .customer(customer_id)
+            .data(serde_json::json!({"email": customer.email}));
+        Self::insert_event(&mut tx, &event, change.at).await?;
+        tx.commit().await?;
         Ok(Customer {
-            id: returned_id(&row)?,
+            id: customer_id,
             ..customer
         })
     }
@@ -519,13 +573,18 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         Ok(row.as_ref().map(customer_from_row).transpose()?.flatten())
     }
 
-    async fn create_license(
-        &self,
-        license: NewLicense,
-        now: DateTime<Utc>,
-    ) -> StoreResult<License> {
-        let mut conn = self.writer.acquire().await?;
-        Self::insert_license(&mut conn, &license, now).await
+    async fn create_license(&self, license: NewLicense, change: Change<'_>) -> StoreResult<License> {
+        let mut tx = self.begin_write().await?;
+        let created = Self::insert_license(&mut tx, &license, change.at).await?;
+        let event = NewEvent::new(license.company_id, "license.created", change.actor)
+            .license(&created)
+            .data(serde_json::json!({
+                "license_key": created.license_key,
+                "license_type": created.license_type.as_str(),
+            }));
+        Self::insert_event(&mut tx, &event, change.at).await?;
+        tx.commit().await?;
+        Ok(created)
     }
 
     async fn license(&self, company_id: CompanyId, license_id: LicenseId) -> StoreResult<License> {
@@ -562,12 +621,17 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         company_id: CompanyId,
         license_id: LicenseId,
         enabled: bool,
+        change: Change<'_>,
     ) -> StoreResult<()> {
         self.update_license(
             query("UPDATE licenses SET enabled = $1 WHERE id = $2 AND company_id = $3")
                 .bind(enabled)
                 .bind(license_id)
                 .bind(company_id),
+            company_id,
+            license_id,
+            change,
+            serde_json::json!({"enabled": enabled}),
         )
         .await
     }
@@ -577,17 +641,27 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         company_id: CompanyId,
         license_id: LicenseId,
         validity: Option<DateTime<Utc>>,
+        change: Change<'_>,
     ) -> StoreResult<()> {
         self.update_license(
             query("UPDATE licenses SET validity_period = $1 WHERE id = $2 AND company_id = $3")
                 .bind(validity.map(millis))
                 .bind(license_id)
                 .bind(company_id),
+            company_id,
+            license_id,
+            change,
+            serde_json::json!({"validity_period": validity}),
         )
         .await
     }
 
-    async fn reset_license(&self, company_id: CompanyId, license_id: LicenseId) -> StoreResult<()> {
+    async fn reset_license(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+        change: Change<'_>,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         // Under the license row lock, like every change of `times_activated`.
         self.lock_license(&mut tx, company_id, license_id).await?;
@@ -599,6 +673,9 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         ] {
             query(statement).bind(license_id).execute(&mut *tx).await?;
         }
+        let data = serde_json::json!({});
+        Self::record_license_event(&mut tx, company_id, license_id, "license.reset", change, data)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -607,7 +684,9 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         &self,
         company_id: CompanyId,
         feature: NewLicenseFeature,
+        change: Change<'_>,
     ) -> StoreResult<LicenseFeature> {
+        let mut tx = self.begin_write().await?;
         // Only a feature of the license's own product, on a license of the company.
         let insert = query(
             "INSERT INTO license_features (license_id, product_feature_id, expiry_date, is_floating_cloud, \
@@ -627,17 +706,21 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         .bind(feature.floating.max_borrow_time);
         let row = bind_consumption(insert, &feature.consumption)
             .bind(company_id)
-            .fetch_optional(&mut *self.writer.acquire().await?)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(|e| unique_violation(e, "license feature"))?
             .ok_or(StoreError::LicenseNotFound)?;
         let id = returned_id(&row)?;
-        let mut conn = self.writer.acquire().await?;
-        Self::features_on(&mut conn, company_id, feature.license_id)
+        let added = Self::features_on(&mut tx, company_id, feature.license_id)
             .await?
             .into_iter()
             .find(|f| f.id == id)
-            .ok_or(StoreError::NotFound("license feature"))
+            .ok_or(StoreError::NotFound("license feature"))?;
+        let data = serde_json::json!({"product_features": {"added": added.feature.code}});
+        Self::record_license_event(&mut tx, company_id, feature.license_id, "license.updated", change, data)
+            .await?;
+        tx.commit().await?;
+        Ok(added)
     }
 
     async fn license_features(
@@ -652,19 +735,34 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
     async fn create_license_user(
         &self,
         user: NewLicenseUser,
-        now: DateTime<Utc>,
+        change: Change<'_>,
     ) -> StoreResult<LicenseUser> {
-        let mut conn = self.writer.acquire().await?;
-        self.insert_license_user(&mut conn, &user, now).await
+        let mut tx = self.begin_write().await?;
+        let created = self.insert_license_user(&mut tx, &user, change.at).await?;
+        let event = NewEvent::new(user.company_id, "license_user.created", change.actor)
+            .license_user(Some(created.id))
+            .data(serde_json::json!({"email": created.email}));
+        Self::insert_event(&mut tx, &event, change.at).await?;
+        tx.commit().await?;
+        Ok(created)
     }
 
     async fn assign_license_user(
         &self,
         company_id: CompanyId,
         assignment: Assignment,
+        change: Change<'_>,
     ) -> StoreResult<()> {
-        let mut conn = self.writer.acquire().await?;
-        Self::insert_assignment(&mut conn, company_id, &assignment).await
+        let mut tx = self.begin_write().await?;
+        Self::insert_assignment(&mut tx, company_id, &assignment).await?;
+        let license = Self::license_on(&mut tx, company_id, assignment.license_id).await?;
+        let event = NewEvent::new(company_id, "license.license_user.assigned", change.actor)
+            .license(&license)
+            .license_user(Some(assignment.license_user_id))
+            .data(serde_json::json!({"max_activations": assignment.max_activations}));
+        Self::insert_event(&mut tx, &event, change.at).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn devices(
@@ -688,8 +786,9 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         company_id: CompanyId,
         license_id: LicenseId,
         hardware_id: &str,
-        now: DateTime<Utc>,
+        change: Change<'_>,
     ) -> StoreResult<Device> {
+        let now = change.at;
         let mut tx = self.begin_write().await?;
         // The license row lock: the freed activation is counted exactly once.
         self.lock_license(&mut tx, company_id, license_id).await?;
@@ -719,6 +818,12 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
             Self::release_activation(&mut tx, license_id, user_id).await?;
         }
         let device = Self::device_on(&mut tx, returned_id(&row)?).await?;
+        let license = Self::license_on(&mut tx, company_id, license_id).await?;
+        let event = NewEvent::new(company_id, "device.blacklisted", change.actor)
+            .license(&license)
+            .device(device.id)
+            .data(serde_json::json!({"hardware_id": hardware_id}));
+        Self::insert_event(&mut tx, &event, now).await?;
         tx.commit().await?;
         Ok(device)
     }

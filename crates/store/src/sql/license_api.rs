@@ -168,6 +168,22 @@ impl<DB: Backend> SqlStore<DB> {
         }
     }
 
+    /// Records what a device did to its license, in the transaction that does it.
+    async fn record_device_event(
+        conn: &mut DB::Connection,
+        event: &'static str,
+        license: &License,
+        device: &Device,
+        data: serde_json::Value,
+    ) -> StoreResult<()> {
+        let event = NewEvent::new(license.company_id, event, &Actor::Device(Some(device.id)))
+            .license(license)
+            .device(device.id)
+            .license_user(device.license_user_id)
+            .data(data);
+        Self::insert_event(conn, &event, Utc::now()).await
+    }
+
     /// The locked license's device, after the device rule accepted it.
     async fn locked_device(
         &self,
@@ -275,6 +291,15 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         .fetch_one(&mut *tx)
         .await?;
         let device_id = returned_id(&inserted)?;
+        let event = NewEvent::new(license.company_id, "license.activated", &Actor::Device(Some(device_id)))
+            .license(&license)
+            .device(device_id)
+            .license_user(assignment.map(|a| a.license_user_id))
+            .data(serde_json::json!({
+                "hardware_id": key.hardware_id,
+                "reactivated": matches!(outcome, ActivationOutcome::Reactivate),
+            }));
+        Self::insert_event(&mut tx, &event, now).await?;
         let (seen, transferred) = match outcome {
             ActivationOutcome::NewDevice { transfer } => (1, i64::from(transfer)),
             ActivationOutcome::Reactivate => (0, 0),
@@ -319,6 +344,7 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
     async fn deactivate(&self, key: &DeviceKey<'_>, rule: DeviceRule<'_>) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let (_, license, device) = self.locked_device(&mut tx, key, rule).await?;
+        Self::record_device_event(&mut tx, "license.deactivated", &license, &device, serde_json::json!({})).await?;
         query("UPDATE devices SET active = FALSE, floating_until = NULL, borrowed_until = NULL WHERE id = $1")
             .bind(device.id)
             .execute(&mut *tx)
@@ -337,7 +363,15 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
     ) -> StoreResult<LicenseView> {
         let mut tx = self.begin_write().await?;
         let (found, license, device) = self.locked_device(&mut tx, key, rule).await?;
+        let held_before = device.seat().is_held(now);
         let in_use = Self::hold_license_seat(&mut tx, &license, &device, request, now).await?;
+        // Renewals are the steady state of a floating license: only a newly taken seat or a borrow
+        // is an event.
+        if let SeatRequest::Borrow { .. } = request {
+            Self::record_device_event(&mut tx, "license.borrowed", &license, &device, serde_json::json!({})).await?;
+        } else if !held_before {
+            Self::record_device_event(&mut tx, "license.floating_seat_taken", &license, &device, serde_json::json!({})).await?;
+        }
         let device = Self::device_on(&mut tx, device.id).await?;
         tx.commit().await?;
         Ok(Self::view(found, license, device, in_use))
@@ -349,7 +383,8 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         rule: DeviceRule<'_>,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let (_, _, device) = self.locked_device(&mut tx, key, rule).await?;
+        let (_, license, device) = self.locked_device(&mut tx, key, rule).await?;
+        Self::record_device_event(&mut tx, "license.released", &license, &device, serde_json::json!({})).await?;
         query("UPDATE devices SET floating_until = NULL, borrowed_until = NULL WHERE id = $1")
             .bind(device.id)
             .execute(&mut *tx)
@@ -365,8 +400,13 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         rule: ConsumptionRule<'_>,
     ) -> StoreResult<License> {
         let mut tx = self.begin_write().await?;
-        let (_, license, _) = self.locked_device(&mut tx, key, device_rule).await?;
+        let (_, license, device) = self.locked_device(&mut tx, key, device_rule).await?;
         let counter = rule(&license.consumption_counter())?;
+        let data = serde_json::json!({
+            "total_consumptions": counter.total,
+            "previous_total_consumptions": license.consumption.total_consumptions,
+        });
+        Self::record_device_event(&mut tx, "license.consumption", &license, &device, data).await?;
         query(
             "UPDATE licenses SET total_consumptions = $1, consumption_reset_at = $2 WHERE id = $3",
         )
@@ -388,10 +428,16 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         rule: FeatureConsumptionRule<'_>,
     ) -> StoreResult<LicenseFeature> {
         let mut tx = self.begin_write().await?;
-        let (_, _, mut feature) = self
+        let (license, device, mut feature) = self
             .locked_feature(&mut tx, key, feature_code, device_rule)
             .await?;
         let counter = rule(&feature)?;
+        let data = serde_json::json!({
+            "feature": feature_code,
+            "total_consumptions": counter.total,
+            "previous_total_consumptions": feature.consumption.total_consumptions,
+        });
+        Self::record_device_event(&mut tx, "license.consumption", &license, &device, data).await?;
         query(
             "UPDATE license_features SET total_consumptions = $1, consumption_reset_at = $2 WHERE id = $3",
         )
@@ -415,7 +461,7 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         now: DateTime<Utc>,
     ) -> StoreResult<FeatureSeat> {
         let mut tx = self.begin_write().await?;
-        let (_, device, feature) = self
+        let (license, device, feature) = self
             .locked_feature(&mut tx, key, feature_code, device_rule)
             .await?;
         if !feature.floating.is_floating_cloud {
@@ -445,6 +491,14 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
             .floating
             .policy()
             .decide(current, others, request, now)?;
+        let taken = match request {
+            SeatRequest::Borrow { .. } => Some("license.feature_borrowed"),
+            SeatRequest::Lease => (!current.is_held(now)).then_some("license.feature_seat_taken"),
+        };
+        if let Some(event) = taken {
+            let data = serde_json::json!({"feature": feature_code});
+            Self::record_device_event(&mut tx, event, &license, &device, data).await?;
+        }
         query(
             "INSERT INTO feature_seats (license_feature_id, device_id, floating_until, borrowed_until) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (license_feature_id, device_id) \
@@ -473,12 +527,14 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let (_, device, feature) = self
+        let (license, device, feature) = self
             .locked_feature(&mut tx, key, feature_code, device_rule)
             .await?;
         if !feature.floating.is_floating_cloud {
             return Err(DomainError::FeatureNotFloating.into());
         }
+        let data = serde_json::json!({"feature": feature_code});
+        Self::record_device_event(&mut tx, "license.feature_released", &license, &device, data).await?;
         let released = query(
             "DELETE FROM feature_seats WHERE license_feature_id = $1 AND device_id = $2 \
              AND (floating_until > $3 OR borrowed_until > $3)",
@@ -505,6 +561,20 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         let mut tx = self.begin_write().await?;
         Self::upsert_variables(&mut tx, company_id, device_id, variables, now).await?;
         let stored = Self::variables_on(&mut tx, company_id, device_id).await?;
+        if !variables.is_empty() {
+            let names: Vec<&str> = variables.iter().map(|(name, _)| name.as_str()).collect();
+            let license = query("SELECT license_id FROM devices WHERE id = $1")
+                .bind(device_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| id_column(&row, "license_id"))
+                .transpose()?;
+            let mut event = NewEvent::new(company_id, "device_variable.updated", &Actor::Device(Some(device_id)))
+                .device(device_id)
+                .data(serde_json::json!({"variables": names}));
+            event.subjects.license_id = license;
+            Self::insert_event(&mut tx, &event, now).await?;
+        }
         tx.commit().await?;
         Ok(stored)
     }
@@ -574,14 +644,21 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         license_user_id: LicenseUserId,
         password_hash: &str,
     ) -> StoreResult<()> {
-        query(
+        let mut tx = self.begin_write().await?;
+        let changed = query(
             "UPDATE license_users SET password_hash = $1, is_initial_password = FALSE, initial_password = NULL \
-             WHERE id = $2",
+             WHERE id = $2 RETURNING company_id",
         )
         .bind(password_hash)
         .bind(license_user_id)
-        .execute(&mut *self.writer.acquire().await?)
+        .fetch_optional(&mut *tx)
         .await?;
+        if let Some(row) = changed {
+            let event = NewEvent::new(id_column(&row, "company_id")?, "license_user.password_changed", &Actor::Device(None))
+                .license_user(Some(license_user_id));
+            Self::insert_event(&mut tx, &event, Utc::now()).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -638,6 +715,10 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
             }
             Err(error) => return Err(error.into()),
         }
+        let event = NewEvent::new(license.company_id, "license.created", &Actor::Device(None))
+            .license(&created)
+            .data(serde_json::json!({"trial": true, "hardware_id": hardware_id}));
+        Self::insert_event(&mut tx, &event, now).await?;
         if let Some(user) = user {
             let license_user_id = match user {
                 TrialUser::New(user) => {
@@ -687,6 +768,18 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
             };
             statement.execute(&mut *tx).await?;
         }
+        for ((device_id, hour), checks) in checks_by_hour(writes) {
+            query(
+                "INSERT INTO check_counts (license_id, hour, checks) \
+                 SELECT license_id, $1, $2 FROM devices WHERE id = $3 \
+                 ON CONFLICT (license_id, hour) DO UPDATE SET checks = check_counts.checks + excluded.checks",
+            )
+            .bind(hour)
+            .bind(checks)
+            .bind(device_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         if let Some(trim) = DB::TRIM_CHANGE_LOG {
             query(trim).execute(&mut *tx).await?;
         }
@@ -695,9 +788,60 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
     }
 }
 
+const HOUR_MILLIS: i64 = 3_600_000;
+
+/// The batch's checks counted by device and hour (epoch milliseconds at the hour's start): one
+/// upsert per pair instead of one per check.
+fn checks_by_hour(writes: &[DeferredWrite]) -> std::collections::BTreeMap<(DeviceId, i64), i64> {
+    let mut counts = std::collections::BTreeMap::new();
+    for write in writes {
+        if let DeferredWrite::Checked { device_id, at } = write {
+            let hour = millis(*at).div_euclid(HOUR_MILLIS) * HOUR_MILLIS;
+            *counts.entry((*device_id, hour)).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
 #[async_trait]
 impl<DB: Backend> ChangeSource for SqlStore<DB> {
     async fn watch_changes(&self) -> StoreResult<std::sync::Arc<dyn LicenseChanges>> {
         DB::watch_changes(&self.reader).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_are_counted_per_device_and_started_hour() {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+        let checked = |device: i64, time: &str| DeferredWrite::Checked {
+            device_id: DeviceId::new(device),
+            at: at(time),
+        };
+        let writes = [
+            checked(1, "2026-01-01T10:00:00Z"),
+            checked(1, "2026-01-01T10:59:59Z"),
+            checked(1, "2026-01-01T11:00:00Z"),
+            checked(2, "2026-01-01T10:30:00Z"),
+            DeferredWrite::AnswerSignature {
+                device_id: DeviceId::new(3),
+                digest: String::new(),
+                signature: String::new(),
+            },
+        ];
+        let ten = millis(at("2026-01-01T10:00:00Z"));
+        let eleven = millis(at("2026-01-01T11:00:00Z"));
+        let counts: Vec<_> = checks_by_hour(&writes).into_iter().collect();
+        assert_eq!(
+            counts,
+            [
+                ((DeviceId::new(1), ten), 2),
+                ((DeviceId::new(1), eleven), 1),
+                ((DeviceId::new(2), ten), 1)
+            ]
+        );
     }
 }

@@ -159,11 +159,12 @@ impl<DB: Backend> TenantStore for SqlStore<DB> {
         api_key: &str,
         shared_key: &str,
         read_only: bool,
-        now: DateTime<Utc>,
+        change: Change<'_>,
     ) -> StoreResult<ApiKey> {
         let sealed = self
             .secrets
             .seal(PURPOSE_SHARED_KEY, shared_key.as_bytes())?;
+        let mut tx = self.begin_write().await?;
         query(
             "INSERT INTO api_keys (company_id, api_key, shared_key, read_only, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -172,10 +173,14 @@ impl<DB: Backend> TenantStore for SqlStore<DB> {
         .bind(api_key)
         .bind(sealed)
         .bind(read_only)
-        .bind(millis(now))
-        .execute(&mut *self.writer.acquire().await?)
+        .bind(millis(change.at))
+        .execute(&mut *tx)
         .await
         .map_err(|e| unique_violation(e, "api key"))?;
+        let event = NewEvent::new(company_id, "api_key.created", change.actor)
+            .data(serde_json::json!({"api_key": api_key, "read_only": read_only}));
+        Self::insert_event(&mut tx, &event, change.at).await?;
+        tx.commit().await?;
         Ok(ApiKey {
             company_id,
             api_key: api_key.to_owned(),
@@ -195,14 +200,17 @@ impl<DB: Backend> TenantStore for SqlStore<DB> {
         row.map(|row| self.api_key_from_row(&row)).transpose()
     }
 
-    async fn revoke_api_key(&self, api_key: &str) -> StoreResult<()> {
-        let done = query("UPDATE api_keys SET revoked = TRUE WHERE api_key = $1")
+    async fn revoke_api_key(&self, api_key: &str, change: Change<'_>) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let revoked = query("UPDATE api_keys SET revoked = TRUE WHERE api_key = $1 RETURNING company_id")
             .bind(api_key)
-            .execute(&mut *self.writer.acquire().await?)
-            .await?;
-        if DB::rows_affected(&done) == 0 {
-            return Err(StoreError::NotFound("api key"));
-        }
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("api key"))?;
+        let event = NewEvent::new(id_column(&revoked, "company_id")?, "api_key.revoked", change.actor)
+            .data(serde_json::json!({"api_key": api_key}));
+        Self::insert_event(&mut tx, &event, change.at).await?;
+        tx.commit().await?;
         Ok(())
     }
 }
