@@ -45,9 +45,9 @@ pub use latch_store::{Listing, Page};
 /// The rows operations return, as front doors show them.
 pub mod model {
     pub use latch_store::{
-        Actor, ApiKey, Assignment, Company, Customer, Device, DeviceVariable, Event, EventSubjects,
-        FeatureType, License, LicenseFeature, LicenseUser, ManagementKey, Product, ProductFeature,
-        Release,
+        Actor, ApiKey, Assignment, CheckCount, Company, Customer, Device, DeviceVariable, Event,
+        EventSubjects, FeatureType, License, LicenseFeature, LicenseUser, ManagementKey, Product,
+        ProductFeature, Release,
     };
 }
 

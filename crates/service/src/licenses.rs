@@ -206,7 +206,12 @@ impl Tenant<'_> {
             ));
         }
         self.store
-            .set_license_validity(self.company_id(), license.id, Some(valid_until), self.change())
+            .set_license_validity(
+                self.company_id(),
+                license.id,
+                Some(valid_until),
+                self.change(),
+            )
             .await
             .map_err(license_not_found(id))?;
         self.license(id).await

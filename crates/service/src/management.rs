@@ -3,7 +3,7 @@
 use aws_lc_rs::digest::{digest, SHA256};
 use chrono::Utc;
 use latch_store::query::ListQuery;
-use latch_store::{Event, Listing, ManagementKey, NewManagementKey, Page};
+use latch_store::{CheckCount, Event, Listing, ManagementKey, NewManagementKey, Page};
 
 use crate::keys::{generate_api_key, random_string, KEY_ALPHABET};
 use crate::{Service, ServiceError, ServiceResult, Tenant};
@@ -83,6 +83,18 @@ impl Tenant<'_> {
             .revoke_management_key(self.company_id(), key_id, &self.actor, Utc::now())
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("management key with id {key_id}")))
+    }
+
+    /// The company's checks per license and hour that match, latest first.
+    pub async fn check_counts(
+        &self,
+        list_query: &ListQuery,
+        page: Page,
+    ) -> ServiceResult<Listing<CheckCount>> {
+        Ok(self
+            .store
+            .check_counts(self.company_id(), list_query, page)
+            .await?)
     }
 
     /// The company's events that match, newest first unless the query orders them.

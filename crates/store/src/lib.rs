@@ -168,7 +168,8 @@ pub trait TenantStore: Send + Sync {
 /// What vendors set up and inspect: products, features, releases, customers, users, licenses, devices.
 #[async_trait]
 pub trait CatalogStore: Send + Sync {
-    async fn create_product(&self, product: NewProduct, change: Change<'_>) -> StoreResult<Product>;
+    async fn create_product(&self, product: NewProduct, change: Change<'_>)
+        -> StoreResult<Product>;
     async fn product(&self, company_id: CompanyId, code: &str) -> StoreResult<Option<Product>>;
     async fn product_by_id(
         &self,
@@ -203,8 +204,11 @@ pub trait CatalogStore: Send + Sync {
         company_id: CompanyId,
         product_id: ProductId,
     ) -> StoreResult<Vec<Release>>;
-    async fn create_customer(&self, customer: Customer, change: Change<'_>)
-        -> StoreResult<Customer>;
+    async fn create_customer(
+        &self,
+        customer: Customer,
+        change: Change<'_>,
+    ) -> StoreResult<Customer>;
     async fn customer_by_email(
         &self,
         company_id: CompanyId,
@@ -215,7 +219,8 @@ pub trait CatalogStore: Send + Sync {
         company_id: CompanyId,
         customer_id: CustomerId,
     ) -> StoreResult<Option<Customer>>;
-    async fn create_license(&self, license: NewLicense, change: Change<'_>) -> StoreResult<License>;
+    async fn create_license(&self, license: NewLicense, change: Change<'_>)
+        -> StoreResult<License>;
     async fn license(&self, company_id: CompanyId, license_id: LicenseId) -> StoreResult<License>;
     /// The company holding the license, across companies: for operators who name a license by id alone.
     async fn license_company(&self, license_id: LicenseId) -> StoreResult<Option<CompanyId>>;
@@ -465,6 +470,13 @@ pub trait ManagementStore: Send + Sync {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<ManagementKey>>;
+    /// The company's hourly check counts that match, latest hour first unless ordered otherwise.
+    async fn check_counts(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<CheckCount>>;
     /// The company's events that match, newest first unless ordered otherwise.
     async fn events(
         &self,

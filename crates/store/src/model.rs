@@ -823,6 +823,15 @@ impl NewEvent {
     }
 }
 
+/// How many times a license was checked in one hour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckCount {
+    pub license_id: LicenseId,
+    /// The hour's first moment.
+    pub hour: DateTime<Utc>,
+    pub checks: i64,
+}
+
 /// A recorded event.
 #[derive(Debug, Clone)]
 pub struct Event {

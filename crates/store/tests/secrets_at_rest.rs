@@ -28,7 +28,13 @@ async fn secrets_are_sealed_and_rotation_reseals_them() {
             .await
             .unwrap();
         store
-            .create_api_key(company.id, "api-key-1", SHARED_KEY, false, Change::now(&Actor::Cli))
+            .create_api_key(
+                company.id,
+                "api-key-1",
+                SHARED_KEY,
+                false,
+                Change::now(&Actor::Cli),
+            )
             .await
             .unwrap();
         assert_eq!(

@@ -73,6 +73,7 @@ fn routes() -> OpenApiRouter<AppState> {
 /// The lists and the fields they filter by, documented as query parameters.
 fn document_lists(openapi: &mut OpenApi) {
     document_list::<events::Events>(openapi, "/events/");
+    document_list::<events::CheckCounts>(openapi, "/events/checks/");
 }
 
 /// The Management API as a service, for nesting at `/api/v1`: paths are served with and without

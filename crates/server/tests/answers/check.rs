@@ -163,7 +163,12 @@ async fn check_refused_by_time_and_machine() {
     let yesterday = Utc::now() - Duration::days(1);
     for license in [&expiring, &trial] {
         app.store
-            .set_license_validity(license.company_id, license.id, Some(yesterday), fixed_change())
+            .set_license_validity(
+                license.company_id,
+                license.id,
+                Some(yesterday),
+                fixed_change(),
+            )
             .await
             .unwrap();
     }

@@ -15,10 +15,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use latch_server::state::AppState;
 use latch_server::write_behind::WriteBehind;
 use latch_store::{
-    Actor, Change,
-    Assignment, AuthorizationMethod, Company, Customer, FeatureType, License, LicenseFeature,
-    LicenseUser, NewCompany, NewLicense, NewLicenseFeature, NewLicenseUser, NewProduct, NewRelease,
-    Product, Release, SecretBox, SqliteStore, Store,
+    Actor, Assignment, AuthorizationMethod, Change, Company, Customer, FeatureType, License,
+    LicenseFeature, LicenseUser, NewCompany, NewLicense, NewLicenseFeature, NewLicenseUser,
+    NewProduct, NewRelease, Product, Release, SecretBox, SqliteStore, Store,
 };
 use latch_wire::signing::{generate_key, GeneratedKey};
 use serde_json::{json, Value};
@@ -154,7 +153,10 @@ impl App {
                 .await
                 .unwrap();
         }
-        store.revoke_api_key(REVOKED_KEY.api_key, fixed_change()).await.unwrap();
+        store
+            .revoke_api_key(REVOKED_KEY.api_key, fixed_change())
+            .await
+            .unwrap();
         let product = create_product(
             &store,
             &company,

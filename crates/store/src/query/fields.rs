@@ -3,6 +3,12 @@
 
 use super::{Field, FieldKind};
 
+/// Checks counted per license and hour (`cc`).
+pub const CHECK_COUNT_FIELDS: &[Field] = &[
+    Field::new("license", "cc.license_id", FieldKind::Int),
+    Field::new("hour", "cc.hour", FieldKind::Time),
+];
+
 /// The event log (`e`).
 pub const EVENT_FIELDS: &[Field] = &[
     Field::new("event", "e.event", FieldKind::Text),

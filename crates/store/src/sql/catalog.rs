@@ -80,8 +80,15 @@ impl<DB: Backend> SqlStore<DB> {
         if DB::rows_affected(&updated) == 0 {
             return Err(StoreError::LicenseNotFound);
         }
-        Self::record_license_event(&mut tx, company_id, license_id, "license.updated", change, data)
-            .await?;
+        Self::record_license_event(
+            &mut tx,
+            company_id,
+            license_id,
+            "license.updated",
+            change,
+            data,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -326,7 +333,11 @@ impl<DB: Backend> SqlStore<DB> {
 
 #[async_trait]
 impl<DB: Backend> CatalogStore for SqlStore<DB> {
-    async fn create_product(&self, product: NewProduct, change: Change<'_>) -> StoreResult<Product> {
+    async fn create_product(
+        &self,
+        product: NewProduct,
+        change: Change<'_>,
+    ) -> StoreResult<Product> {
         let mut tx = self.begin_write().await?;
         let row = query(
             "INSERT INTO products (company_id, code, name, authorization_method, prevent_vm, allow_trial, \
@@ -573,7 +584,11 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         Ok(row.as_ref().map(customer_from_row).transpose()?.flatten())
     }
 
-    async fn create_license(&self, license: NewLicense, change: Change<'_>) -> StoreResult<License> {
+    async fn create_license(
+        &self,
+        license: NewLicense,
+        change: Change<'_>,
+    ) -> StoreResult<License> {
         let mut tx = self.begin_write().await?;
         let created = Self::insert_license(&mut tx, &license, change.at).await?;
         let event = NewEvent::new(license.company_id, "license.created", change.actor)
@@ -674,8 +689,15 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
             query(statement).bind(license_id).execute(&mut *tx).await?;
         }
         let data = serde_json::json!({});
-        Self::record_license_event(&mut tx, company_id, license_id, "license.reset", change, data)
-            .await?;
+        Self::record_license_event(
+            &mut tx,
+            company_id,
+            license_id,
+            "license.reset",
+            change,
+            data,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -717,8 +739,15 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
             .find(|f| f.id == id)
             .ok_or(StoreError::NotFound("license feature"))?;
         let data = serde_json::json!({"product_features": {"added": added.feature.code}});
-        Self::record_license_event(&mut tx, company_id, feature.license_id, "license.updated", change, data)
-            .await?;
+        Self::record_license_event(
+            &mut tx,
+            company_id,
+            feature.license_id,
+            "license.updated",
+            change,
+            data,
+        )
+        .await?;
         tx.commit().await?;
         Ok(added)
     }

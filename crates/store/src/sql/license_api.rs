@@ -291,14 +291,18 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         .fetch_one(&mut *tx)
         .await?;
         let device_id = returned_id(&inserted)?;
-        let event = NewEvent::new(license.company_id, "license.activated", &Actor::Device(Some(device_id)))
-            .license(&license)
-            .device(device_id)
-            .license_user(assignment.map(|a| a.license_user_id))
-            .data(serde_json::json!({
-                "hardware_id": key.hardware_id,
-                "reactivated": matches!(outcome, ActivationOutcome::Reactivate),
-            }));
+        let event = NewEvent::new(
+            license.company_id,
+            "license.activated",
+            &Actor::Device(Some(device_id)),
+        )
+        .license(&license)
+        .device(device_id)
+        .license_user(assignment.map(|a| a.license_user_id))
+        .data(serde_json::json!({
+            "hardware_id": key.hardware_id,
+            "reactivated": matches!(outcome, ActivationOutcome::Reactivate),
+        }));
         Self::insert_event(&mut tx, &event, now).await?;
         let (seen, transferred) = match outcome {
             ActivationOutcome::NewDevice { transfer } => (1, i64::from(transfer)),
@@ -344,7 +348,14 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
     async fn deactivate(&self, key: &DeviceKey<'_>, rule: DeviceRule<'_>) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let (_, license, device) = self.locked_device(&mut tx, key, rule).await?;
-        Self::record_device_event(&mut tx, "license.deactivated", &license, &device, serde_json::json!({})).await?;
+        Self::record_device_event(
+            &mut tx,
+            "license.deactivated",
+            &license,
+            &device,
+            serde_json::json!({}),
+        )
+        .await?;
         query("UPDATE devices SET active = FALSE, floating_until = NULL, borrowed_until = NULL WHERE id = $1")
             .bind(device.id)
             .execute(&mut *tx)
@@ -368,9 +379,23 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         // Renewals are the steady state of a floating license: only a newly taken seat or a borrow
         // is an event.
         if let SeatRequest::Borrow { .. } = request {
-            Self::record_device_event(&mut tx, "license.borrowed", &license, &device, serde_json::json!({})).await?;
+            Self::record_device_event(
+                &mut tx,
+                "license.borrowed",
+                &license,
+                &device,
+                serde_json::json!({}),
+            )
+            .await?;
         } else if !held_before {
-            Self::record_device_event(&mut tx, "license.floating_seat_taken", &license, &device, serde_json::json!({})).await?;
+            Self::record_device_event(
+                &mut tx,
+                "license.floating_seat_taken",
+                &license,
+                &device,
+                serde_json::json!({}),
+            )
+            .await?;
         }
         let device = Self::device_on(&mut tx, device.id).await?;
         tx.commit().await?;
@@ -384,7 +409,14 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let (_, license, device) = self.locked_device(&mut tx, key, rule).await?;
-        Self::record_device_event(&mut tx, "license.released", &license, &device, serde_json::json!({})).await?;
+        Self::record_device_event(
+            &mut tx,
+            "license.released",
+            &license,
+            &device,
+            serde_json::json!({}),
+        )
+        .await?;
         query("UPDATE devices SET floating_until = NULL, borrowed_until = NULL WHERE id = $1")
             .bind(device.id)
             .execute(&mut *tx)
@@ -534,7 +566,8 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
             return Err(DomainError::FeatureNotFloating.into());
         }
         let data = serde_json::json!({"feature": feature_code});
-        Self::record_device_event(&mut tx, "license.feature_released", &license, &device, data).await?;
+        Self::record_device_event(&mut tx, "license.feature_released", &license, &device, data)
+            .await?;
         let released = query(
             "DELETE FROM feature_seats WHERE license_feature_id = $1 AND device_id = $2 \
              AND (floating_until > $3 OR borrowed_until > $3)",
@@ -569,9 +602,13 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
                 .await?
                 .map(|row| id_column(&row, "license_id"))
                 .transpose()?;
-            let mut event = NewEvent::new(company_id, "device_variable.updated", &Actor::Device(Some(device_id)))
-                .device(device_id)
-                .data(serde_json::json!({"variables": names}));
+            let mut event = NewEvent::new(
+                company_id,
+                "device_variable.updated",
+                &Actor::Device(Some(device_id)),
+            )
+            .device(device_id)
+            .data(serde_json::json!({"variables": names}));
             event.subjects.license_id = license;
             Self::insert_event(&mut tx, &event, now).await?;
         }
@@ -654,8 +691,12 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(row) = changed {
-            let event = NewEvent::new(id_column(&row, "company_id")?, "license_user.password_changed", &Actor::Device(None))
-                .license_user(Some(license_user_id));
+            let event = NewEvent::new(
+                id_column(&row, "company_id")?,
+                "license_user.password_changed",
+                &Actor::Device(None),
+            )
+            .license_user(Some(license_user_id));
             Self::insert_event(&mut tx, &event, Utc::now()).await?;
         }
         tx.commit().await?;
@@ -816,7 +857,11 @@ mod tests {
 
     #[test]
     fn checks_are_counted_per_device_and_started_hour() {
-        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+        let at = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
         let checked = |device: i64, time: &str| DeferredWrite::Checked {
             device_id: DeviceId::new(device),
             at: at(time),

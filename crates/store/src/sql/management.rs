@@ -21,6 +21,21 @@ const EVENTS: Table = Table {
     id: "e.id",
 };
 
+const CHECK_COUNTS: Table = Table {
+    columns: "cc.license_id, cc.hour, cc.checks",
+    from: "check_counts cc JOIN licenses l ON l.id = cc.license_id",
+    company: "l.company_id",
+    id: "cc.hour",
+};
+
+fn check_count_from_row<R: SqlRow>(row: &R) -> StoreResult<CheckCount> {
+    Ok(CheckCount {
+        license_id: id_column(row, "license_id")?,
+        hour: from_millis(row.read("hour")?),
+        checks: row.read("checks")?,
+    })
+}
+
 fn management_key_from_row<R: SqlRow>(row: &R) -> Result<ManagementKey, sqlx::Error> {
     Ok(ManagementKey {
         id: row.read("id")?,
@@ -209,6 +224,22 @@ impl<DB: Backend> ManagementStore for SqlStore<DB> {
     ) -> StoreResult<Option<ManagementKey>> {
         self.revoke_key_where("key_hash = $1", vec![key_hash.into()], actor, now)
             .await
+    }
+
+    async fn check_counts(
+        &self,
+        company_id: CompanyId,
+        list_query: &ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<CheckCount>> {
+        self.list_matching(
+            &CHECK_COUNTS,
+            company_id,
+            list_query,
+            page,
+            check_count_from_row,
+        )
+        .await
     }
 
     async fn events(

@@ -202,13 +202,18 @@ impl<DB: Backend> TenantStore for SqlStore<DB> {
 
     async fn revoke_api_key(&self, api_key: &str, change: Change<'_>) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let revoked = query("UPDATE api_keys SET revoked = TRUE WHERE api_key = $1 RETURNING company_id")
-            .bind(api_key)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound("api key"))?;
-        let event = NewEvent::new(id_column(&revoked, "company_id")?, "api_key.revoked", change.actor)
-            .data(serde_json::json!({"api_key": api_key}));
+        let revoked =
+            query("UPDATE api_keys SET revoked = TRUE WHERE api_key = $1 RETURNING company_id")
+                .bind(api_key)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound("api key"))?;
+        let event = NewEvent::new(
+            id_column(&revoked, "company_id")?,
+            "api_key.revoked",
+            change.actor,
+        )
+        .data(serde_json::json!({"api_key": api_key}));
         Self::insert_event(&mut tx, &event, change.at).await?;
         tx.commit().await?;
         Ok(())
