@@ -15,6 +15,7 @@ mod companies;
 mod customers;
 mod demo;
 mod devices;
+mod license_admin;
 mod licenses;
 mod management;
 mod master_key;
@@ -33,6 +34,9 @@ pub use demo::Demo;
 pub use devices::DeviceDetails;
 pub use error::{ServiceError, ServiceResult};
 pub use licenses::{LicenseDetails, LicenseQuery, LicenseRef};
+pub use license_admin::{
+    duration_end, FeaturePatch, LicensePatch, LicenseReset, PlacedUser, UserPlacement,
+};
 pub use management::{management_key_hash, CreatedManagementKey};
 pub use master_key::{generate_master_key, MasterKeyRotation};
 pub use products::{FeatureSpec, ProductSpec, ReleaseSpec};
@@ -49,6 +53,7 @@ pub mod model {
         FeatureType, License, LicenseFeature, LicenseUser, ManagementKey, Product, ProductFeature,
         Release,
     };
+    pub use latch_store::{LicenseCustomField, LicenseRecord, SeatHolder, UserActivationsChange};
 }
 
 /// The vendor operations over one store.

@@ -10,6 +10,8 @@ pub mod json;
 mod keys;
 pub mod listing;
 mod responses;
+mod licenses;
+pub mod license_object;
 
 use std::convert::Infallible;
 
@@ -43,6 +45,7 @@ use crate::state::AppState;
     tags(
         (name = "keys", description = "Management keys, License API keys and the public key"),
         (name = "events", description = "The event log"),
+        (name = "licenses", description = "Licenses, their features, users and floating seats"),
     )
 )]
 struct ManagementDoc;
@@ -68,11 +71,13 @@ fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ManagementDoc::openapi())
         .merge(keys::router())
         .merge(events::router())
+        .merge(licenses::router())
 }
 
 /// The lists and the fields they filter by, documented as query parameters.
 fn document_lists(openapi: &mut OpenApi) {
     document_list::<events::Events>(openapi, "/events/");
+    document_list::<licenses::Licenses>(openapi, "/licenses/");
 }
 
 /// The Management API as a service, for nesting at `/api/v1`: paths are served with and without
