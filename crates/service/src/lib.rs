@@ -33,10 +33,10 @@ pub use customers::CustomerSpec;
 pub use demo::Demo;
 pub use devices::DeviceDetails;
 pub use error::{ServiceError, ServiceResult};
-pub use licenses::{LicenseDetails, LicenseQuery, LicenseRef};
 pub use license_admin::{
     duration_end, FeaturePatch, LicensePatch, LicenseReset, PlacedUser, UserPlacement,
 };
+pub use licenses::{LicenseDetails, LicenseQuery, LicenseRef};
 pub use management::{management_key_hash, CreatedManagementKey};
 pub use master_key::{generate_master_key, MasterKeyRotation};
 pub use products::{FeatureSpec, ProductSpec, ReleaseSpec};

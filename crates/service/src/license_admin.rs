@@ -137,7 +137,10 @@ impl LicensePatch {
             }
         }
         for (column, value) in [
-            (C::AllowUnlimitedActivations, self.allow_unlimited_activations),
+            (
+                C::AllowUnlimitedActivations,
+                self.allow_unlimited_activations,
+            ),
             (C::AllowOverages, self.allow_overages),
             (C::ResetConsumption, self.reset_consumption),
             (C::IsTrial, self.is_trial),
@@ -203,16 +206,16 @@ impl LicensePatch {
             (Some(duration), _, _) => match duration_end(duration, now) {
                 Some(end) => ("valid_duration", Some(end)),
                 None => {
-                    refusals.refuse(
-                        "valid_duration",
-                        "Enter a duration such as 35d, 4m or 2y.",
-                    );
+                    refusals.refuse("valid_duration", "Enter a duration such as 35d, 4m or 2y.");
                     return;
                 }
             },
             (None, Some(end), _) => ("validity_period", end),
             (None, None, Some(days)) if days < 1 => {
-                refusals.refuse("trial_days", "Ensure this value is greater than or equal to 1.");
+                refusals.refuse(
+                    "trial_days",
+                    "Ensure this value is greater than or equal to 1.",
+                );
                 return;
             }
             (None, None, Some(days)) => ("trial_days", Some(now + chrono::Duration::days(days))),
@@ -224,7 +227,10 @@ impl LicensePatch {
             }
             (LicenseType::TimeLimited | LicenseType::Subscription, None) => refusals.refuse(
                 field,
-                format!("A {} license needs an end of validity.", license.license_type),
+                format!(
+                    "A {} license needs an end of validity.",
+                    license.license_type
+                ),
             ),
             _ => changes.push((LicenseColumn::ValidityPeriod, ColumnValue::Time(end))),
         }
@@ -247,7 +253,9 @@ impl LicensePatch {
                     refusals.refuse(field, "Send enable_maintenance_period with it.");
                 }
             }
-            Some(false) => changes.push((LicenseColumn::MaintenancePeriod, ColumnValue::Time(None))),
+            Some(false) => {
+                changes.push((LicenseColumn::MaintenancePeriod, ColumnValue::Time(None)))
+            }
             Some(true) => {
                 let end = match (&self.maintenance_duration, self.maintenance_period) {
                     (Some(_), Some(_)) => {
@@ -275,7 +283,10 @@ impl LicensePatch {
                         return;
                     }
                 };
-                changes.push((LicenseColumn::MaintenancePeriod, ColumnValue::Time(Some(end))));
+                changes.push((
+                    LicenseColumn::MaintenancePeriod,
+                    ColumnValue::Time(Some(end)),
+                ));
             }
         }
     }
@@ -293,10 +304,15 @@ impl LicensePatch {
         if let Some(flag) = self.is_floating_cloud {
             changes.push((LicenseColumn::IsFloatingCloud, ColumnValue::Bool(flag)));
         }
-        let users = self.floating_users.unwrap_or(license.floating.floating_users);
+        let users = self
+            .floating_users
+            .unwrap_or(license.floating.floating_users);
         if self.floating_users.is_some() || floating {
             if floating && users < 1 {
-                refusals.refuse("floating_users", "Ensure this value is greater than or equal to 1.");
+                refusals.refuse(
+                    "floating_users",
+                    "Ensure this value is greater than or equal to 1.",
+                );
             } else if let Some(users) = self.floating_users {
                 refusals.not_negative("floating_users", Some(users));
                 changes.push((LicenseColumn::FloatingUsers, ColumnValue::Int(Some(users))));
@@ -316,7 +332,10 @@ impl LicensePatch {
             None => None,
         };
         if let Some(minutes) = timeout {
-            changes.push((LicenseColumn::FloatingTimeout, ColumnValue::Int(Some(minutes))));
+            changes.push((
+                LicenseColumn::FloatingTimeout,
+                ColumnValue::Int(Some(minutes)),
+            ));
         }
     }
 }
@@ -524,7 +543,11 @@ impl Tenant<'_> {
     }
 
     /// Resets what `reset` names on every license, or on none.
-    pub async fn reset_licenses(&self, ids: &[LicenseId], reset: LicenseReset) -> ServiceResult<()> {
+    pub async fn reset_licenses(
+        &self,
+        ids: &[LicenseId],
+        reset: LicenseReset,
+    ) -> ServiceResult<()> {
         // Latch keeps no policy to take a license's original validity or maintenance from.
         let mut refusals = Refusals::default();
         if reset.validity_period {
@@ -552,9 +575,10 @@ impl Tenant<'_> {
                 update.reset_feature_consumptions |= reset.product_features;
                 update.reset_custom_fields = reset.custom_fields;
                 if reset.metadata {
-                    update
-                        .changes
-                        .push((LicenseColumn::Metadata, ColumnValue::Text(Some("{}".into()))));
+                    update.changes.push((
+                        LicenseColumn::Metadata,
+                        ColumnValue::Text(Some("{}".into())),
+                    ));
                 }
                 update
             })
@@ -665,13 +689,18 @@ impl Tenant<'_> {
                         phone: placement.phone_number,
                     })
                     .await?;
-                let password = secrecy::ExposeSecret::expose_secret(&created.initial_password)
-                    .to_owned();
+                let password =
+                    secrecy::ExposeSecret::expose_secret(&created.initial_password).to_owned();
                 (created.user, Some(password))
             }
         };
-        self.assign_license_user(id, &user.email, placement.max_activations.unwrap_or(1), false)
-            .await?;
+        self.assign_license_user(
+            id,
+            &user.email,
+            placement.max_activations.unwrap_or(1),
+            false,
+        )
+        .await?;
         Ok(PlacedUser { user, new_password })
     }
 
@@ -728,7 +757,11 @@ impl Tenant<'_> {
     }
 
     /// Frees the seats a device holds on the license: another device may take them at once.
-    pub async fn release_floating_seat(&self, id: LicenseId, device: DeviceId) -> ServiceResult<()> {
+    pub async fn release_floating_seat(
+        &self,
+        id: LicenseId,
+        device: DeviceId,
+    ) -> ServiceResult<()> {
         self.store
             .release_seat(self.company_id(), id, device, &self.actor, Utc::now())
             .await
@@ -740,7 +773,10 @@ impl Tenant<'_> {
 fn consumption_reset(now: DateTime<Utc>) -> Vec<(LicenseColumn, ColumnValue)> {
     vec![
         (LicenseColumn::TotalConsumptions, ColumnValue::Int(Some(0))),
-        (LicenseColumn::ConsumptionResetAt, ColumnValue::Time(Some(now))),
+        (
+            LicenseColumn::ConsumptionResetAt,
+            ColumnValue::Time(Some(now)),
+        ),
     ]
 }
 

@@ -249,7 +249,9 @@ impl From<&LicenseFeature> for FeatureLimitsOut {
             allow_overages: consumption.allow_overages,
             max_overages: consumption.max_overages,
             reset_consumption: consumption.reset_consumption,
-            consumption_period: consumption.consumption_period.map(|p| p.as_str().to_owned()),
+            consumption_period: consumption
+                .consumption_period
+                .map(|p| p.as_str().to_owned()),
             expiry_date: feature.expiry_date,
             is_floating: floating.is_floating_cloud,
             is_floating_cloud: floating.is_floating_cloud,
@@ -343,7 +345,11 @@ pub fn license_object(record: &LicenseRecord) -> LicenseOut {
                 description: field.description.clone(),
             })
             .collect(),
-        custom_fields: record.custom_fields.iter().map(custom_field_value).collect(),
+        custom_fields: record
+            .custom_fields
+            .iter()
+            .map(custom_field_value)
+            .collect(),
         license_users: record.users.iter().map(Into::into).collect(),
         order_store_id: record.order_store_id.clone(),
         active_up_to_date_devices: record.active_devices,
@@ -369,7 +375,9 @@ pub fn license_object(record: &LicenseRecord) -> LicenseOut {
         allow_overages: consumption.allow_overages,
         max_overages: consumption.max_overages,
         reset_consumption: consumption.reset_consumption,
-        consumption_period: consumption.consumption_period.map(|p| p.as_str().to_owned()),
+        consumption_period: consumption
+            .consumption_period
+            .map(|p| p.as_str().to_owned()),
         is_trial: license.is_trial,
         prevent_vm: license.prevent_vm,
         start_date: license.start_date,

@@ -95,7 +95,11 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 struct Moments(FieldErrors);
 
 impl Moments {
-    fn read(&mut self, field: &str, text: Option<Option<&String>>) -> Option<Option<DateTime<Utc>>> {
+    fn read(
+        &mut self,
+        field: &str,
+        text: Option<Option<&String>>,
+    ) -> Option<Option<DateTime<Utc>>> {
         let text = text?;
         let Some(text) = text else {
             return Some(None);
@@ -210,8 +214,10 @@ pub struct LicensePatchIn {
 impl LicensePatchIn {
     fn into_patch(self) -> Result<LicensePatch, ManagementError> {
         let mut moments = Moments::default();
-        let validity_period =
-            moments.read("validity_period", self.validity_period.as_ref().map(Option::as_ref));
+        let validity_period = moments.read(
+            "validity_period",
+            self.validity_period.as_ref().map(Option::as_ref),
+        );
         let maintenance_period = moments.read(
             "maintenance_period",
             self.maintenance_period.as_ref().map(Option::as_ref),
@@ -478,7 +484,9 @@ async fn answer_license(
     tenant: &Tenant<'_>,
     id: LicenseId,
 ) -> Result<JsonAnswer<LicenseOut>, ManagementError> {
-    Ok(JsonAnswer(license_object(&tenant.license_record(id).await?)))
+    Ok(JsonAnswer(license_object(
+        &tenant.license_record(id).await?,
+    )))
 }
 
 /// Licenses, newest first, at most 100 a page. Filters as LicenseSpring's: `license_key`,
@@ -495,7 +503,9 @@ async fn list_licenses(
         .await?
         .license_records(&request.query, request.page)
         .await?;
-    Ok(JsonAnswer(request.answer(licenses, |record| license_object(&record))))
+    Ok(JsonAnswer(
+        request.answer(licenses, |record| license_object(&record)),
+    ))
 }
 
 /// One license.

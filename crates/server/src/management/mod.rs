@@ -8,10 +8,10 @@ pub mod error;
 mod events;
 pub mod json;
 mod keys;
+pub mod license_object;
+mod licenses;
 pub mod listing;
 mod responses;
-mod licenses;
-pub mod license_object;
 
 use std::convert::Infallible;
 

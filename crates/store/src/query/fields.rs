@@ -43,11 +43,7 @@ pub const LICENSE_FIELDS: &[Field] = &[
     Field::new("order__store_id", "o.store_id", FieldKind::Text),
     Field::new("customer_id", "l.customer_id", FieldKind::Int),
     Field::new("customer_email", "c.email", FieldKind::Text),
-    Field::new(
-        "customer_company_name",
-        "c.company_name",
-        FieldKind::Text,
-    ),
+    Field::new("customer_company_name", "c.company_name", FieldKind::Text),
     Field::new("customer__reference", "c.reference", FieldKind::Text),
     // First or last name: both in one text, so either matches a search.
     Field::new(
@@ -85,6 +81,11 @@ pub const LICENSE_FIELDS: &[Field] = &[
         FieldKind::Text,
         DEVICE_OF,
     ),
-    Field::related("devices__hostname", "d.hostname", FieldKind::Text, DEVICE_OF),
+    Field::related(
+        "devices__hostname",
+        "d.hostname",
+        FieldKind::Text,
+        DEVICE_OF,
+    ),
     Field::related("devices__os", "d.os_ver", FieldKind::Text, DEVICE_OF),
 ];

@@ -9,8 +9,8 @@ use super::database::{query, Param, ReadColumn, SqlDatabase, SqlRow, Statement};
 use super::listing::Table;
 use super::rows::*;
 use super::{
-    Backend, SqlStore, CUSTOMER_COLUMNS, DEVICE_COLUMNS, FEATURE_COLUMNS, LICENSE_COLUMNS,
-    PRODUCT_COLUMNS, USER_COLUMNS, ASSIGNMENT_COLUMNS,
+    Backend, SqlStore, ASSIGNMENT_COLUMNS, CUSTOMER_COLUMNS, DEVICE_COLUMNS, FEATURE_COLUMNS,
+    LICENSE_COLUMNS, PRODUCT_COLUMNS, USER_COLUMNS,
 };
 use crate::query::fields::{LICENSE_TIME_ACTIVATED, LICENSE_UPDATED_AT};
 use crate::query::ListQuery;
@@ -377,7 +377,10 @@ impl<DB: Backend> LicenseAdminStore for SqlStore<DB> {
                 .await?;
             Self::apply_update(&mut tx, company_id, update, now).await?;
             let changed = update.describe();
-            if changed.as_object().is_some_and(|changed| !changed.is_empty()) {
+            if changed
+                .as_object()
+                .is_some_and(|changed| !changed.is_empty())
+            {
                 Self::record_update(&mut tx, company_id, update.license_id, actor, changed, now)
                     .await?;
             }
@@ -523,13 +526,12 @@ impl<DB: Backend> LicenseAdminStore for SqlStore<DB> {
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         self.lock_license(&mut tx, company_id, license_id).await?;
-        let removed = query(
-            "DELETE FROM license_assignments WHERE license_id = $1 AND license_user_id = $2",
-        )
-        .bind(license_id)
-        .bind(license_user_id)
-        .execute(&mut *tx)
-        .await?;
+        let removed =
+            query("DELETE FROM license_assignments WHERE license_id = $1 AND license_user_id = $2")
+                .bind(license_id)
+                .bind(license_user_id)
+                .execute(&mut *tx)
+                .await?;
         if DB::rows_affected(&removed) == 0 {
             return Err(StoreError::NotFound("license user on the license"));
         }
