@@ -76,6 +76,9 @@ async fn seed(latch: &Latch, company: &Company, count: i64) {
         .await;
 }
 
+/// Which seeded licenses (by number) a filter must return.
+type Predicate = Box<dyn Fn(i64) -> bool>;
+
 fn keys_where(predicate: impl Fn(i64) -> bool) -> BTreeSet<String> {
     (1..=SEEDED)
         .filter(|i| predicate(*i))
@@ -132,7 +135,7 @@ async fn every_filter_returns_exactly_the_matching_licenses(backend: Backend) {
     assert_eq!(listed(&api, "").await, keys_where(|_| true));
 
     let contains = |i: i64, text: &str| format!("host-{i}").contains(text);
-    let cases: Vec<(String, Box<dyn Fn(i64) -> bool>)> = vec![
+    let cases: Vec<(String, Predicate)> = vec![
         ("product_short_code=pro".into(), Box::new(|i| i % 3 == 0)),
         (
             "product_name__icontains=PR".into(),
