@@ -52,6 +52,17 @@ pub enum ServiceError {
     Secret(#[from] latch_store::secrets::SecretError),
     #[error(transparent)]
     Store(StoreError),
+    /// Several values the caller gave are not acceptable, each with its field.
+    #[error("{}", describe_fields(.0))]
+    InvalidFields(Vec<(&'static str, String)>),
+}
+
+fn describe_fields(fields: &[(&'static str, String)]) -> String {
+    fields
+        .iter()
+        .map(|(field, message)| format!("{field}: {message}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -15,6 +15,7 @@ mod companies;
 mod customers;
 mod demo;
 mod devices;
+mod license_admin;
 mod licenses;
 mod management;
 mod master_key;
@@ -32,6 +33,9 @@ pub use customers::CustomerSpec;
 pub use demo::Demo;
 pub use devices::DeviceDetails;
 pub use error::{ServiceError, ServiceResult};
+pub use license_admin::{
+    duration_end, FeaturePatch, LicensePatch, LicenseReset, PlacedUser, UserPlacement,
+};
 pub use licenses::{LicenseDetails, LicenseQuery, LicenseRef};
 pub use management::{management_key_hash, CreatedManagementKey};
 pub use master_key::{generate_master_key, MasterKeyRotation};
@@ -49,6 +53,7 @@ pub mod model {
         EventSubjects, FeatureType, License, LicenseFeature, LicenseUser, ManagementKey, Product,
         ProductFeature, Release,
     };
+    pub use latch_store::{LicenseCustomField, LicenseRecord, SeatHolder, UserActivationsChange};
 }
 
 /// The vendor operations over one store.

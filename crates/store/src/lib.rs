@@ -24,8 +24,8 @@ mod sqlite;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use latch_domain::{
-    ActivationOutcome, CompanyId, CustomerId, DeviceId, DeviceState, DomainError, LicenseId,
-    LicenseRules, LicenseUserId, ProductId,
+    ActivationOutcome, CompanyId, CustomerId, DeviceId, DeviceState, DomainError, LicenseFeatureId,
+    LicenseId, LicenseRules, LicenseUserId, ProductId,
 };
 
 pub use model::*;
@@ -486,6 +486,97 @@ pub trait ManagementStore: Send + Sync {
     ) -> StoreResult<Listing<Event>>;
 }
 
+/// Licenses as the Management API manages them; every change records its event in its transaction.
+#[async_trait]
+pub trait LicenseAdminStore: Send + Sync {
+    /// The ids of the company's licenses that match, newest first unless ordered otherwise.
+    async fn license_ids(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<LicenseId>>;
+    /// The company's licenses with these ids, whole, in the order of `ids` (others' are left out).
+    async fn license_records(
+        &self,
+        company_id: CompanyId,
+        ids: &[LicenseId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<LicenseRecord>>;
+    /// Applies every update or none (`LicenseNotFound` for a license not of the company).
+    async fn update_licenses(
+        &self,
+        company_id: CompanyId,
+        updates: &[LicenseUpdate],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Deletes the license with its devices, features, users' places and custom field values.
+    async fn delete_license(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Makes these the license's features: listed ones created or updated, the others deleted.
+    async fn replace_license_features(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+        grants: &[FeatureGrant],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Grants a product feature the license does not have yet.
+    async fn grant_license_feature(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+        grant: &FeatureGrant,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LicenseFeature>;
+    async fn license_feature(
+        &self,
+        company_id: CompanyId,
+        feature_id: LicenseFeatureId,
+    ) -> StoreResult<LicenseFeature>;
+    /// Takes a user off the license; the user's devices on it are deactivated.
+    async fn unassign_license_user(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+        license_user_id: LicenseUserId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn set_users_activations(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+        changes: &[UserActivationsChange],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Devices holding a floating seat on the license or its features at `now`.
+    async fn seat_holders(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SeatHolder>>;
+    /// Frees every seat the device holds on the license and its features.
+    async fn release_seat(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+        device_id: DeviceId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}
+
 /// The stream of committed license changes, for caches of License API reads.
 #[async_trait]
 pub trait ChangeSource: Send + Sync {
@@ -555,6 +646,7 @@ pub trait Store:
     + GuardStore
     + ChangeSource
     + PoolStatus
+    + LicenseAdminStore
     + 'static
 {
 }
@@ -567,6 +659,7 @@ impl<T> Store for T where
         + GuardStore
         + ChangeSource
         + PoolStatus
+        + LicenseAdminStore
         + 'static
 {
 }

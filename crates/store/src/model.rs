@@ -846,3 +846,188 @@ pub struct Event {
     pub subjects: EventSubjects,
     pub data: String,
 }
+
+/// A product custom field as a license shows it: the product's default and the license's own value.
+#[derive(Debug, Clone)]
+pub struct LicenseCustomField {
+    pub product_custom_field_id: i64,
+    pub name: String,
+    pub data_type: Option<String>,
+    pub default_value: String,
+    pub description: Option<String>,
+    /// The license's override (its row id and value), if it has one.
+    pub license_value: Option<(i64, String)>,
+}
+
+/// A license with everything the Management API shows of it.
+#[derive(Debug, Clone)]
+pub struct LicenseRecord {
+    pub license: License,
+    pub product: Product,
+    pub customer: Option<Customer>,
+    pub order_id: Option<i64>,
+    pub order_store_id: Option<String>,
+    pub note: String,
+    /// The first activation.
+    pub time_activated: Option<DateTime<Utc>>,
+    /// The latest recorded change, or the creation.
+    pub updated_at: DateTime<Utc>,
+    /// The latest check by any device.
+    pub last_check: Option<DateTime<Utc>>,
+    pub active_devices: i64,
+    /// Devices holding a floating seat (or a borrowed one) now.
+    pub floating_in_use: i64,
+    pub features: Vec<LicenseFeature>,
+    pub users: Vec<(LicenseUser, Assignment)>,
+    pub custom_fields: Vec<LicenseCustomField>,
+}
+
+/// A license column vendors may change through the Management API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicenseColumn {
+    Enabled,
+    MaxActivations,
+    AllowUnlimitedActivations,
+    MaxConsumptions,
+    TotalConsumptions,
+    ConsumptionResetAt,
+    AllowOverages,
+    MaxOverages,
+    ResetConsumption,
+    ConsumptionPeriod,
+    IsTrial,
+    PreventVm,
+    Note,
+    MaxLicenseUsers,
+    MaxTransfers,
+    IsFloatingCloud,
+    FloatingUsers,
+    FloatingTimeout,
+    ValidityPeriod,
+    StartDate,
+    MaintenancePeriod,
+    AllowGracePeriod,
+    GracePeriod,
+    OrderId,
+    Metadata,
+}
+
+impl LicenseColumn {
+    /// The column's name in the `licenses` table, which is also how events name the change.
+    pub fn name(self) -> &'static str {
+        use LicenseColumn as C;
+        match self {
+            C::Enabled => "enabled",
+            C::MaxActivations => "max_activations",
+            C::AllowUnlimitedActivations => "allow_unlimited_activations",
+            C::MaxConsumptions => "max_consumptions",
+            C::TotalConsumptions => "total_consumptions",
+            C::ConsumptionResetAt => "consumption_reset_at",
+            C::AllowOverages => "allow_overages",
+            C::MaxOverages => "max_overages",
+            C::ResetConsumption => "reset_consumption",
+            C::ConsumptionPeriod => "consumption_period",
+            C::IsTrial => "is_trial",
+            C::PreventVm => "prevent_vm",
+            C::Note => "note",
+            C::MaxLicenseUsers => "max_license_users",
+            C::MaxTransfers => "max_transfers",
+            C::IsFloatingCloud => "is_floating_cloud",
+            C::FloatingUsers => "floating_users",
+            C::FloatingTimeout => "floating_timeout",
+            C::ValidityPeriod => "validity_period",
+            C::StartDate => "start_date",
+            C::MaintenancePeriod => "maintenance_period",
+            C::AllowGracePeriod => "allow_grace_period",
+            C::GracePeriod => "grace_period",
+            C::OrderId => "order_id",
+            C::Metadata => "metadata",
+        }
+    }
+}
+
+/// A column's new value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnValue {
+    Int(Option<i64>),
+    Bool(bool),
+    Text(Option<String>),
+    Time(Option<DateTime<Utc>>),
+}
+
+impl ColumnValue {
+    /// As the event log shows it.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            ColumnValue::Int(value) => serde_json::json!(value),
+            ColumnValue::Bool(value) => serde_json::json!(value),
+            ColumnValue::Text(value) => serde_json::json!(value),
+            ColumnValue::Time(value) => serde_json::json!(value.map(|at| at.to_rfc3339())),
+        }
+    }
+}
+
+/// Changes to one license, made together.
+#[derive(Debug, Clone)]
+pub struct LicenseUpdate {
+    pub license_id: LicenseId,
+    pub changes: Vec<(LicenseColumn, ColumnValue)>,
+    /// Sets every feature's consumption counter back to zero.
+    pub reset_feature_consumptions: bool,
+    /// Drops the license's custom field values: the product's defaults apply again.
+    pub reset_custom_fields: bool,
+}
+
+impl LicenseUpdate {
+    pub fn new(license_id: LicenseId) -> Self {
+        Self {
+            license_id,
+            changes: Vec::new(),
+            reset_feature_consumptions: false,
+            reset_custom_fields: false,
+        }
+    }
+
+    /// What the update changes, as the `license.updated` event records it.
+    pub fn describe(&self) -> serde_json::Value {
+        let mut changed: serde_json::Map<String, serde_json::Value> = self
+            .changes
+            .iter()
+            .map(|(column, value)| (column.name().to_owned(), value.to_json()))
+            .collect();
+        if self.reset_feature_consumptions {
+            changed.insert("feature_consumptions_reset".into(), true.into());
+        }
+        if self.reset_custom_fields {
+            changed.insert("custom_fields_reset".into(), true.into());
+        }
+        serde_json::Value::Object(changed)
+    }
+}
+
+/// A product feature's grant on a license, as set wholesale (the license's feature set is replaced).
+#[derive(Debug, Clone)]
+pub struct FeatureGrant {
+    pub product_feature_id: ProductFeatureId,
+    pub expiry_date: Option<DateTime<Utc>>,
+    pub floating: FloatingColumns,
+    pub consumption: ConsumptionColumns,
+}
+
+/// Per-user activation limits on a license (`set_users_activations`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserActivationsChange {
+    pub license_user_id: LicenseUserId,
+    pub max_activations: Option<i64>,
+    pub reset_total_activations: bool,
+}
+
+/// A device holding a floating seat on a license or on one of its features.
+#[derive(Debug, Clone)]
+pub struct SeatHolder {
+    pub device: Device,
+    /// The feature's code for a feature seat; `None` for the license's own seat.
+    pub feature_code: Option<String>,
+    pub floating_until: Option<DateTime<Utc>>,
+    pub borrowed_until: Option<DateTime<Utc>>,
+}

@@ -8,6 +8,7 @@ mod support;
 
 mod events;
 mod keys;
+mod licenses;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Method;

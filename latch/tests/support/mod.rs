@@ -748,3 +748,37 @@ impl Latch {
         (all, trials)
     }
 }
+
+impl Latch {
+    /// Runs statements straight on this deployment's database, for seeding many rows at once where
+    /// the CLI would take a process per row. Integers go in the SQL.
+    pub async fn db_execute(&self, statements: &[&str]) {
+        match &self.postgres {
+            Some((url, schema)) => {
+                let mut conn = connect_postgres(url).await;
+                let search_path = format!("SET search_path TO \"{}\"", schema.replace('"', "\"\""));
+                for sql in std::iter::once(search_path.as_str()).chain(statements.iter().copied()) {
+                    sqlx::query(sql)
+                        .execute(&mut conn)
+                        .await
+                        .unwrap_or_else(|e| query_failed(sql, &[], e));
+                }
+                conn.close().await.ok();
+            }
+            None => {
+                let options =
+                    sqlx::sqlite::SqliteConnectOptions::new().filename(self.dir.join("latch.db"));
+                let mut conn = sqlx::SqliteConnection::connect_with(&options)
+                    .await
+                    .unwrap_or_else(|e| query_failed("connect", &[], e));
+                for sql in statements {
+                    sqlx::query(sql)
+                        .execute(&mut conn)
+                        .await
+                        .unwrap_or_else(|e| query_failed(sql, &[], e));
+                }
+                conn.close().await.ok();
+            }
+        }
+    }
+}

@@ -81,6 +81,13 @@ impl From<ServiceError> for ManagementError {
             // Another company's row is "not found" too: its existence is never revealed.
             ServiceError::NotFound(_) => ManagementError::NotFound,
             ServiceError::Invalid { field, message } => ManagementError::field(field, message),
+            ServiceError::InvalidFields(fields) => {
+                let mut errors = FieldErrors::new();
+                for (field, message) in fields {
+                    errors.entry(field.to_owned()).or_default().push(message);
+                }
+                ManagementError::Invalid(errors)
+            }
             ServiceError::Duplicate(what) => {
                 ManagementError::field(what, format!("A {what} with this value already exists."))
             }

@@ -8,6 +8,8 @@ pub mod error;
 mod events;
 pub mod json;
 mod keys;
+pub mod license_object;
+mod licenses;
 pub mod listing;
 mod responses;
 
@@ -43,6 +45,7 @@ use crate::state::AppState;
     tags(
         (name = "keys", description = "Management keys, License API keys and the public key"),
         (name = "events", description = "The event log"),
+        (name = "licenses", description = "Licenses, their features, users and floating seats"),
     )
 )]
 struct ManagementDoc;
@@ -68,12 +71,14 @@ fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ManagementDoc::openapi())
         .merge(keys::router())
         .merge(events::router())
+        .merge(licenses::router())
 }
 
 /// The lists and the fields they filter by, documented as query parameters.
 fn document_lists(openapi: &mut OpenApi) {
     document_list::<events::Events>(openapi, "/events/");
     document_list::<events::CheckCounts>(openapi, "/events/checks/");
+    document_list::<licenses::Licenses>(openapi, "/licenses/");
 }
 
 /// The Management API as a service, for nesting at `/api/v1`: paths are served with and without

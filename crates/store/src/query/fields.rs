@@ -21,3 +21,77 @@ pub const EVENT_FIELDS: &[Field] = &[
     Field::new("license_user", "e.license_user_id", FieldKind::Int),
     Field::new("actor_type", "e.actor_type", FieldKind::Text),
 ];
+
+/// When a license was first activated: its first device that did not only come to be blacklisted.
+pub const LICENSE_TIME_ACTIVATED: &str =
+    "(SELECT MIN(d.created_at) FROM devices d WHERE d.license_id = l.id AND NOT d.blacklisted)";
+
+/// When a license last changed: its latest event, or its creation.
+pub const LICENSE_UPDATED_AT: &str =
+    "COALESCE((SELECT MAX(e.ts) FROM events e WHERE e.license_id = l.id), l.created_at)";
+
+/// Whether the license or one of its features is floating.
+pub const LICENSE_IS_ANY_FLOATING: &str = "(l.is_floating_cloud OR EXISTS (SELECT 1 FROM \
+    license_features lf WHERE lf.license_id = l.id AND lf.is_floating_cloud))";
+
+/// Whether a device holds an activation of the license.
+pub const LICENSE_ACTIVE: &str =
+    "EXISTS (SELECT 1 FROM devices d WHERE d.license_id = l.id AND d.active)";
+
+const LICENSE_USER_OF: &str = "EXISTS (SELECT 1 FROM license_assignments a JOIN license_users u \
+    ON u.id = a.license_user_id WHERE a.license_id = l.id AND {})";
+const DEVICE_OF: &str = "EXISTS (SELECT 1 FROM devices d WHERE d.license_id = l.id AND {})";
+
+/// Licenses (`l`) with their product (`p`), customer (`c`) and order (`o`).
+pub const LICENSE_FIELDS: &[Field] = &[
+    Field::new("id", "l.id", FieldKind::Int),
+    Field::new("license_key", "l.license_key", FieldKind::Text),
+    Field::new("order__store_id", "o.store_id", FieldKind::Text),
+    Field::new("customer_id", "l.customer_id", FieldKind::Int),
+    Field::new("customer_email", "c.email", FieldKind::Text),
+    Field::new("customer_company_name", "c.company_name", FieldKind::Text),
+    Field::new("customer__reference", "c.reference", FieldKind::Text),
+    // First or last name: both in one text, so either matches a search.
+    Field::new(
+        "customer_name",
+        "(c.first_name || ' ' || c.last_name)",
+        FieldKind::Text,
+    ),
+    Field::new("product_id", "l.product_id", FieldKind::Int),
+    Field::new("product_name", "p.name", FieldKind::Text),
+    Field::new("product_short_code", "p.code", FieldKind::Text),
+    Field::new("note", "l.note", FieldKind::Text),
+    Field::related("license_users__id", "u.id", FieldKind::Int, LICENSE_USER_OF),
+    Field::related(
+        "license_users__true_email",
+        "u.email",
+        FieldKind::Text,
+        LICENSE_USER_OF,
+    ),
+    Field::related(
+        "product_features__id",
+        "lf.product_feature_id",
+        FieldKind::Int,
+        "EXISTS (SELECT 1 FROM license_features lf WHERE lf.license_id = l.id AND {})",
+    ),
+    Field::new("is_any_floating", LICENSE_IS_ANY_FLOATING, FieldKind::Bool),
+    Field::new("enabled", "l.enabled", FieldKind::Bool),
+    Field::new("active", LICENSE_ACTIVE, FieldKind::Bool),
+    Field::new("validity_period", "l.validity_period", FieldKind::Time),
+    Field::new("time_activated", LICENSE_TIME_ACTIVATED, FieldKind::Time),
+    Field::new("updated_at", LICENSE_UPDATED_AT, FieldKind::Time),
+    Field::new("created_at", "l.created_at", FieldKind::Time),
+    Field::related(
+        "devices__hardware_id",
+        "d.hardware_id",
+        FieldKind::Text,
+        DEVICE_OF,
+    ),
+    Field::related(
+        "devices__hostname",
+        "d.hostname",
+        FieldKind::Text,
+        DEVICE_OF,
+    ),
+    Field::related("devices__os", "d.os_ver", FieldKind::Text, DEVICE_OF),
+];

@@ -12,6 +12,7 @@ mod catalog;
 mod database;
 mod guards;
 mod license_api;
+mod licenses;
 mod listing;
 mod management;
 mod rows;
