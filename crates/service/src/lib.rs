@@ -18,6 +18,7 @@ mod devices;
 mod licenses;
 mod management;
 mod master_key;
+mod orders;
 mod products;
 mod terms;
 mod users;
@@ -35,6 +36,9 @@ pub use error::{ServiceError, ServiceResult};
 pub use licenses::{LicenseDetails, LicenseQuery, LicenseRef};
 pub use management::{management_key_hash, CreatedManagementKey};
 pub use master_key::{generate_master_key, MasterKeyRotation};
+pub use orders::{
+    CreatedOrder, KeyRequest, OrderDetails, OrderItemSpec, OrderLicenseSpec, OrderSpec, OrderUserSpec,
+};
 pub use products::{FeatureSpec, ProductSpec, ReleaseSpec};
 pub use terms::{validate_metadata, ConsumptionTerms, FloatingTerms, LicenseTerms};
 pub use users::{CreatedLicenseUser, LicenseUserSpec};
@@ -48,6 +52,10 @@ pub mod model {
         Actor, ApiKey, Assignment, Company, Customer, Device, DeviceVariable, Event, EventSubjects,
         FeatureType, License, LicenseFeature, LicenseUser, ManagementKey, Product, ProductFeature,
         Release,
+    };
+    pub use latch_store::{
+        CustomerChanges, CustomerRecord, LicenseUserChanges, LicenseUserRecord, Order,
+        OrderChanges, OrderRecord,
     };
 }
 

@@ -8,6 +8,8 @@ mod support;
 
 mod events;
 mod keys;
+mod customers;
+mod orders;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Method;

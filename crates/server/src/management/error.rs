@@ -81,6 +81,7 @@ impl From<ServiceError> for ManagementError {
             // Another company's row is "not found" too: its existence is never revealed.
             ServiceError::NotFound(_) => ManagementError::NotFound,
             ServiceError::Invalid { field, message } => ManagementError::field(field, message),
+            ServiceError::InvalidAt { path, message } => ManagementError::field(path, message),
             ServiceError::Duplicate(what) => {
                 ManagementError::field(what, format!("A {what} with this value already exists."))
             }

@@ -4,11 +4,14 @@
 //! document is generated from the same handlers and types.
 
 pub mod auth;
+mod customers;
 pub mod error;
 mod events;
 pub mod json;
 mod keys;
+mod license_users;
 pub mod listing;
+mod orders;
 mod responses;
 
 use std::convert::Infallible;
@@ -43,6 +46,9 @@ use crate::state::AppState;
     tags(
         (name = "keys", description = "Management keys, License API keys and the public key"),
         (name = "events", description = "The event log"),
+        (name = "orders", description = "Orders and the licenses they carry"),
+        (name = "customers", description = "Customers: who licenses are sold to"),
+        (name = "license users", description = "The people who sign in to user-based licenses"),
     )
 )]
 struct ManagementDoc;
@@ -68,11 +74,17 @@ fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ManagementDoc::openapi())
         .merge(keys::router())
         .merge(events::router())
+        .merge(orders::router())
+        .merge(customers::router())
+        .merge(license_users::router())
 }
 
 /// The lists and the fields they filter by, documented as query parameters.
 fn document_lists(openapi: &mut OpenApi) {
     document_list::<events::Events>(openapi, "/events/");
+    document_list::<orders::Orders>(openapi, "/orders/");
+    document_list::<customers::Customers>(openapi, "/customers/");
+    document_list::<license_users::LicenseUsers>(openapi, "/license-users/");
 }
 
 /// The Management API as a service, for nesting at `/api/v1`: paths are served with and without

@@ -14,6 +14,8 @@ mod guards;
 mod license_api;
 mod listing;
 mod management;
+mod orders;
+mod people;
 mod rows;
 mod tenant;
 
