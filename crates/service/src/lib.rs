@@ -37,7 +37,8 @@ pub use licenses::{LicenseDetails, LicenseQuery, LicenseRef};
 pub use management::{management_key_hash, CreatedManagementKey};
 pub use master_key::{generate_master_key, MasterKeyRotation};
 pub use orders::{
-    CreatedOrder, KeyRequest, OrderDetails, OrderItemSpec, OrderLicenseSpec, OrderSpec, OrderUserSpec,
+    CreatedOrder, KeyRequest, OrderDetails, OrderItemSpec, OrderLicenseSpec, OrderSpec,
+    OrderUserSpec,
 };
 pub use products::{FeatureSpec, ProductSpec, ReleaseSpec};
 pub use terms::{validate_metadata, ConsumptionTerms, FloatingTerms, LicenseTerms};

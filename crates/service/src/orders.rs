@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use latch_domain::{ConsumptionPeriod, LicenseType};
-use latch_store::query::ListQuery;
+use latch_store::query::fields::ORDER_FIELDS;
+use latch_store::query::{find_field, ListQuery, Lookup, Value};
 use latch_store::{
     AuthorizationMethod, Customer, CustomerChanges, License, Listing, NewLicenseFeature,
     NewLicenseUser, NewOrder, Order, OrderChanges, OrderCustomer, OrderFields, OrderLicense,
@@ -246,6 +247,11 @@ impl Tenant<'_> {
         if spec.store_id.trim().is_empty() || spec.store_id.len() > 256 {
             return Err(ServiceError::invalid("id", "must have 1 to 256 characters"));
         }
+        if !spec.append {
+            if let Some(known) = self.order_by_store_id(&spec.store_id).await? {
+                return Ok(known);
+            }
+        }
         let metadata = match &spec.metadata {
             Some(text) if !text.trim().is_empty() => validate_metadata(text)?,
             _ => "{}".to_owned(),
@@ -264,11 +270,9 @@ impl Tenant<'_> {
                 .store
                 .product(self.company_id(), &item.product_code)
                 .await?
-                .ok_or_else(|| {
-                    ServiceError::InvalidAt {
-                        path: format!("{path}.product_code"),
-                        message: format!("No product with code \"{}\".", item.product_code),
-                    }
+                .ok_or_else(|| ServiceError::InvalidAt {
+                    path: format!("{path}.product_code"),
+                    message: format!("No product with code \"{}\".", item.product_code),
                 })?;
             products.0.insert(product.id, product.clone());
             let features = self
@@ -288,11 +292,20 @@ impl Tenant<'_> {
             for (j, license) in item.licenses.into_iter().enumerate() {
                 let path = format!("{path}.licenses[{j}]");
                 let license = self
-                    .order_license(license, &product, &features, &custom_fields, now, &mut passwords)
+                    .order_license(
+                        license,
+                        &product,
+                        &features,
+                        &custom_fields,
+                        now,
+                        &mut passwords,
+                    )
                     .await
                     .map_err(at(&path))?;
                 if let Some(key) = &license.license.license_key {
-                    if !keys.insert((product.id, key.clone())) || self.key_taken(&product, key).await? {
+                    if !keys.insert((product.id, key.clone()))
+                        || self.key_taken(&product, key).await?
+                    {
                         return Err(ServiceError::InvalidAt {
                             path: format!("{path}.key"),
                             message: "A license with this key already exists.".into(),
@@ -303,7 +316,10 @@ impl Tenant<'_> {
             }
         }
         if licenses.is_empty() && !spec.append {
-            return Err(ServiceError::invalid("items", "This list may not be empty."));
+            return Err(ServiceError::invalid(
+                "items",
+                "This list may not be empty.",
+            ));
         }
         let order = NewOrder {
             company_id: self.company_id(),
@@ -349,6 +365,30 @@ impl Tenant<'_> {
             licenses: products.of(self, placed.licenses).await?,
             new_passwords,
         })
+    }
+
+    /// The order with this store id as a repeated `create_order` answers it: unchanged, with all its
+    /// licenses. The store answers the same when another request placed the order meanwhile.
+    async fn order_by_store_id(&self, store_id: &str) -> ServiceResult<Option<CreatedOrder>> {
+        let Some(field) = find_field(ORDER_FIELDS, "store_id") else {
+            return Ok(None);
+        };
+        let query =
+            ListQuery::default().with(field, Lookup::Exact, Value::Text(store_id.to_owned()));
+        let page = Page {
+            limit: 1,
+            offset: 0,
+        };
+        let Some(known) = self.orders(&query, page).await?.items.pop() else {
+            return Ok(None);
+        };
+        let details = self.order(known.order.id).await?;
+        Ok(Some(CreatedOrder {
+            order: details.record.order,
+            created_anything: false,
+            licenses: details.licenses,
+            new_passwords: Vec::new(),
+        }))
     }
 
     /// The customer an order names, as a new customer and as changes to an existing one.
@@ -486,7 +526,10 @@ impl Tenant<'_> {
         if license.max_license_users > 0 && spec.users.len() as i64 > license.max_license_users {
             return Err(ServiceError::invalid(
                 "users",
-                format!("At most {} users may hold this license.", license.max_license_users),
+                format!(
+                    "At most {} users may hold this license.",
+                    license.max_license_users
+                ),
             ));
         }
         let mut users: Vec<OrderLicenseUser> = Vec::with_capacity(spec.users.len());
@@ -496,7 +539,9 @@ impl Tenant<'_> {
                 .map_err(at(&path))?
                 .into_string();
             if users.iter().any(|u| u.email == email) {
-                return Err(ServiceError::invalid("email", "This user is listed twice.").under(&path));
+                return Err(
+                    ServiceError::invalid("email", "This user is listed twice.").under(&path)
+                );
             }
             let max_activations = user.max_activations.unwrap_or(license.max_activations);
             if max_activations < 0 {
@@ -598,10 +643,9 @@ impl Tenant<'_> {
             )
             .await
             .map_err(|error| match error {
-                StoreError::Duplicate(_) => ServiceError::invalid(
-                    "store_id",
-                    "An order with this store_id already exists.",
-                ),
+                StoreError::Duplicate(_) => {
+                    ServiceError::invalid("store_id", "An order with this store_id already exists.")
+                }
                 StoreError::NotFound("customer") => {
                     let id = changes.customer_id.flatten().map_or(0, |id| id.get());
                     ServiceError::invalid(
@@ -626,11 +670,7 @@ impl Tenant<'_> {
         let mut alphabet: Vec<char> = request.alphabet.chars().collect();
         alphabet.sort_unstable();
         alphabet.dedup();
-        if alphabet.len() < 2
-            || alphabet
-                .iter()
-                .any(|c| !c.is_ascii_graphic() || *c == '-')
-        {
+        if alphabet.len() < 2 || alphabet.iter().any(|c| !c.is_ascii_graphic() || *c == '-') {
             return Err(ServiceError::invalid(
                 "alphabet",
                 "must have at least 2 different printable ASCII characters other than -",

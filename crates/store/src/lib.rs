@@ -465,7 +465,8 @@ pub trait OrderStore: Send + Sync {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> StoreResult<PlacedOrder>;
-    async fn order(&self, company_id: CompanyId, order_id: i64) -> StoreResult<Option<OrderRecord>>;
+    async fn order(&self, company_id: CompanyId, order_id: i64)
+        -> StoreResult<Option<OrderRecord>>;
     async fn orders(
         &self,
         company_id: CompanyId,
@@ -473,8 +474,11 @@ pub trait OrderStore: Send + Sync {
         page: Page,
     ) -> StoreResult<Listing<OrderRecord>>;
     /// The order's licenses, oldest first.
-    async fn order_licenses(&self, company_id: CompanyId, order_id: i64)
-        -> StoreResult<Vec<License>>;
+    async fn order_licenses(
+        &self,
+        company_id: CompanyId,
+        order_id: i64,
+    ) -> StoreResult<Vec<License>>;
     /// Changes the company's order; `None` when it has none with this id.
     async fn update_order(
         &self,

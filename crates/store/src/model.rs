@@ -883,7 +883,11 @@ impl CustomerChanges {
             ("email", &mut customer.email, &self.email),
             ("first_name", &mut customer.first_name, &self.first_name),
             ("last_name", &mut customer.last_name, &self.last_name),
-            ("company_name", &mut customer.company_name, &self.company_name),
+            (
+                "company_name",
+                &mut customer.company_name,
+                &self.company_name,
+            ),
             ("phone", &mut customer.phone, &self.phone),
             ("reference", &mut customer.reference, &self.reference),
             ("address", &mut customer.address, &self.address),
@@ -924,21 +928,27 @@ impl OrderChanges {
             ("type", &mut order.order_type, &self.order_type),
             ("download_id", &mut order.download_id, &self.download_id),
             ("language", &mut order.language, &self.language),
-            ("campaign_params", &mut order.campaign_params, &self.campaign_params),
+            (
+                "campaign_params",
+                &mut order.campaign_params,
+                &self.campaign_params,
+            ),
             ("reference", &mut order.reference, &self.reference),
             ("metadata", &mut order.metadata, &self.metadata),
         ] {
             change(&mut changed, name, target, value);
         }
         change(&mut changed, "is_test", &mut order.is_test, &self.is_test);
-        change(&mut changed, "is_trial", &mut order.is_trial, &self.is_trial);
+        change(
+            &mut changed,
+            "is_trial",
+            &mut order.is_trial,
+            &self.is_trial,
+        );
         if let Some(customer_id) = self.customer_id {
             if order.customer_id != customer_id {
                 order.customer_id = customer_id;
-                changed.insert(
-                    "customer".to_owned(),
-                    customer_id.map(|id| id.get()).into(),
-                );
+                changed.insert("customer".to_owned(), customer_id.map(|id| id.get()).into());
             }
         }
         changed

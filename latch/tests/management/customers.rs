@@ -40,18 +40,37 @@ async fn customers_are_created_changed_listed_and_deleted(backend: Backend) {
     assert_eq!(created["postcode"], "10000");
     let harry = created["id"].as_i64().unwrap();
 
-    let taken = expect(&api.post("customers/", &json!({"email": "harry@hogwarts.edu"})).await, 400);
+    let taken = expect(
+        &api.post("customers/", &json!({"email": "harry@hogwarts.edu"}))
+            .await,
+        400,
+    );
     assert!(taken["email"].is_array(), "{taken}");
-    let missing = expect(&api.post("customers/", &json!({"first_name": "No"})).await, 400);
+    let missing = expect(
+        &api.post("customers/", &json!({"first_name": "No"})).await,
+        400,
+    );
     assert_eq!(missing["email"], json!(["This field is required."]));
-    let invalid = expect(&api.post("customers/", &json!({"email": "not-an-address"})).await, 400);
+    let invalid = expect(
+        &api.post("customers/", &json!({"email": "not-an-address"}))
+            .await,
+        400,
+    );
     assert!(invalid["email"].is_array(), "{invalid}");
 
     // The CLI and the API share customers.
     let company_id = company.id.to_string();
     latch.cli(&[
-        "customer", "create", "--company", &company_id, "--email", "ron@hogwarts.edu",
-        "--first-name", "Ron", "--reference", "ref456",
+        "customer",
+        "create",
+        "--company",
+        &company_id,
+        "--email",
+        "ron@hogwarts.edu",
+        "--first-name",
+        "Ron",
+        "--reference",
+        "ref456",
     ]);
     expect(
         &api.post(
@@ -74,21 +93,42 @@ async fn customers_are_created_changed_listed_and_deleted(backend: Backend) {
             .collect()
     };
     for (query, expected) in [
-        ("", vec!["hermione@ministry.org", "ron@hogwarts.edu", "harry@hogwarts.edu"]),
+        (
+            "",
+            vec![
+                "hermione@ministry.org",
+                "ron@hogwarts.edu",
+                "harry@hogwarts.edu",
+            ],
+        ),
         ("email=ron@hogwarts.edu", vec!["ron@hogwarts.edu"]),
-        ("email__icontains=HOGWARTS", vec!["ron@hogwarts.edu", "harry@hogwarts.edu"]),
+        (
+            "email__icontains=HOGWARTS",
+            vec!["ron@hogwarts.edu", "harry@hogwarts.edu"],
+        ),
         ("email__startswith=her", vec!["hermione@ministry.org"]),
         ("first_name__icontains=AR", vec!["harry@hogwarts.edu"]),
         ("last_name__icontains=pot", vec!["harry@hogwarts.edu"]),
-        ("company_name__icontains=minis", vec!["hermione@ministry.org"]),
+        (
+            "company_name__icontains=minis",
+            vec!["hermione@ministry.org"],
+        ),
         ("phone__icontains=3111", vec!["harry@hogwarts.edu"]),
         ("reference=ref123", vec!["harry@hogwarts.edu"]),
         ("reference__exact=ref456", vec!["ron@hogwarts.edu"]),
-        ("reference__startswith=ref", vec!["ron@hogwarts.edu", "harry@hogwarts.edu"]),
+        (
+            "reference__startswith=ref",
+            vec!["ron@hogwarts.edu", "harry@hogwarts.edu"],
+        ),
         ("reference__icontains=REF7", vec!["hermione@ministry.org"]),
-        ("created_at__gte=2000-01-01&order_by=email", vec![
-            "harry@hogwarts.edu", "hermione@ministry.org", "ron@hogwarts.edu",
-        ]),
+        (
+            "created_at__gte=2000-01-01&order_by=email",
+            vec![
+                "harry@hogwarts.edu",
+                "hermione@ministry.org",
+                "ron@hogwarts.edu",
+            ],
+        ),
         ("created_at__lte=2000-01-01", vec![]),
     ] {
         let page = expect(&api.get(&format!("customers/?{query}")).await, 200);
@@ -99,18 +139,28 @@ async fn customers_are_created_changed_listed_and_deleted(backend: Backend) {
     assert_eq!(second["count"], 3);
     assert_eq!(emails(&second), ["harry@hogwarts.edu"]);
     assert_eq!(second["next"], Value::Null);
-    assert!(second["previous"].as_str().unwrap().contains("limit=2"), "{second}");
+    assert!(
+        second["previous"].as_str().unwrap().contains("limit=2"),
+        "{second}"
+    );
 
     let changed = expect(
-        &api.patch(&format!("customers/{harry}/"), &json!({"first_name": "Toni", "city": "Split"}))
-            .await,
+        &api.patch(
+            &format!("customers/{harry}/"),
+            &json!({"first_name": "Toni", "city": "Split"}),
+        )
+        .await,
         200,
     );
     assert_eq!(changed["first_name"], "Toni");
     assert_eq!(changed["city"], "Split");
     assert_eq!(changed["last_name"], "Potter");
     let clash = expect(
-        &api.patch(&format!("customers/{harry}/"), &json!({"email": "ron@hogwarts.edu"})).await,
+        &api.patch(
+            &format!("customers/{harry}/"),
+            &json!({"email": "ron@hogwarts.edu"}),
+        )
+        .await,
         400,
     );
     assert!(clash["email"].is_array(), "{clash}");
@@ -120,7 +170,12 @@ async fn customers_are_created_changed_listed_and_deleted(backend: Backend) {
 
     // Another company's key finds nothing.
     detail(&outsider.get(&format!("customers/{harry}/")).await, 404);
-    detail(&outsider.patch(&format!("customers/{harry}/"), &json!({"first_name": "X"})).await, 404);
+    detail(
+        &outsider
+            .patch(&format!("customers/{harry}/"), &json!({"first_name": "X"}))
+            .await,
+        404,
+    );
     detail(&outsider.delete(&format!("customers/{harry}/")).await, 404);
     assert_eq!(expect(&outsider.get("customers/").await, 200)["count"], 0);
 
@@ -150,7 +205,11 @@ async fn customers_are_created_changed_listed_and_deleted(backend: Backend) {
     detail(&api.get(&format!("customers/{ron}/")).await, 404);
     detail(&api.delete(&format!("customers/{ron}/")).await, 404);
 
-    for (event, count) in [("customer.created", 3), ("customer.updated", 1), ("customer.deleted", 1)] {
+    for (event, count) in [
+        ("customer.created", 3),
+        ("customer.updated", 1),
+        ("customer.deleted", 1),
+    ] {
         let events = expect(&api.get(&format!("events/?event={event}")).await, 200);
         assert_eq!(events["count"], count, "{event}: {events}");
     }

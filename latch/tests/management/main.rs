@@ -6,9 +6,9 @@
 #[macro_use]
 mod support;
 
+mod customers;
 mod events;
 mod keys;
-mod customers;
 mod orders;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};

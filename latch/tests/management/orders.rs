@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::support::{Backend, Company, Latch, Server};
+use super::support::{Backend, Company, Latch, Reply, Server};
 use super::{detail, expect, management_key, Api};
 
 both_backends!(
@@ -30,11 +30,32 @@ fn activation(product: &str, ident: Value, hardware_id: &str) -> Value {
     body
 }
 
-async fn activate(server: &Server, company: &Company, product: &str, ident: Value, hw: &str) -> u16 {
-    server
-        .post(&company.creds, "activate_license", &activation(product, ident, hw))
+async fn activate(
+    server: &Server,
+    company: &Company,
+    product: &str,
+    ident: Value,
+    hw: &str,
+) -> u16 {
+    activation_reply(server, company, product, ident, hw)
         .await
         .status
+}
+
+async fn activation_reply(
+    server: &Server,
+    company: &Company,
+    product: &str,
+    ident: Value,
+    hw: &str,
+) -> Reply {
+    server
+        .post(
+            &company.creds,
+            "activate_license",
+            &activation(product, ident, hw),
+        )
+        .await
 }
 
 /// Licenses and orders of the company, read from the database.
@@ -42,13 +63,22 @@ async fn counts(latch: &Latch, company: &Company) -> (i64, i64, i64) {
     let id = company.id;
     (
         latch
-            .db_scalar(&format!("SELECT COUNT(*) FROM licenses WHERE company_id = {id}"), &[])
+            .db_scalar(
+                &format!("SELECT COUNT(*) FROM licenses WHERE company_id = {id}"),
+                &[],
+            )
             .await,
         latch
-            .db_scalar(&format!("SELECT COUNT(*) FROM orders WHERE company_id = {id}"), &[])
+            .db_scalar(
+                &format!("SELECT COUNT(*) FROM orders WHERE company_id = {id}"),
+                &[],
+            )
             .await,
         latch
-            .db_scalar(&format!("SELECT COUNT(*) FROM customers WHERE company_id = {id}"), &[])
+            .db_scalar(
+                &format!("SELECT COUNT(*) FROM customers WHERE company_id = {id}"),
+                &[],
+            )
             .await,
     )
 }
@@ -75,8 +105,18 @@ async fn an_order_creates_its_licenses_once_and_appends_on_request(backend: Back
     latch.product(&company, "app");
     let id = company.id.to_string();
     latch.cli(&[
-        "product", "add-feature", "--company", &id, "--product", "app", "--code", "pro", "--name",
-        "Pro", "--type", "consumption",
+        "product",
+        "add-feature",
+        "--company",
+        &id,
+        "--product",
+        "app",
+        "--code",
+        "pro",
+        "--name",
+        "Pro",
+        "--type",
+        "consumption",
     ]);
     let key = management_key(&latch, &company, false);
     let server = latch.serve();
@@ -104,7 +144,14 @@ async fn an_order_creates_its_licenses_once_and_appends_on_request(backend: Back
 
     // Both licenses work through the License API.
     for (license_key, hw) in [("KEY1-AAAA-BBBB-CCCC", "hw-1"), (generated, "hw-2")] {
-        let status = activate(&server, &company, "app", json!({"license_key": license_key}), hw).await;
+        let status = activate(
+            &server,
+            &company,
+            "app",
+            json!({"license_key": license_key}),
+            hw,
+        )
+        .await;
         assert_eq!(status, 200, "{license_key}");
     }
     assert_eq!(counts(&latch, &company).await, (2, 1, 1));
@@ -153,7 +200,9 @@ async fn an_order_creates_its_licenses_once_and_appends_on_request(backend: Back
     let license_id = shown[0]["id"].as_i64().unwrap();
     let feature_limit = latch
         .db_scalar(
-            &format!("SELECT max_consumption FROM license_features WHERE license_id = {license_id}"),
+            &format!(
+                "SELECT max_consumption FROM license_features WHERE license_id = {license_id}"
+            ),
             &[],
         )
         .await;
@@ -183,7 +232,15 @@ async fn a_user_based_order_hands_out_passwords_that_sign_in(backend: Backend) {
     let company = latch.company("Acme");
     let id = company.id.to_string();
     latch.cli(&[
-        "product", "create", "--company", &id, "--code", "team", "--name", "Team", "--user-based",
+        "product",
+        "create",
+        "--company",
+        &id,
+        "--code",
+        "team",
+        "--name",
+        "Team",
+        "--user-based",
     ]);
     let key = management_key(&latch, &company, false);
     let server = latch.serve();
@@ -193,7 +250,8 @@ async fn a_user_based_order_hands_out_passwords_that_sign_in(backend: Backend) {
         &api.post(
             "orders/create_order/",
             &json!({"id": "u-1", "items": [{"product_code": "team", "licenses": [
-                {"users": [{"email": "Ann@Example.com", "is_manager": false, "max_activations": 2}]}
+                {"users": [{"email": "Ann@Example.com", "is_manager": false, "max_activations": 3}],
+                 "max_activations": 5}
             ]}]}),
         )
         .await,
@@ -205,7 +263,10 @@ async fn a_user_based_order_hands_out_passwords_that_sign_in(backend: Backend) {
     let password = passwords[0]["new_password"].as_str().unwrap().to_owned();
     assert_eq!(created["licenses"][0]["license_key"], Value::Null);
     let user = |password: &str| json!({"username": "ann@example.com", "password": password});
-    assert_eq!(activate(&server, &company, "team", user(&password), "hw-1").await, 200);
+    assert_eq!(
+        activate(&server, &company, "team", user(&password), "hw-1").await,
+        200
+    );
 
     // The same user on a second order gets no new password.
     let second = expect(
@@ -221,7 +282,8 @@ async fn a_user_based_order_hands_out_passwords_that_sign_in(backend: Backend) {
     assert_eq!(second["new_passwords"], json!([]));
 
     let found = expect(
-        &api.get("license-users/?true_email__iexact=ANN@example.com").await,
+        &api.get("license-users/?true_email__iexact=ANN@example.com")
+            .await,
         200,
     );
     assert_eq!(found["count"], 1, "{found}");
@@ -248,8 +310,11 @@ async fn a_user_based_order_hands_out_passwords_that_sign_in(backend: Backend) {
     assert_eq!(by_phone["count"], 1);
 
     let short = expect(
-        &api.post(&format!("license-users/{user_id}/set_password/"), &json!({"password": "short"}))
-            .await,
+        &api.post(
+            &format!("license-users/{user_id}/set_password/"),
+            &json!({"password": "short"}),
+        )
+        .await,
         400,
     );
     assert!(short["password"].is_array(), "{short}");
@@ -262,8 +327,13 @@ async fn a_user_based_order_hands_out_passwords_that_sign_in(backend: Backend) {
         200,
     );
     assert_eq!(set, json!({"message": "Password set."}));
-    assert_eq!(activate(&server, &company, "team", user(&password), "hw-2").await, 400);
-    assert_eq!(activate(&server, &company, "team", user("new-secret-1"), "hw-2").await, 200);
+    activation_reply(&server, &company, "team", user(&password), "hw-2")
+        .await
+        .assert_error(400, "invalid_credentials");
+    assert_eq!(
+        activate(&server, &company, "team", user("new-secret-1"), "hw-2").await,
+        200
+    );
 
     expect(
         &api.post(
@@ -273,10 +343,16 @@ async fn a_user_based_order_hands_out_passwords_that_sign_in(backend: Backend) {
         .await,
         200,
     );
-    assert_eq!(activate(&server, &company, "team", user("new-secret-2"), "hw-3").await, 200);
+    assert_eq!(
+        activate(&server, &company, "team", user("new-secret-2"), "hw-3").await,
+        200
+    );
     let after = expect(&api.get(&format!("license-users/{user_id}/")).await, 200);
     assert_eq!(after["is_initial_password"], false);
-    let set_events = expect(&api.get("events/?event=license_user.password_set").await, 200);
+    let set_events = expect(
+        &api.get("events/?event=license_user.password_set").await,
+        200,
+    );
     assert_eq!(set_events["count"], 2);
     let created_events = expect(&api.get("events/?event=license_user.created").await, 200);
     assert_eq!(created_events["count"], 1);
@@ -300,7 +376,10 @@ async fn a_refused_license_refuses_the_whole_order(backend: Backend) {
 
     let good = json!({"product_code": "app", "licenses": [{"key": "GOOD-KEY"}]});
     for (items, field) in [
-        (json!([good, {"product_code": "nope", "licenses": [{}]}]), "items[1].product_code"),
+        (
+            json!([good, {"product_code": "nope", "licenses": [{}]}]),
+            "items[1].product_code",
+        ),
         (
             json!([{"product_code": "app", "licenses": [{}, {"max_activations": -1}]}]),
             "items[0].licenses[1].max_activations",
@@ -333,11 +412,19 @@ async fn a_refused_license_refuses_the_whole_order(backend: Backend) {
             "items[0].licenses[0].validity_period",
         ),
     ] {
-        let refused = expect(&api.post("orders/create_order/", &order_body("o-1", items)).await, 400);
+        let refused = expect(
+            &api.post("orders/create_order/", &order_body("o-1", items))
+                .await,
+            400,
+        );
         assert!(refused[field].is_array(), "{field} not in {refused}");
         assert_eq!(counts(&latch, &company).await, (0, 0, 0), "{field}");
     }
-    let missing = expect(&api.post("orders/create_order/", &json!({"id": "o-1"})).await, 400);
+    let missing = expect(
+        &api.post("orders/create_order/", &json!({"id": "o-1"}))
+            .await,
+        400,
+    );
     assert_eq!(missing["items"], json!(["This field is required."]));
     let bad_metadata = expect(
         &api.post(
@@ -354,7 +441,10 @@ async fn a_refused_license_refuses_the_whole_order(backend: Backend) {
     let taken = expect(
         &api.post(
             "orders/create_order/",
-            &order_body("o-1", json!([{"product_code": "app", "licenses": [{"key": "TAKEN"}]}])),
+            &order_body(
+                "o-1",
+                json!([{"product_code": "app", "licenses": [{"key": "TAKEN"}]}]),
+            ),
         )
         .await,
         400,
@@ -410,10 +500,16 @@ async fn orders_are_filtered_paged_changed_and_private(backend: Backend) {
         ("customer__email__startswith=cy@", vec!["crm-1"]),
         ("customer_email=bob@shop.com", vec!["web-2"]),
         ("customer_name__icontains=x smith", vec!["crm-1", "web-1"]),
-        ("customer_reference__icontains=REF-WEB", vec!["web-2", "web-1"]),
+        (
+            "customer_reference__icontains=REF-WEB",
+            vec!["web-2", "web-1"],
+        ),
         ("is_test=true", vec!["web-2"]),
         ("order_by=store_id", vec!["crm-1", "web-1", "web-2"]),
-        ("created_at__gte=2000-01-01", vec!["crm-1", "web-2", "web-1"]),
+        (
+            "created_at__gte=2000-01-01",
+            vec!["crm-1", "web-2", "web-1"],
+        ),
         ("created_at__lt=2000-01-01", vec![]),
     ] {
         let page = expect(&api.get(&format!("orders/?{query}")).await, 200);
@@ -423,14 +519,23 @@ async fn orders_are_filtered_paged_changed_and_private(backend: Backend) {
     let customer_id = expect(&api.get(&format!("orders/{}/", ids[1])).await, 200)["customer"]["id"]
         .as_i64()
         .unwrap();
-    let by_customer = expect(&api.get(&format!("orders/?customer_id={customer_id}")).await, 200);
+    let by_customer = expect(
+        &api.get(&format!("orders/?customer_id={customer_id}")).await,
+        200,
+    );
     assert_eq!(store_ids(&by_customer), ["web-2"]);
 
     let middle = expect(&api.get("orders/?limit=1&offset=1").await, 200);
     assert_eq!(middle["count"], 3);
     assert_eq!(store_ids(&middle), ["web-2"]);
-    assert!(middle["next"].as_str().unwrap().contains("offset=2"), "{middle}");
-    assert!(middle["previous"].as_str().unwrap().contains("limit=1"), "{middle}");
+    assert!(
+        middle["next"].as_str().unwrap().contains("offset=2"),
+        "{middle}"
+    );
+    assert!(
+        middle["previous"].as_str().unwrap().contains("limit=1"),
+        "{middle}"
+    );
     let last = expect(&api.get("orders/?limit=2&offset=2").await, 200);
     assert_eq!(last["next"], Value::Null);
     let bad = expect(&api.get("orders/?created_at__gte=soon").await, 400);
@@ -449,17 +554,26 @@ async fn orders_are_filtered_paged_changed_and_private(backend: Backend) {
     assert_eq!(changed["metadata"], json!({"a": 1}));
     assert_eq!(changed["customer"], Value::Null);
     let taken = expect(
-        &api.patch(&format!("orders/{}/", ids[0]), &json!({"store_id": "web-2"})).await,
+        &api.patch(
+            &format!("orders/{}/", ids[0]),
+            &json!({"store_id": "web-2"}),
+        )
+        .await,
         400,
     );
     assert!(taken["store_id"].is_array(), "{taken}");
     let unknown = expect(
-        &api.patch(&format!("orders/{}/", ids[0]), &json!({"customer": 999999})).await,
+        &api.patch(&format!("orders/{}/", ids[0]), &json!({"customer": 999999}))
+            .await,
         400,
     );
     assert!(unknown["customer"].is_array(), "{unknown}");
     let reassigned = expect(
-        &api.patch(&format!("orders/{}/", ids[0]), &json!({"customer": customer_id})).await,
+        &api.patch(
+            &format!("orders/{}/", ids[0]),
+            &json!({"customer": customer_id}),
+        )
+        .await,
         200,
     );
     assert_eq!(reassigned["customer"]["id"], customer_id);
@@ -469,9 +583,17 @@ async fn orders_are_filtered_paged_changed_and_private(backend: Backend) {
     // Another company's key finds none of it.
     for id in &ids {
         detail(&outsider.get(&format!("orders/{id}/")).await, 404);
-        detail(&outsider.patch(&format!("orders/{id}/"), &json!({"is_test": true})).await, 404);
+        detail(
+            &outsider
+                .patch(&format!("orders/{id}/"), &json!({"is_test": true}))
+                .await,
+            404,
+        );
     }
-    detail(&outsider.get(&format!("customers/{customer_id}/")).await, 404);
+    detail(
+        &outsider.get(&format!("customers/{customer_id}/")).await,
+        404,
+    );
     assert_eq!(expect(&outsider.get("orders/").await, 200)["count"], 0);
     // The other company's own orders can reuse the store ids.
     latch.product(&other, "app");
@@ -494,17 +616,23 @@ async fn generated_keys_follow_the_request(backend: Backend) {
     let server = latch.serve();
     let api = Api::new(&server, &key);
 
-    let keys = expect(&api.get("orders/generate_license/?product=app&quantity=3").await, 200);
+    let keys = expect(
+        &api.get("orders/generate_license/?product=app&quantity=3")
+            .await,
+        200,
+    );
     let keys = keys.as_array().unwrap();
     assert_eq!(keys.len(), 3);
     for key in keys {
         let groups: Vec<&str> = key.as_str().unwrap().split('-').collect();
         assert_eq!(groups.len(), 4, "{key}");
         assert!(groups.iter().all(|g| g.len() == 4
-            && g.chars().all(|c| "23456789ABCDEFGHJKLMNPQRSTUVWXYZ".contains(c))));
+            && g.chars()
+                .all(|c| "23456789ABCDEFGHJKLMNPQRSTUVWXYZ".contains(c))));
     }
     let custom = expect(
-        &api.get("orders/generate_license/?product=app&key_length=18&alphabet=AB").await,
+        &api.get("orders/generate_license/?product=app&key_length=18&alphabet=AB")
+            .await,
         200,
     );
     let custom = custom[0].as_str().unwrap();
@@ -519,7 +647,10 @@ async fn generated_keys_follow_the_request(backend: Backend) {
         ("product=app&alphabet=A", "alphabet"),
         ("quantity=2", "product"),
     ] {
-        let refused = expect(&api.get(&format!("orders/generate_license/?{query}")).await, 400);
+        let refused = expect(
+            &api.get(&format!("orders/generate_license/?{query}")).await,
+            400,
+        );
         assert!(refused[field].is_array(), "{query}: {refused}");
     }
     // A read-only key may generate keys but not place orders.

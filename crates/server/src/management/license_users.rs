@@ -127,9 +127,9 @@ async fn list_license_users(
     let users = tenant
         .matching_license_users(&request.query, request.page)
         .await?;
-    Ok(JsonAnswer(
-        request.answer(users, |record| LicenseUserOut::of(&tenant, record)),
-    ))
+    Ok(JsonAnswer(request.answer(users, |record| {
+        LicenseUserOut::of(&tenant, record)
+    })))
 }
 
 /// One license user.

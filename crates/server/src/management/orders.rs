@@ -359,7 +359,12 @@ impl Moments {
 }
 
 impl OrderLicenseIn {
-    fn into_spec(self, path: &str, defaults: &LicenseDefaults, moments: &mut Moments) -> OrderLicenseSpec {
+    fn into_spec(
+        self,
+        path: &str,
+        defaults: &LicenseDefaults,
+        moments: &mut Moments,
+    ) -> OrderLicenseSpec {
         let floating = self.is_floating.unwrap_or(false) || self.is_floating_cloud.unwrap_or(false);
         let terms = LicenseTerms {
             key: self.key,
@@ -410,7 +415,10 @@ impl OrderLicenseIn {
             floating_users: self.floating_users,
             floating_timeout: self.floating_timeout,
             can_borrow: self.can_borrow,
-            note: self.note.or_else(|| defaults.note.clone()).unwrap_or_default(),
+            note: self
+                .note
+                .or_else(|| defaults.note.clone())
+                .unwrap_or_default(),
             users: self
                 .users
                 .into_iter()
@@ -466,7 +474,11 @@ impl CreateOrderIn {
                         .into_iter()
                         .enumerate()
                         .map(|(j, license)| {
-                            license.into_spec(&format!("items[{i}].licenses[{j}]"), &defaults, &mut moments)
+                            license.into_spec(
+                                &format!("items[{i}].licenses[{j}]"),
+                                &defaults,
+                                &mut moments,
+                            )
                         })
                         .collect(),
                 }
@@ -511,7 +523,9 @@ pub struct OrderChangesIn {
 }
 
 /// A field that may be null: present (`Some`) even when null, absent (`None`) when left out.
-fn given<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<i64>>, D::Error> {
+fn given<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<i64>>, D::Error> {
     Option::<i64>::deserialize(deserializer).map(Some)
 }
 

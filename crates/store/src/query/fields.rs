@@ -63,7 +63,11 @@ pub const LICENSE_USER_FIELDS: &[Field] = &[
     Field::new("phone", "u.phone_number", FieldKind::Text),
     Field::new("phone_number", "u.phone_number", FieldKind::Text),
     Field::new("customer", "u.customer_id", FieldKind::Int),
-    Field::new("is_initial_password", "u.is_initial_password", FieldKind::Bool),
+    Field::new(
+        "is_initial_password",
+        "u.is_initial_password",
+        FieldKind::Bool,
+    ),
     Field::new("created_at", "u.created_at", FieldKind::Time),
     Field::related(
         "license",

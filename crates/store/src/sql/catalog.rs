@@ -642,12 +642,9 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         company_id: CompanyId,
         feature: NewLicenseFeature,
     ) -> StoreResult<LicenseFeature> {
-        let id = Self::insert_license_feature(
-            &mut *self.writer.acquire().await?,
-            company_id,
-            &feature,
-        )
-        .await?;
+        let id =
+            Self::insert_license_feature(&mut *self.writer.acquire().await?, company_id, &feature)
+                .await?;
         let mut conn = self.writer.acquire().await?;
         Self::features_on(&mut conn, company_id, feature.license_id)
             .await?

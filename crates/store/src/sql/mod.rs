@@ -36,6 +36,10 @@ pub trait Backend: SqlDatabase {
     /// Empty where a write transaction already holds the whole database.
     const LOCK_LICENSE: &'static str;
 
+    /// Appended to a `SELECT` from one table: locks the rows it reads until the transaction ends.
+    /// Empty where a write transaction already holds the whole database.
+    const LOCK_ROW: &'static str;
+
     /// Starts a transaction able to write; every limit decision runs in one.
     fn begin_write(
         writer: &Pool<Self>,

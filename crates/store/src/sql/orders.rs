@@ -290,6 +290,13 @@ impl<DB: Backend> OrderStore for SqlStore<DB> {
                 new_users: Vec::new(),
             });
         }
+        // Appended licenses go to the order's customer when the request names none.
+        let customer_id = match customer_id {
+            None if !created => Self::order_record_on(&mut tx, company_id, order_id)
+                .await?
+                .and_then(|record| record.order.customer_id),
+            given => given,
+        };
         let mut licenses = Vec::with_capacity(order.licenses.len());
         let mut new_users = Vec::new();
         for item in &order.licenses {
@@ -349,7 +356,11 @@ impl<DB: Backend> OrderStore for SqlStore<DB> {
         })
     }
 
-    async fn order(&self, company_id: CompanyId, order_id: i64) -> StoreResult<Option<OrderRecord>> {
+    async fn order(
+        &self,
+        company_id: CompanyId,
+        order_id: i64,
+    ) -> StoreResult<Option<OrderRecord>> {
         let mut conn = self.reader.acquire().await?;
         Self::order_record_on(&mut conn, company_id, order_id).await
     }
@@ -384,7 +395,7 @@ impl<DB: Backend> OrderStore for SqlStore<DB> {
         let mut tx = self.begin_write().await?;
         let row = query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id = $1 AND o.company_id = $2{}",
-            DB::LOCK_LICENSE
+            DB::LOCK_ROW
         ))
         .bind(order_id)
         .bind(company_id)

@@ -152,7 +152,7 @@ impl<DB: Backend> SqlStore<DB> {
     ) -> StoreResult<Option<Customer>> {
         let row = query(&format!(
             "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1 AND c.company_id = $2{}",
-            DB::LOCK_LICENSE
+            DB::LOCK_ROW
         ))
         .bind(customer_id)
         .bind(company_id)
@@ -352,7 +352,7 @@ impl<DB: Backend> PeopleStore for SqlStore<DB> {
         let mut tx = self.begin_write().await?;
         let row = query(&format!(
             "SELECT {USER_COLUMNS} FROM license_users u WHERE u.id = $1 AND u.company_id = $2{}",
-            DB::LOCK_LICENSE
+            DB::LOCK_ROW
         ))
         .bind(license_user_id)
         .bind(company_id)
