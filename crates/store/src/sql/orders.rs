@@ -63,6 +63,15 @@ fn order_record<R: SqlRow>(row: &R) -> StoreResult<OrderRecord> {
     })
 }
 
+/// The order its licenses are placed on, for whom, by whom and when.
+#[derive(Clone, Copy)]
+struct Placing<'a> {
+    order_id: i64,
+    customer_id: Option<latch_domain::CustomerId>,
+    actor: &'a Actor,
+    now: DateTime<Utc>,
+}
+
 impl<DB: Backend> SqlStore<DB> {
     async fn order_record_on(
         conn: &mut DB::Connection,
@@ -164,13 +173,16 @@ impl<DB: Backend> SqlStore<DB> {
     async fn insert_order_license(
         &self,
         conn: &mut DB::Connection,
-        order_id: i64,
+        placing: &Placing<'_>,
         item: &OrderLicense,
-        customer_id: Option<latch_domain::CustomerId>,
-        actor: &Actor,
-        now: DateTime<Utc>,
         new_users: &mut Vec<(LicenseUserId, String)>,
     ) -> StoreResult<License> {
+        let Placing {
+            order_id,
+            customer_id,
+            actor,
+            now,
+        } = *placing;
         let new = NewLicense {
             customer_id,
             ..item.license.clone()
@@ -299,18 +311,16 @@ impl<DB: Backend> OrderStore for SqlStore<DB> {
         };
         let mut licenses = Vec::with_capacity(order.licenses.len());
         let mut new_users = Vec::new();
+        let placing = Placing {
+            order_id,
+            customer_id,
+            actor,
+            now,
+        };
         for item in &order.licenses {
             licenses.push(
-                self.insert_order_license(
-                    &mut tx,
-                    order_id,
-                    item,
-                    customer_id,
-                    actor,
-                    now,
-                    &mut new_users,
-                )
-                .await?,
+                self.insert_order_license(&mut tx, &placing, item, &mut new_users)
+                    .await?,
             );
         }
         if !created {
