@@ -658,7 +658,8 @@ impl Tenant<'_> {
             .ok_or_else(|| ServiceError::NotFound(format!("order with id {order_id}")))
     }
 
-    /// New license keys for a product, not yet on any license.
+    /// Random license keys for a product; they are not reserved, and a key taken meanwhile is
+    /// refused when an order uses it.
     pub async fn generate_license_keys(&self, request: &KeyRequest) -> ServiceResult<Vec<String>> {
         self.product(&request.product_code).await?;
         if !(1..=1000).contains(&request.quantity) {
