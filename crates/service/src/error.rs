@@ -16,6 +16,10 @@ pub enum ServiceError {
         field: &'static str,
         message: String,
     },
+    /// A value inside a nested part of a request is not acceptable; `path` names it as the caller
+    /// spelled it, e.g. `items[0].licenses[1].max_activations`.
+    #[error("{path}: {message}")]
+    InvalidAt { path: String, message: String },
     /// A unique value (product code, license key, e-mail...) is taken.
     #[error("{0} already exists")]
     Duplicate(&'static str),
@@ -72,6 +76,22 @@ impl ServiceError {
         Self::Invalid {
             field,
             message: message.into(),
+        }
+    }
+
+    /// This error with its field placed under `prefix` (`items[0]` makes `max_activations`
+    /// `items[0].max_activations`); other errors pass unchanged.
+    pub fn under(self, prefix: &str) -> Self {
+        match self {
+            Self::Invalid { field, message } => Self::InvalidAt {
+                path: format!("{prefix}.{field}"),
+                message,
+            },
+            Self::InvalidAt { path, message } => Self::InvalidAt {
+                path: format!("{prefix}.{path}"),
+                message,
+            },
+            other => other,
         }
     }
 

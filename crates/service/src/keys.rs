@@ -33,6 +33,38 @@ pub fn generate_license_key() -> Result<String, ServiceError> {
         .join("-"))
 }
 
+/// `quantity` random license keys of `length` characters from `alphabet`, in groups of four joined by
+/// `-` (the last group may be shorter). Characters are drawn uniformly from any alphabet.
+pub fn generate_license_keys(
+    alphabet: &[char],
+    length: usize,
+    quantity: usize,
+) -> Result<Vec<String>, ServiceError> {
+    let random = SystemRandom::new();
+    // Bytes at or above the largest multiple of the alphabet's size are drawn again, so every
+    // character is equally likely.
+    let limit = 256 - 256 % alphabet.len().clamp(1, 256);
+    let draw = || -> Result<char, ServiceError> {
+        loop {
+            let mut byte = [0u8; 1];
+            random.fill(&mut byte).map_err(|_| ServiceError::Random)?;
+            if usize::from(byte[0]) < limit {
+                return Ok(alphabet[usize::from(byte[0]) % alphabet.len()]);
+            }
+        }
+    };
+    (0..quantity)
+        .map(|_| {
+            let characters = (0..length).map(|_| draw()).collect::<Result<Vec<_>, _>>()?;
+            Ok(characters
+                .chunks(4)
+                .map(|group| group.iter().collect::<String>())
+                .collect::<Vec<_>>()
+                .join("-"))
+        })
+        .collect()
+}
+
 /// A random password for a license user who did not choose one.
 pub fn generate_password() -> Result<String, ServiceError> {
     random_string(SECRET_ALPHABET, 16)
@@ -62,6 +94,20 @@ mod tests {
             assert!(group.bytes().all(|b| KEY_ALPHABET.contains(&b)), "{key}");
         }
         assert_ne!(generate_license_key().unwrap(), key);
+    }
+
+    #[test]
+    fn generated_keys_use_the_alphabet_in_groups_of_four() {
+        let keys = generate_license_keys(&['x', 'y', 'z'], 10, 3).unwrap();
+        assert_eq!(keys.len(), 3);
+        for key in keys {
+            let groups: Vec<&str> = key.split('-').collect();
+            assert_eq!(
+                groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+                [4, 4, 2]
+            );
+            assert!(key.chars().all(|c| "xyz-".contains(c)), "{key}");
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod license_admin;
 mod licenses;
 mod management;
 mod master_key;
+mod orders;
 mod products;
 mod terms;
 mod users;
@@ -39,6 +40,10 @@ pub use license_admin::{
 pub use licenses::{LicenseDetails, LicenseQuery, LicenseRef};
 pub use management::{management_key_hash, CreatedManagementKey};
 pub use master_key::{generate_master_key, MasterKeyRotation};
+pub use orders::{
+    CreatedOrder, KeyRequest, OrderDetails, OrderItemSpec, OrderLicenseSpec, OrderSpec,
+    OrderUserSpec,
+};
 pub use products::{FeatureSpec, ProductSpec, ReleaseSpec};
 pub use terms::{validate_metadata, ConsumptionTerms, FloatingTerms, LicenseTerms};
 pub use users::{CreatedLicenseUser, LicenseUserSpec};
@@ -52,6 +57,10 @@ pub mod model {
         Actor, ApiKey, Assignment, CheckCount, Company, Customer, Device, DeviceVariable, Event,
         EventSubjects, FeatureType, License, LicenseFeature, LicenseUser, ManagementKey, Product,
         ProductFeature, Release,
+    };
+    pub use latch_store::{
+        CustomerChanges, CustomerRecord, LicenseUserChanges, LicenseUserRecord, Order,
+        OrderChanges, OrderRecord,
     };
     pub use latch_store::{LicenseCustomField, LicenseRecord, SeatHolder, UserActivationsChange};
 }

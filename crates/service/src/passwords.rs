@@ -12,6 +12,9 @@ use aws_lc_rs::constant_time::verify_slices_are_equal;
 
 use crate::ServiceError;
 
+/// Shortest password a license user may be given or choose.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
 /// Stored hashes asking for more memory than this (in 1 KiB blocks) are not verified.
 const MAX_MEMORY_BLOCKS: usize = 64 * 1024;
 

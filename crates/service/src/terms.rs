@@ -249,5 +249,42 @@ pub fn validate_metadata(text: &str) -> ServiceResult<String> {
     Ok(parsed.to_string())
 }
 
+/// A length of time as the Management API writes one: a count and `d` (days), `m` (months) or
+/// `y` (years), e.g. `35d`, `4m`, `2y`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TermLength {
+    count: u32,
+    unit: char,
+}
+
+impl TermLength {
+    pub fn parse(field: &'static str, text: &str) -> ServiceResult<Self> {
+        let invalid = || {
+            ServiceError::invalid(
+                field,
+                "must be a count and d, m or y (days, months, years), e.g. 30d",
+            )
+        };
+        let text = text.trim();
+        let unit = text.chars().last().ok_or_else(invalid)?;
+        if !matches!(unit, 'd' | 'm' | 'y') {
+            return Err(invalid());
+        }
+        let count = text[..text.len() - 1]
+            .parse::<u32>()
+            .map_err(|_| invalid())?;
+        Ok(Self { count, unit })
+    }
+
+    /// The moment this long after `from`; `None` beyond the calendar.
+    pub fn after(self, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self.unit {
+            'd' => from.checked_add_signed(chrono::Duration::days(i64::from(self.count))),
+            'm' => from.checked_add_months(chrono::Months::new(self.count)),
+            _ => from.checked_add_months(chrono::Months::new(self.count.checked_mul(12)?)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

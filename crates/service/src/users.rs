@@ -1,6 +1,11 @@
 //! License users: the people who sign in to user-based licenses.
 
-use latch_store::{LicenseUser, Listing, NewLicenseUser, Page};
+use chrono::Utc;
+use latch_domain::LicenseUserId;
+use latch_store::query::ListQuery;
+use latch_store::{
+    LicenseUser, LicenseUserChanges, LicenseUserRecord, Listing, NewLicenseUser, Page,
+};
 use secrecy::SecretString;
 
 use crate::customers::parse_email;
@@ -76,5 +81,72 @@ impl Tenant<'_> {
                     self.company_id()
                 ))
             })
+    }
+}
+
+/// A license user not found by id.
+fn user_not_found(id: LicenseUserId) -> ServiceError {
+    ServiceError::NotFound(format!("license user with id {id}"))
+}
+
+impl Tenant<'_> {
+    /// The company's license users that match, newest first unless the query orders them.
+    pub async fn matching_license_users(
+        &self,
+        list_query: &ListQuery,
+        page: Page,
+    ) -> ServiceResult<Listing<LicenseUserRecord>> {
+        Ok(self
+            .store
+            .license_user_records(self.company_id(), list_query, page)
+            .await?)
+    }
+
+    /// The company's license user with this id and the number of licenses it holds.
+    pub async fn license_user_by_id(&self, id: LicenseUserId) -> ServiceResult<LicenseUserRecord> {
+        self.store
+            .license_user_record(self.company_id(), id)
+            .await?
+            .ok_or_else(|| user_not_found(id))
+    }
+
+    /// Changes the user's name or phone and records `license_user.updated`.
+    pub async fn update_license_user(
+        &self,
+        id: LicenseUserId,
+        changes: &LicenseUserChanges,
+    ) -> ServiceResult<LicenseUserRecord> {
+        self.store
+            .update_license_user(self.company_id(), id, changes, &self.actor, Utc::now())
+            .await?
+            .ok_or_else(|| user_not_found(id))
+    }
+
+    /// Gives the user a new password, which the License API accepts from then on; the initial
+    /// password is forgotten. Records `license_user.password_set`.
+    pub async fn set_license_user_password(
+        &self,
+        id: LicenseUserId,
+        password: String,
+    ) -> ServiceResult<()> {
+        if password.chars().count() < passwords::MIN_PASSWORD_CHARS {
+            return Err(ServiceError::invalid(
+                "password",
+                format!(
+                    "must have at least {} characters",
+                    passwords::MIN_PASSWORD_CHARS
+                ),
+            ));
+        }
+        let hash = passwords::hash_off_runtime(password).await?;
+        if self
+            .store
+            .set_license_user_password(self.company_id(), id, &hash, &self.actor, Utc::now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(user_not_found(id))
+        }
     }
 }

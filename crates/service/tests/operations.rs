@@ -226,7 +226,7 @@ async fn products_features_releases_customers_and_users() {
             })
             .await
             .unwrap();
-        assert_eq!(customer.email, "buyer@example.com");
+        assert_eq!(customer.customer.email, "buyer@example.com");
         assert_invalid(
             tenant
                 .create_customer(CustomerSpec {
@@ -242,7 +242,7 @@ async fn products_features_releases_customers_and_users() {
                 .await
                 .unwrap()
                 .id,
-            customer.id
+            customer.customer.id
         );
         assert_eq!(tenant.customers(Page::default()).await.unwrap().total, 1);
 
@@ -255,7 +255,7 @@ async fn products_features_releases_customers_and_users() {
             .await
             .unwrap();
         assert_eq!(user.user.email, "person@example.com");
-        assert_eq!(user.user.customer_id, Some(customer.id));
+        assert_eq!(user.user.customer_id, Some(customer.customer.id));
         assert_eq!(user.initial_password.expose_secret().len(), 16);
         assert!(latch_service::passwords::verify(
             user.initial_password.expose_secret(),

@@ -577,6 +577,119 @@ pub trait LicenseAdminStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// Orders and the licenses they carry, for the Management API.
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    /// Places an order in one transaction: its customer (found by e-mail and updated, or created),
+    /// the order, its licenses with features, custom field values and users, and their events. An
+    /// order with the same store id is answered unchanged unless `append` adds the licenses to it.
+    async fn place_order(
+        &self,
+        order: NewOrder,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<PlacedOrder>;
+    async fn order(&self, company_id: CompanyId, order_id: i64)
+        -> StoreResult<Option<OrderRecord>>;
+    async fn orders(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<OrderRecord>>;
+    /// The order's licenses, oldest first.
+    async fn order_licenses(
+        &self,
+        company_id: CompanyId,
+        order_id: i64,
+    ) -> StoreResult<Vec<License>>;
+    /// Changes the company's order; `None` when it has none with this id.
+    async fn update_order(
+        &self,
+        company_id: CompanyId,
+        order_id: i64,
+        changes: &OrderChanges,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<OrderRecord>>;
+    /// The product's custom fields as (id, name).
+    async fn product_custom_field_names(
+        &self,
+        company_id: CompanyId,
+        product_id: ProductId,
+    ) -> StoreResult<Vec<(i64, String)>>;
+}
+
+/// Customers and license users as vendors manage them.
+#[async_trait]
+pub trait PeopleStore: Send + Sync {
+    async fn customer_record(
+        &self,
+        company_id: CompanyId,
+        customer_id: CustomerId,
+    ) -> StoreResult<Option<CustomerRecord>>;
+    async fn customer_records(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<CustomerRecord>>;
+    /// Creates a customer and records `customer.created`.
+    async fn add_customer(
+        &self,
+        customer: Customer,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<CustomerRecord>;
+    /// Changes the company's customer; `None` when it has none with this id.
+    async fn update_customer(
+        &self,
+        company_id: CompanyId,
+        customer_id: CustomerId,
+        changes: &CustomerChanges,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<CustomerRecord>>;
+    /// Deletes the company's customer unless licenses or orders name it, unlinking its license users.
+    async fn delete_customer(
+        &self,
+        company_id: CompanyId,
+        customer_id: CustomerId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<CustomerDeletion>;
+    async fn license_user_record(
+        &self,
+        company_id: CompanyId,
+        license_user_id: LicenseUserId,
+    ) -> StoreResult<Option<LicenseUserRecord>>;
+    async fn license_user_records(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<LicenseUserRecord>>;
+    /// Changes the company's license user; `None` when it has none with this id.
+    async fn update_license_user(
+        &self,
+        company_id: CompanyId,
+        license_user_id: LicenseUserId,
+        changes: &LicenseUserChanges,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<LicenseUserRecord>>;
+    /// Replaces the user's password (and forgets its initial one); `false` when the company has no
+    /// user with this id.
+    async fn set_license_user_password(
+        &self,
+        company_id: CompanyId,
+        license_user_id: LicenseUserId,
+        password_hash: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+}
+
 /// The stream of committed license changes, for caches of License API reads.
 #[async_trait]
 pub trait ChangeSource: Send + Sync {
@@ -643,6 +756,8 @@ pub trait Store:
     + LicenseApiStore
     + ListingStore
     + ManagementStore
+    + OrderStore
+    + PeopleStore
     + GuardStore
     + ChangeSource
     + PoolStatus
@@ -656,6 +771,8 @@ impl<T> Store for T where
         + LicenseApiStore
         + ListingStore
         + ManagementStore
+        + OrderStore
+        + PeopleStore
         + GuardStore
         + ChangeSource
         + PoolStatus

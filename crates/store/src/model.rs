@@ -1031,3 +1031,265 @@ pub struct SeatHolder {
     pub floating_until: Option<DateTime<Utc>>,
     pub borrowed_until: Option<DateTime<Utc>>,
 }
+
+/// An order as a vendor's store placed it; `store_id` is the store's own id for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    pub id: i64,
+    pub company_id: CompanyId,
+    pub store_id: String,
+    pub customer_id: Option<CustomerId>,
+    pub order_type: String,
+    pub is_test: bool,
+    pub is_trial: bool,
+    pub download_id: String,
+    pub language: String,
+    pub campaign_params: String,
+    pub reference: String,
+    /// A JSON object.
+    pub metadata: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An order with its customer and whether any of its licenses can be used now.
+#[derive(Debug, Clone)]
+pub struct OrderRecord {
+    pub order: Order,
+    pub customer: Option<CustomerRecord>,
+    /// Some license of the order is enabled and not past its validity.
+    pub has_active_licenses: bool,
+}
+
+/// A customer with the counts and links vendors are shown beside it.
+#[derive(Debug, Clone)]
+pub struct CustomerRecord {
+    pub customer: Customer,
+    pub total_orders: i64,
+    pub total_licenses: i64,
+    /// The first license user who belongs to the customer.
+    pub license_user: Option<LicenseUserId>,
+}
+
+/// A license user with the number of licenses it holds.
+#[derive(Debug, Clone)]
+pub struct LicenseUserRecord {
+    pub user: LicenseUser,
+    pub total_licenses: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The order fields `create_order` sets, beside its store id and customer.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFields {
+    pub order_type: String,
+    pub is_test: bool,
+    pub is_trial: bool,
+    pub download_id: String,
+    pub language: String,
+    pub campaign_params: String,
+    pub reference: String,
+    pub metadata: String,
+    /// When the store placed the order; now when absent.
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// A customer an order names by e-mail: found and updated with the given fields, or created.
+#[derive(Debug, Clone)]
+pub struct OrderCustomer {
+    /// `email` and the fields given, for a new customer.
+    pub new: Customer,
+    /// The given fields, set on an existing customer.
+    pub changes: CustomerChanges,
+}
+
+/// Changes to a customer; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerChanges {
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company_name: Option<String>,
+    pub phone: Option<String>,
+    pub reference: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub postcode: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+    pub metadata: Option<String>,
+}
+
+/// Sets `target` to `value` where given and different; records the change under `name`.
+fn change<T: Clone + PartialEq + Into<serde_json::Value>>(
+    changed: &mut serde_json::Map<String, serde_json::Value>,
+    name: &str,
+    target: &mut T,
+    value: &Option<T>,
+) {
+    if let Some(value) = value {
+        if target != value {
+            *target = value.clone();
+            changed.insert(name.to_owned(), value.clone().into());
+        }
+    }
+}
+
+impl CustomerChanges {
+    /// Applies the changes; returns the fields that changed, with their new values.
+    pub fn apply(&self, customer: &mut Customer) -> serde_json::Map<String, serde_json::Value> {
+        let mut changed = serde_json::Map::new();
+        for (name, target, value) in [
+            ("email", &mut customer.email, &self.email),
+            ("first_name", &mut customer.first_name, &self.first_name),
+            ("last_name", &mut customer.last_name, &self.last_name),
+            (
+                "company_name",
+                &mut customer.company_name,
+                &self.company_name,
+            ),
+            ("phone", &mut customer.phone, &self.phone),
+            ("reference", &mut customer.reference, &self.reference),
+            ("address", &mut customer.address, &self.address),
+            ("city", &mut customer.city, &self.city),
+            ("postcode", &mut customer.postcode, &self.postcode),
+            ("state", &mut customer.state, &self.state),
+            ("country", &mut customer.country, &self.country),
+            ("metadata", &mut customer.metadata, &self.metadata),
+        ] {
+            change(&mut changed, name, target, value);
+        }
+        changed
+    }
+}
+
+/// Changes to an order; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderChanges {
+    pub store_id: Option<String>,
+    pub order_type: Option<String>,
+    pub is_test: Option<bool>,
+    pub is_trial: Option<bool>,
+    pub download_id: Option<String>,
+    pub language: Option<String>,
+    pub campaign_params: Option<String>,
+    pub reference: Option<String>,
+    pub metadata: Option<String>,
+    /// `Some(None)` takes the customer off the order.
+    pub customer_id: Option<Option<CustomerId>>,
+}
+
+impl OrderChanges {
+    /// Applies the changes; returns the fields that changed, with their new values.
+    pub fn apply(&self, order: &mut Order) -> serde_json::Map<String, serde_json::Value> {
+        let mut changed = serde_json::Map::new();
+        for (name, target, value) in [
+            ("store_id", &mut order.store_id, &self.store_id),
+            ("type", &mut order.order_type, &self.order_type),
+            ("download_id", &mut order.download_id, &self.download_id),
+            ("language", &mut order.language, &self.language),
+            (
+                "campaign_params",
+                &mut order.campaign_params,
+                &self.campaign_params,
+            ),
+            ("reference", &mut order.reference, &self.reference),
+            ("metadata", &mut order.metadata, &self.metadata),
+        ] {
+            change(&mut changed, name, target, value);
+        }
+        change(&mut changed, "is_test", &mut order.is_test, &self.is_test);
+        change(
+            &mut changed,
+            "is_trial",
+            &mut order.is_trial,
+            &self.is_trial,
+        );
+        if let Some(customer_id) = self.customer_id {
+            if order.customer_id != customer_id {
+                order.customer_id = customer_id;
+                changed.insert("customer".to_owned(), customer_id.map(|id| id.get()).into());
+            }
+        }
+        changed
+    }
+}
+
+/// Changes to a license user's name and phone; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LicenseUserChanges {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone_number: Option<String>,
+}
+
+impl LicenseUserChanges {
+    /// Applies the changes; returns the fields that changed, with their new values.
+    pub fn apply(&self, user: &mut LicenseUser) -> serde_json::Map<String, serde_json::Value> {
+        let mut changed = serde_json::Map::new();
+        for (name, target, value) in [
+            ("first_name", &mut user.first_name, &self.first_name),
+            ("last_name", &mut user.last_name, &self.last_name),
+            ("phone_number", &mut user.phone_number, &self.phone_number),
+        ] {
+            change(&mut changed, name, target, value);
+        }
+        changed
+    }
+}
+
+/// A license user placed on a license an order creates: found by e-mail, or created as `new`.
+#[derive(Debug, Clone)]
+pub struct OrderLicenseUser {
+    pub email: String,
+    /// The user to create when no user has this e-mail address.
+    pub new: Option<NewLicenseUser>,
+    pub max_activations: i64,
+    pub allow_unlimited_activations: bool,
+}
+
+/// One license an order creates, with its features, custom field values and users.
+#[derive(Debug, Clone)]
+pub struct OrderLicense {
+    pub license: NewLicense,
+    pub note: String,
+    /// Product features by id, each with its most consumptions.
+    pub features: Vec<NewLicenseFeature>,
+    /// Product custom fields by id, with the license's own values.
+    pub custom_fields: Vec<(i64, String)>,
+    pub users: Vec<OrderLicenseUser>,
+}
+
+/// What `create_order` asks the store for.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub company_id: CompanyId,
+    pub store_id: String,
+    /// Add the licenses to an existing order with this store id instead of answering it unchanged.
+    pub append: bool,
+    pub fields: OrderFields,
+    pub customer: Option<OrderCustomer>,
+    pub licenses: Vec<OrderLicense>,
+}
+
+/// What `create_order` did.
+#[derive(Debug, Clone)]
+pub struct PlacedOrder {
+    pub order: Order,
+    /// False when an order with this store id existed and nothing was added.
+    pub created_anything: bool,
+    /// The licenses created now; the order's licenses when nothing was added.
+    pub licenses: Vec<License>,
+    /// Users created now: their ids and e-mail addresses.
+    pub new_users: Vec<(LicenseUserId, String)>,
+}
+
+/// What deleting a customer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerDeletion {
+    Deleted,
+    /// The company has no customer with this id.
+    NotFound,
+    /// Licenses or orders name the customer: it stays.
+    InUse,
+}

@@ -19,6 +19,7 @@ impl Backend for Postgres {
     // the license (a device updated twice in one write-behind batch takes a foreign-key KEY SHARE lock
     // on its license) is not blocked, which would deadlock against the batch.
     const LOCK_LICENSE: &'static str = " FOR NO KEY UPDATE OF l";
+    const LOCK_ROW: &'static str = " FOR NO KEY UPDATE";
 
     fn begin_write(
         writer: &Pool<Self>,

@@ -24,6 +24,7 @@ pub type SqliteStore = SqlStore<Sqlite>;
 impl Backend for Sqlite {
     // The write transaction already holds the database lock.
     const LOCK_LICENSE: &'static str = "";
+    const LOCK_ROW: &'static str = "";
 
     fn begin_write(
         writer: &Pool<Self>,

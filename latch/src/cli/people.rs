@@ -84,13 +84,14 @@ pub async fn customer(service: &Service, command: CustomerCommand) -> ServiceRes
                 company_name,
                 phone,
                 reference,
+                ..CustomerSpec::default()
             };
-            let customer = service
+            let created = service
                 .tenant(company.id())
                 .await?
                 .create_customer(spec)
                 .await?;
-            Ok(output::customer(&customer))
+            Ok(output::customer(&created.customer))
         }
         CustomerCommand::List { company, page } => {
             let customers = service
@@ -98,7 +99,9 @@ pub async fn customer(service: &Service, command: CustomerCommand) -> ServiceRes
                 .await?
                 .customers(page.page())
                 .await?;
-            Ok(listing("customers", customers, &page, output::customer))
+            Ok(listing("customers", customers, &page, |record| {
+                output::customer(&record.customer)
+            }))
         }
     }
 }

@@ -6,9 +6,11 @@
 #[macro_use]
 mod support;
 
+mod customers;
 mod events;
 mod keys;
 mod licenses;
+mod orders;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Method;

@@ -21,8 +21,7 @@ use crate::params::{LookupEmail, Params};
 use crate::rate_limits::ClientAddr;
 use crate::state::AppState;
 
-/// Shortest password a license user may choose.
-const MIN_PASSWORD_CHARS: usize = 8;
+use latch_service::passwords::MIN_PASSWORD_CHARS;
 
 /// The license user with this name and password. An unknown name and a wrong password get the same
 /// answer, after the same work (an unknown name is checked against a dummy hash), so the API does not

@@ -88,6 +88,7 @@ impl From<ServiceError> for ManagementError {
                 }
                 ManagementError::Invalid(errors)
             }
+            ServiceError::InvalidAt { path, message } => ManagementError::field(path, message),
             ServiceError::Duplicate(what) => {
                 ManagementError::field(what, format!("A {what} with this value already exists."))
             }

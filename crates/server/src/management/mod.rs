@@ -4,13 +4,16 @@
 //! document is generated from the same handlers and types.
 
 pub mod auth;
+mod customers;
 pub mod error;
 mod events;
 pub mod json;
 mod keys;
 pub mod license_object;
+mod license_users;
 mod licenses;
 pub mod listing;
+mod orders;
 mod responses;
 
 use std::convert::Infallible;
@@ -46,6 +49,9 @@ use crate::state::AppState;
         (name = "keys", description = "Management keys, License API keys and the public key"),
         (name = "events", description = "The event log"),
         (name = "licenses", description = "Licenses, their features, users and floating seats"),
+        (name = "orders", description = "Orders and the licenses they carry"),
+        (name = "customers", description = "Customers: who licenses are sold to"),
+        (name = "license users", description = "The people who sign in to user-based licenses"),
     )
 )]
 struct ManagementDoc;
@@ -72,6 +78,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(keys::router())
         .merge(events::router())
         .merge(licenses::router())
+        .merge(orders::router())
+        .merge(customers::router())
+        .merge(license_users::router())
 }
 
 /// The lists and the fields they filter by, documented as query parameters.
@@ -79,6 +88,9 @@ fn document_lists(openapi: &mut OpenApi) {
     document_list::<events::Events>(openapi, "/events/");
     document_list::<events::CheckCounts>(openapi, "/events/checks/");
     document_list::<licenses::Licenses>(openapi, "/licenses/");
+    document_list::<orders::Orders>(openapi, "/orders/");
+    document_list::<customers::Customers>(openapi, "/customers/");
+    document_list::<license_users::LicenseUsers>(openapi, "/license-users/");
 }
 
 /// The Management API as a service, for nesting at `/api/v1`: paths are served with and without

@@ -258,3 +258,22 @@ fn codes_have_one_to_128_characters() {
         assert!(require_code("code", bad).is_err(), "{bad:?}");
     }
 }
+
+#[test]
+fn term_lengths_count_days_months_and_years() {
+    let start = day(2024);
+    let after = |text: &str| {
+        TermLength::parse("valid_duration", text)
+            .unwrap()
+            .after(start)
+    };
+    assert_eq!(after("35d"), Some(start + chrono::Duration::days(35)));
+    assert_eq!(
+        after("4m"),
+        Some(Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap())
+    );
+    assert_eq!(after("2y"), Some(day(2026)));
+    for bad in ["", "d", "3w", "-1d", "1.5y", "y2"] {
+        assert!(TermLength::parse("valid_duration", bad).is_err(), "{bad}");
+    }
+}

@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use latch_domain::{CompanyId, CustomerId, DeviceId, LicenseId, LicenseUserId, ProductId};
+use latch_domain::{
+    CompanyId, CustomerId, DeviceId, LicenseFeatureId, LicenseId, LicenseUserId, ProductId,
+};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::database::{query, ReadColumn, SqlDatabase, Statement};
@@ -225,7 +227,7 @@ impl<DB: Backend> SqlStore<DB> {
     }
 
     /// Inserts a user row; with `if_absent`, an existing e-mail is no error and gives `None`.
-    async fn insert_user_row(
+    pub(super) async fn insert_user_row(
         &self,
         conn: &mut DB::Connection,
         user: &NewLicenseUser,
@@ -301,6 +303,38 @@ impl<DB: Backend> SqlStore<DB> {
             .bind(&user.email)
             .fetch_one(&mut *conn)
             .await?;
+        Ok(returned_id(&row)?)
+    }
+
+    /// Grants a feature of the license's own product, on a license of the company; else
+    /// `LicenseNotFound`.
+    pub(super) async fn insert_license_feature(
+        conn: &mut DB::Connection,
+        company_id: CompanyId,
+        feature: &NewLicenseFeature,
+    ) -> StoreResult<LicenseFeatureId> {
+        let insert = query(
+            "INSERT INTO license_features (license_id, product_feature_id, expiry_date, is_floating_cloud, \
+             floating_users, floating_timeout, max_borrow_time, max_consumption, \
+             allow_unlimited_consumptions, allow_negative_consumptions, allow_overages, max_overages, \
+             reset_consumption, consumption_period) \
+             SELECT l.id, pf.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
+             FROM licenses l JOIN product_features pf ON pf.product_id = l.product_id \
+             WHERE l.id = $1 AND pf.id = $2 AND l.company_id = $15 RETURNING id",
+        )
+        .bind(feature.license_id)
+        .bind(feature.product_feature_id)
+        .bind(feature.expiry_date.map(millis))
+        .bind(feature.floating.is_floating_cloud)
+        .bind(feature.floating.floating_users)
+        .bind(feature.floating.floating_timeout)
+        .bind(feature.floating.max_borrow_time);
+        let row = bind_consumption(insert, &feature.consumption)
+            .bind(company_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(|e| unique_violation(e, "license feature"))?
+            .ok_or(StoreError::LicenseNotFound)?;
         Ok(returned_id(&row)?)
     }
 
@@ -709,30 +743,7 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         change: Change<'_>,
     ) -> StoreResult<LicenseFeature> {
         let mut tx = self.begin_write().await?;
-        // Only a feature of the license's own product, on a license of the company.
-        let insert = query(
-            "INSERT INTO license_features (license_id, product_feature_id, expiry_date, is_floating_cloud, \
-             floating_users, floating_timeout, max_borrow_time, max_consumption, \
-             allow_unlimited_consumptions, allow_negative_consumptions, allow_overages, max_overages, \
-             reset_consumption, consumption_period) \
-             SELECT l.id, pf.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
-             FROM licenses l JOIN product_features pf ON pf.product_id = l.product_id \
-             WHERE l.id = $1 AND pf.id = $2 AND l.company_id = $15 RETURNING id",
-        )
-        .bind(feature.license_id)
-        .bind(feature.product_feature_id)
-        .bind(feature.expiry_date.map(millis))
-        .bind(feature.floating.is_floating_cloud)
-        .bind(feature.floating.floating_users)
-        .bind(feature.floating.floating_timeout)
-        .bind(feature.floating.max_borrow_time);
-        let row = bind_consumption(insert, &feature.consumption)
-            .bind(company_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| unique_violation(e, "license feature"))?
-            .ok_or(StoreError::LicenseNotFound)?;
-        let id = returned_id(&row)?;
+        let id = Self::insert_license_feature(&mut tx, company_id, &feature).await?;
         let added = Self::features_on(&mut tx, company_id, feature.license_id)
             .await?
             .into_iter()

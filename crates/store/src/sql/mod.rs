@@ -15,6 +15,8 @@ mod license_api;
 mod licenses;
 mod listing;
 mod management;
+mod orders;
+mod people;
 mod rows;
 mod tenant;
 
@@ -34,6 +36,10 @@ pub trait Backend: SqlDatabase {
     /// Appended to a `SELECT ... FROM licenses l`: locks the license row until the transaction ends.
     /// Empty where a write transaction already holds the whole database.
     const LOCK_LICENSE: &'static str;
+
+    /// Appended to a `SELECT` from one table: locks the rows it reads until the transaction ends.
+    /// Empty where a write transaction already holds the whole database.
+    const LOCK_ROW: &'static str;
 
     /// Starts a transaction able to write; every limit decision runs in one.
     fn begin_write(
