@@ -11,6 +11,7 @@ pub mod keys;
 pub mod passwords;
 pub mod setup;
 
+mod catalog_admin;
 mod companies;
 mod customers;
 mod demo;
@@ -27,6 +28,10 @@ use std::sync::Arc;
 use latch_domain::CompanyId;
 use latch_store::{Actor, Company, Store};
 
+pub use catalog_admin::{
+    is_user_based, CustomFieldUpdate, FeatureUpdate, ProductUpdate, ReleaseUpdate,
+    CUSTOM_FIELD_TYPES, ENVIRONMENTS,
+};
 pub use companies::CreatedCompany;
 pub use customers::CustomerSpec;
 pub use demo::Demo;
@@ -48,6 +53,10 @@ pub mod model {
         Actor, ApiKey, Assignment, Company, Customer, Device, DeviceVariable, Event, EventSubjects,
         FeatureType, License, LicenseFeature, LicenseUser, ManagementKey, Product, ProductFeature,
         Release,
+    };
+    pub use latch_store::{
+        CustomFieldValue, DeviceBorrow, DeviceRecord, FeatureDefaults, LicenseCustomField,
+        ProductCustomField, ProductFeatureRecord, ProductRecord,
     };
 }
 

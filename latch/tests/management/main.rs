@@ -6,6 +6,8 @@
 #[macro_use]
 mod support;
 
+mod catalog;
+mod devices;
 mod events;
 mod keys;
 

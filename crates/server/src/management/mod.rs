@@ -4,16 +4,21 @@
 //! document is generated from the same handlers and types.
 
 pub mod auth;
+mod custom_fields;
+mod devices;
 pub mod error;
 mod events;
+mod installation_files;
 pub mod json;
 mod keys;
 pub mod listing;
+mod products;
 mod responses;
+mod values;
 
 use std::convert::Infallible;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{Method, Uri};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -43,6 +48,9 @@ use crate::state::AppState;
     tags(
         (name = "keys", description = "Management keys, License API keys and the public key"),
         (name = "events", description = "The event log"),
+        (name = "devices", description = "Devices on licenses and their variables"),
+        (name = "products", description = "Products, their features and installation files"),
+        (name = "custom fields", description = "Product custom fields and licenses' values of them"),
     )
 )]
 struct ManagementDoc;
@@ -68,11 +76,22 @@ fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ManagementDoc::openapi())
         .merge(keys::router())
         .merge(events::router())
+        .merge(devices::router())
+        .merge(products::router())
+        .merge(installation_files::router())
+        .merge(custom_fields::router())
 }
 
 /// The lists and the fields they filter by, documented as query parameters.
 fn document_lists(openapi: &mut OpenApi) {
     document_list::<events::Events>(openapi, "/events/");
+    document_list::<devices::Devices>(openapi, "/devices/");
+    document_list::<devices::DeviceVariables>(openapi, "/device-variables/");
+    document_list::<products::Products>(openapi, "/products/");
+    document_list::<products::ProductFeatures>(openapi, "/product-features/");
+    document_list::<installation_files::InstallationFiles>(openapi, "/installation-files/");
+    document_list::<custom_fields::ProductCustomFields>(openapi, "/product-custom-fields/");
+    document_list::<custom_fields::LicenseCustomFields>(openapi, "/license-custom-fields/");
 }
 
 /// The Management API as a service, for nesting at `/api/v1`: paths are served with and without
@@ -95,10 +114,29 @@ pub fn service(
         .method_not_allowed_fallback(|method: Method| async move {
             ManagementError::MethodNotAllowed(method.to_string())
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            known_to_checks,
+        ))
         .with_state(state);
     ServiceBuilder::new()
         .map_request(with_trailing_slash)
         .service(router)
+}
+
+/// A change made here shows in this node's very next License API check: a write's answer waits until
+/// the check cache knows of it (as the License API's own writes do).
+async fn known_to_checks(
+    State(state): State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let writes = !auth::is_read(request.method());
+    let response = next.run(request).await;
+    if writes {
+        state.after_write().await;
+    }
+    response
 }
 
 /// The OpenAPI 3.1 document of the Management API.
