@@ -993,30 +993,31 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let feature = self.product_feature(company_id, feature_id).await?;
-        let held: i64 =
-            query("SELECT COUNT(*) FROM license_features WHERE product_feature_id = $1")
-                .bind(feature_id)
-                .fetch_one(&mut *self.reader.acquire().await?)
-                .await?
-                .read_at(0)?;
-        if held > 0 {
+        let mut tx = self.begin_write().await?;
+        // One statement decides: a license taking the feature meanwhile keeps it.
+        let deleted = query(
+            "DELETE FROM product_features WHERE id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM license_features lf WHERE lf.product_feature_id = $1)",
+        )
+        .bind(feature_id)
+        .execute(&mut *tx)
+        .await?;
+        if DB::rows_affected(&deleted) == 0 {
             return Ok(false);
         }
-        // A license that takes the feature between the count and the delete makes the delete fail
-        // on the foreign key (PostgreSQL) or keeps it (the NOT EXISTS): never a dangling feature.
-        self.delete_one(
-            "DELETE FROM product_features WHERE id = $1 AND product_id IN \
-             (SELECT id FROM products WHERE company_id = $2) AND NOT EXISTS \
-             (SELECT 1 FROM license_features lf WHERE lf.product_feature_id = product_features.id)",
+        let data = json!({"id": feature_id.get(), "code": feature.feature.code});
+        let subjects = product_subject(feature.feature.product_id);
+        Self::record(
+            &mut tx,
             company_id,
-            feature_id.get(),
-            "product feature",
             "product_feature.deleted",
-            product_subject(feature.feature.product_id),
             actor,
+            subjects,
+            data,
             now,
         )
         .await?;
+        tx.commit().await?;
         Ok(true)
     }
 
