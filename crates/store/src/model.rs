@@ -800,13 +800,16 @@ pub struct DeviceBorrow {
     pub max_borrow_time: i64,
 }
 
-/// A product as vendors manage it, with the settings only vendors see.
+/// A product as vendors manage it, with the settings only vendors see, its features and its custom
+/// fields (oldest first).
 #[derive(Debug, Clone)]
 pub struct ProductRecord {
     pub product: Product,
     pub is_archived: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub features: Vec<ProductFeatureRecord>,
+    pub custom_fields: Vec<ProductCustomField>,
 }
 
 /// Everything a vendor sets on a product, for an update.

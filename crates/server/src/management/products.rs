@@ -17,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::ManagementAccess;
+use super::custom_fields::ProductCustomFieldOut;
 use super::error::ManagementError;
 use super::json::{JsonAnswer, JsonBody};
 use super::listing::{ListRequest, ListSpec, Paginated};
@@ -73,12 +74,16 @@ pub struct ProductOut {
     pub updated_at: DateTime<Utc>,
     /// The company's id.
     pub company: i64,
+    pub product_features: Vec<ProductFeatureOut>,
+    pub custom_fields: Vec<ProductCustomFieldOut>,
 }
 
 impl From<ProductRecord> for ProductOut {
     fn from(record: ProductRecord) -> Self {
         let product = record.product;
         Self {
+            product_features: record.features.into_iter().map(Into::into).collect(),
+            custom_fields: record.custom_fields.into_iter().map(Into::into).collect(),
             id: product.id.get(),
             metadata: metadata_object(&product.metadata),
             product_name: product.name,

@@ -16,7 +16,7 @@ use super::database::{query, Param, ReadColumn, SqlRow};
 use super::listing::Table;
 use super::rows::*;
 use super::{Backend, SqlStore, DEVICE_COLUMNS, PRODUCT_COLUMNS};
-use crate::query::{Field, FieldKind, ListQuery, Lookup, Value};
+use crate::query::{Field, FieldKind, ListQuery, Lookup, Ordering, Value};
 use crate::*;
 
 /// A listing and how one of its rows is found by id.
@@ -95,6 +95,10 @@ static PRODUCT_FEATURES: Resource = Resource {
     what: "product feature",
 };
 
+/// Features, and custom fields, by their product.
+static FEATURE_PRODUCT: Field = Field::new("product", "pf.product_id", FieldKind::Int);
+static CUSTOM_FIELD_PRODUCT: Field = Field::new("product", "pcf.product_id", FieldKind::Int);
+
 static RELEASES: Resource = Resource {
     table: Table {
         columns: "r.id AS id, r.product_id AS product_id, r.version AS version, r.channel AS channel, \
@@ -154,6 +158,8 @@ fn product_record_from_row<R: SqlRow>(row: &R) -> StoreResult<ProductRecord> {
         is_archived: row.read("p_is_archived")?,
         created_at: from_millis(row.read("p_created_at")?),
         updated_at: from_millis(row.read("p_updated_at")?),
+        features: Vec::new(),
+        custom_fields: Vec::new(),
     })
 }
 
@@ -382,6 +388,72 @@ impl<DB: Backend> SqlStore<DB> {
             }
         }
         Ok(devices)
+    }
+
+    /// Every row of `resource` whose `product` is one of `products`, oldest first.
+    async fn of_products<T>(
+        &self,
+        resource: &'static Resource,
+        product: &'static Field,
+        company_id: CompanyId,
+        products: &[ProductId],
+        decode: impl Fn(&DB::Row) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let ids = products.iter().map(|id| Value::Int(id.get())).collect();
+        let mut of_these = ListQuery::default().with(product, Lookup::In, Value::List(ids));
+        of_these.order = Some(Ordering {
+            field: &resource.id,
+            descending: false,
+        });
+        let all = Page {
+            limit: u32::MAX,
+            offset: 0,
+        };
+        let listing = self
+            .list_matching(&resource.table, company_id, &of_these, all, decode)
+            .await?;
+        Ok(listing.items)
+    }
+
+    /// The products with their features and custom fields: two reads for the whole page.
+    async fn with_parts(
+        &self,
+        company_id: CompanyId,
+        mut products: Vec<ProductRecord>,
+    ) -> StoreResult<Vec<ProductRecord>> {
+        let ids: Vec<ProductId> = products.iter().map(|p| p.product.id).collect();
+        let features = self
+            .of_products(
+                &PRODUCT_FEATURES,
+                &FEATURE_PRODUCT,
+                company_id,
+                &ids,
+                feature_record_from_row,
+            )
+            .await?;
+        let custom_fields = self
+            .of_products(
+                &PRODUCT_CUSTOM_FIELDS,
+                &CUSTOM_FIELD_PRODUCT,
+                company_id,
+                &ids,
+                product_custom_field_from_row,
+            )
+            .await?;
+        for record in &mut products {
+            let id = record.product.id;
+            record.features = features
+                .iter()
+                .filter(|f| f.feature.product_id == id)
+                .cloned()
+                .collect();
+            record.custom_fields = custom_fields
+                .iter()
+                .filter(|f| f.product_id == id)
+                .cloned()
+                .collect();
+        }
+        Ok(products)
     }
 
     /// Runs a statement that changes one row of the company and returns its id; `NotFound` when it
@@ -759,14 +831,19 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         list_query: &ListQuery,
         page: Page,
     ) -> StoreResult<Listing<ProductRecord>> {
-        self.list_resource(
-            &PRODUCTS,
-            company_id,
-            list_query,
-            page,
-            product_record_from_row,
-        )
-        .await
+        let listing = self
+            .list_resource(
+                &PRODUCTS,
+                company_id,
+                list_query,
+                page,
+                product_record_from_row,
+            )
+            .await?;
+        Ok(Listing {
+            total: listing.total,
+            items: self.with_parts(company_id, listing.items).await?,
+        })
     }
 
     async fn product_record(
@@ -774,13 +851,16 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         company_id: CompanyId,
         product_id: ProductId,
     ) -> StoreResult<ProductRecord> {
-        self.one(
-            &PRODUCTS,
-            company_id,
-            product_id.get(),
-            product_record_from_row,
-        )
-        .await
+        let product = self
+            .one(
+                &PRODUCTS,
+                company_id,
+                product_id.get(),
+                product_record_from_row,
+            )
+            .await?;
+        let mut products = self.with_parts(company_id, vec![product]).await?;
+        products.pop().ok_or(StoreError::UnknownProduct)
     }
 
     async fn insert_product(
