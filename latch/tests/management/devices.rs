@@ -126,6 +126,8 @@ async fn devices_are_listed_reset_and_blacklisted(backend: Backend) {
     }
     let bad = expect(&api.get("devices/?device_active=maybe").await, 400);
     assert!(bad["device_active"].is_array(), "{bad}");
+    let bad = expect(&api.get("devices/?hostname=a%00b").await, 400);
+    assert!(bad["hostname"].is_array(), "{bad}");
 
     // Another company sees none of it.
     assert_eq!(expect(&stranger.get("devices/").await, 200)["count"], 0);
