@@ -217,19 +217,6 @@ struct DeviceOwner {
 }
 
 impl<DB: Backend> SqlStore<DB> {
-    /// One page of a resource's rows that match.
-    async fn list_resource<T>(
-        &self,
-        resource: &Resource,
-        company_id: CompanyId,
-        list_query: &ListQuery,
-        page: Page,
-        decode: impl Fn(&DB::Row) -> StoreResult<T>,
-    ) -> StoreResult<Listing<T>> {
-        self.list_matching(&resource.table, company_id, list_query, page, decode)
-            .await
-    }
-
     /// The company's row of a resource with this id; `NotFound` for another company's.
     async fn one<T>(
         &self,
@@ -309,7 +296,7 @@ impl<DB: Backend> SqlStore<DB> {
         Ok((tx, owner))
     }
 
-    /// Deactivates a device (and blacklists it), freeing its activation and every seat it held.
+    /// Deactivates a device (and, with `blacklist`, blacklists it), freeing its activation and every seat it held.
     async fn deactivate_device(
         &self,
         company_id: CompanyId,
@@ -594,8 +581,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         page: Page,
     ) -> StoreResult<Listing<DeviceRecord>> {
         let listing = self
-            .list_resource(
-                &DEVICES,
+            .list_matching(
+                &DEVICES.table,
                 company_id,
                 list_query,
                 page,
@@ -707,9 +694,13 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         list_query: &ListQuery,
         page: Page,
     ) -> StoreResult<Listing<DeviceVariable>> {
-        self.list_resource(&DEVICE_VARIABLES, company_id, list_query, page, |row| {
-            Ok(variable_from_row(row)?)
-        })
+        self.list_matching(
+            &DEVICE_VARIABLES.table,
+            company_id,
+            list_query,
+            page,
+            |row| Ok(variable_from_row(row)?),
+        )
         .await
     }
 
@@ -832,8 +823,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         page: Page,
     ) -> StoreResult<Listing<ProductRecord>> {
         let listing = self
-            .list_resource(
-                &PRODUCTS,
+            .list_matching(
+                &PRODUCTS.table,
                 company_id,
                 list_query,
                 page,
@@ -966,8 +957,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         list_query: &ListQuery,
         page: Page,
     ) -> StoreResult<Listing<ProductFeatureRecord>> {
-        self.list_resource(
-            &PRODUCT_FEATURES,
+        self.list_matching(
+            &PRODUCT_FEATURES.table,
             company_id,
             list_query,
             page,
@@ -1107,7 +1098,7 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         list_query: &ListQuery,
         page: Page,
     ) -> StoreResult<Listing<Release>> {
-        self.list_resource(&RELEASES, company_id, list_query, page, |row| {
+        self.list_matching(&RELEASES.table, company_id, list_query, page, |row| {
             Ok(release_from_row(row)?)
         })
         .await
@@ -1229,8 +1220,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         list_query: &ListQuery,
         page: Page,
     ) -> StoreResult<Listing<ProductCustomField>> {
-        self.list_resource(
-            &PRODUCT_CUSTOM_FIELDS,
+        self.list_matching(
+            &PRODUCT_CUSTOM_FIELDS.table,
             company_id,
             list_query,
             page,
@@ -1364,8 +1355,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         list_query: &ListQuery,
         page: Page,
     ) -> StoreResult<Listing<LicenseCustomField>> {
-        self.list_resource(
-            &LICENSE_CUSTOM_FIELDS,
+        self.list_matching(
+            &LICENSE_CUSTOM_FIELDS.table,
             company_id,
             list_query,
             page,
