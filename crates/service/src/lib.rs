@@ -11,6 +11,7 @@ pub mod keys;
 pub mod passwords;
 pub mod setup;
 
+mod catalog_admin;
 mod companies;
 mod customers;
 mod demo;
@@ -29,6 +30,10 @@ use std::sync::Arc;
 use latch_domain::CompanyId;
 use latch_store::{Actor, Change, Company, Store};
 
+pub use catalog_admin::{
+    is_user_based, CustomFieldUpdate, FeatureUpdate, ProductUpdate, ReleaseUpdate,
+    CUSTOM_FIELD_TYPES, ENVIRONMENTS,
+};
 pub use companies::CreatedCompany;
 pub use customers::CustomerSpec;
 pub use demo::Demo;
@@ -59,10 +64,14 @@ pub mod model {
         ProductFeature, Release,
     };
     pub use latch_store::{
+        AppliedCustomField, CustomFieldValue, DeviceBorrow, DeviceRecord, FeatureDefaults,
+        LicenseCustomField, LicenseRecord, ProductCustomField, ProductFeatureRecord, ProductRecord,
+        SeatHolder, UserActivationsChange,
+    };
+    pub use latch_store::{
         CustomerChanges, CustomerRecord, LicenseUserChanges, LicenseUserRecord, Order,
         OrderChanges, OrderRecord,
     };
-    pub use latch_store::{LicenseCustomField, LicenseRecord, SeatHolder, UserActivationsChange};
 }
 
 /// The vendor operations over one store.

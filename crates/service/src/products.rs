@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use latch_store::{
-    AuthorizationMethod, FeatureType, Listing, NewProduct, NewRelease, Page, Product,
-    ProductFeature, Release,
+    AuthorizationMethod, FeatureType, Listing, NewProduct, Page, Product, ProductFeature,
+    ProductRecord, Release,
 };
 
+use crate::catalog_admin::FeatureUpdate;
 use crate::terms::{require_code, validate_metadata};
 use crate::{ServiceError, ServiceResult, Tenant};
 
@@ -50,6 +51,11 @@ pub struct ReleaseSpec {
 
 impl Tenant<'_> {
     pub async fn create_product(&self, spec: ProductSpec) -> ServiceResult<Product> {
+        Ok(self.create_product_record(spec).await?.product)
+    }
+
+    /// Creates a product and records `product.created`; answers it as vendors inspect it.
+    pub async fn create_product_record(&self, spec: ProductSpec) -> ServiceResult<ProductRecord> {
         require_code("code", &spec.code)?;
         if spec.trial_days < 0 {
             return Err(ServiceError::invalid("trial_days", "must not be negative"));
@@ -72,7 +78,10 @@ impl Tenant<'_> {
             trial_days: spec.trial_days,
             metadata,
         };
-        Ok(self.store.create_product(product, self.change()).await?)
+        Ok(self
+            .store
+            .insert_product(product, &self.actor, Utc::now())
+            .await?)
     }
 
     pub async fn products(&self, page: Page) -> ServiceResult<Listing<Product>> {
@@ -98,19 +107,16 @@ impl Tenant<'_> {
         spec: FeatureSpec,
     ) -> ServiceResult<(Product, ProductFeature)> {
         let product = self.product(product_code).await?;
-        require_code("code", &spec.code)?;
         let feature = self
-            .store
             .create_product_feature(
-                self.company_id(),
                 product.id,
-                &spec.code,
-                &spec.name,
-                spec.feature_type,
-                self.change(),
+                spec.code,
+                spec.name,
+                spec.feature_type.as_str(),
+                FeatureUpdate::default(),
             )
             .await?;
-        Ok((product, feature))
+        Ok((product, feature.feature))
     }
 
     pub async fn add_release(
@@ -119,26 +125,7 @@ impl Tenant<'_> {
         spec: ReleaseSpec,
     ) -> ServiceResult<(Product, Release)> {
         let product = self.product(product_code).await?;
-        if spec.version.trim().is_empty() {
-            return Err(ServiceError::invalid("version", "must not be empty"));
-        }
-        let release = NewRelease {
-            product_id: product.id,
-            version: spec.version,
-            channel: spec.channel,
-            environment: spec.environment,
-            installation_file: spec.url,
-            hash_md5: spec.hash_md5,
-            size: spec.size,
-            eula_link: spec.eula_link,
-            release_notes_link: spec.release_notes_link,
-            requires_version: spec.requires_version,
-            release_date: spec.release_date,
-        };
-        let release = self
-            .store
-            .create_release(self.company_id(), release, self.change())
-            .await?;
+        let release = self.create_release(product.id, spec).await?;
         Ok((product, release))
     }
 }

@@ -25,7 +25,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use latch_domain::{
     ActivationOutcome, CompanyId, CustomerId, DeviceId, DeviceState, DomainError, LicenseFeatureId,
-    LicenseId, LicenseRules, LicenseUserId, ProductId,
+    LicenseId, LicenseRules, LicenseUserId, ProductFeatureId, ProductId, ReleaseId,
 };
 
 pub use model::*;
@@ -690,6 +690,243 @@ pub trait PeopleStore: Send + Sync {
     ) -> StoreResult<bool>;
 }
 
+/// What vendors manage through the Management API beyond licenses: devices and their variables,
+/// products, features, installation files and custom fields. Every change records its event in its
+/// own transaction.
+#[async_trait]
+pub trait CatalogAdminStore: Send + Sync {
+    async fn list_devices(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<DeviceRecord>>;
+    /// The company's device (`NotFound` for another company's).
+    async fn device_record(
+        &self,
+        company_id: CompanyId,
+        device_id: DeviceId,
+    ) -> StoreResult<DeviceRecord>;
+    /// Deactivates the device, frees its activation and its seats.
+    async fn reset_device(
+        &self,
+        company_id: CompanyId,
+        device_id: DeviceId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Blacklists the device: deactivated, its activation and seats freed, refused from now on.
+    async fn blacklist_device_by_id(
+        &self,
+        company_id: CompanyId,
+        device_id: DeviceId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Borrows the license's floating seat for the device until `until` (None: releases the borrow),
+    /// under the license row lock, the device rule and the floating rules.
+    async fn borrow_device(
+        &self,
+        company_id: CompanyId,
+        device_id: DeviceId,
+        until: Option<DateTime<Utc>>,
+        rule: DeviceRule<'_>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<DeviceBorrow>;
+    async fn list_device_variables(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<DeviceVariable>>;
+    async fn device_variable(&self, company_id: CompanyId, id: i64) -> StoreResult<DeviceVariable>;
+    async fn create_device_variable(
+        &self,
+        company_id: CompanyId,
+        device_id: DeviceId,
+        name: &str,
+        value: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<DeviceVariable>;
+    async fn update_device_variable(
+        &self,
+        company_id: CompanyId,
+        id: i64,
+        name: &str,
+        value: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<DeviceVariable>;
+    async fn delete_device_variable(
+        &self,
+        company_id: CompanyId,
+        id: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn list_products(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<ProductRecord>>;
+    async fn product_record(
+        &self,
+        company_id: CompanyId,
+        product_id: ProductId,
+    ) -> StoreResult<ProductRecord>;
+    async fn insert_product(
+        &self,
+        product: NewProduct,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ProductRecord>;
+    async fn update_product(
+        &self,
+        company_id: CompanyId,
+        product_id: ProductId,
+        changes: &ProductChanges,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ProductRecord>;
+    async fn list_product_features(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<ProductFeatureRecord>>;
+    async fn product_feature(
+        &self,
+        company_id: CompanyId,
+        feature_id: ProductFeatureId,
+    ) -> StoreResult<ProductFeatureRecord>;
+    /// Adds a feature to the company's product (`UnknownProduct` if it is not the company's).
+    async fn insert_product_feature(
+        &self,
+        company_id: CompanyId,
+        feature: &FeatureValues,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ProductFeatureRecord>;
+    async fn update_product_feature(
+        &self,
+        company_id: CompanyId,
+        feature_id: ProductFeatureId,
+        feature: &FeatureValues,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ProductFeatureRecord>;
+    /// Deletes a feature no license holds; `false` (nothing deleted) while one does.
+    async fn delete_product_feature(
+        &self,
+        company_id: CompanyId,
+        feature_id: ProductFeatureId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    async fn list_releases(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<Release>>;
+    async fn release(&self, company_id: CompanyId, release_id: ReleaseId) -> StoreResult<Release>;
+    /// Adds a release to the company's product (`UnknownProduct` if it is not the company's).
+    async fn insert_release(
+        &self,
+        company_id: CompanyId,
+        release: &NewRelease,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Release>;
+    async fn update_release(
+        &self,
+        company_id: CompanyId,
+        release_id: ReleaseId,
+        release: &NewRelease,
+        enabled: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Release>;
+    async fn delete_release(
+        &self,
+        company_id: CompanyId,
+        release_id: ReleaseId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn list_product_custom_fields(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<ProductCustomField>>;
+    async fn product_custom_field(
+        &self,
+        company_id: CompanyId,
+        id: i64,
+    ) -> StoreResult<ProductCustomField>;
+    /// Creates (`id` None) or rewrites a product custom field of the company's product.
+    async fn save_product_custom_field(
+        &self,
+        company_id: CompanyId,
+        id: Option<i64>,
+        field: &ProductCustomField,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ProductCustomField>;
+    /// Deletes the field and every license's value of it.
+    async fn delete_product_custom_field(
+        &self,
+        company_id: CompanyId,
+        id: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn list_license_custom_fields(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<LicenseCustomField>>;
+    async fn license_custom_field(
+        &self,
+        company_id: CompanyId,
+        id: i64,
+    ) -> StoreResult<LicenseCustomField>;
+    /// Sets a license's value of a custom field of its own product.
+    async fn create_license_custom_field(
+        &self,
+        company_id: CompanyId,
+        field: &LicenseCustomField,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LicenseCustomField>;
+    async fn update_license_custom_field(
+        &self,
+        company_id: CompanyId,
+        id: i64,
+        value: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LicenseCustomField>;
+    async fn delete_license_custom_field(
+        &self,
+        company_id: CompanyId,
+        id: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The custom fields a license shows: its values, else its product's defaults, by name.
+    async fn custom_field_values(
+        &self,
+        company_id: CompanyId,
+        license_id: LicenseId,
+    ) -> StoreResult<Vec<CustomFieldValue>>;
+}
+
 /// The stream of committed license changes, for caches of License API reads.
 #[async_trait]
 pub trait ChangeSource: Send + Sync {
@@ -758,6 +995,7 @@ pub trait Store:
     + ManagementStore
     + OrderStore
     + PeopleStore
+    + CatalogAdminStore
     + GuardStore
     + ChangeSource
     + PoolStatus
@@ -773,6 +1011,7 @@ impl<T> Store for T where
         + ManagementStore
         + OrderStore
         + PeopleStore
+        + CatalogAdminStore
         + GuardStore
         + ChangeSource
         + PoolStatus

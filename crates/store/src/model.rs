@@ -495,6 +495,8 @@ pub struct LicenseLookup {
     pub user: Option<(LicenseUser, Assignment)>,
     pub features: Vec<LicenseFeature>,
     pub customer: Option<Customer>,
+    /// The license's custom fields (none when no license was found).
+    pub custom_fields: Vec<CustomFieldValue>,
 }
 
 impl LicenseLookup {
@@ -507,6 +509,7 @@ impl LicenseLookup {
             user: self.user,
             features: self.features,
             customer: self.customer,
+            custom_fields: self.custom_fields,
             floating_in_use: 0,
         })
     }
@@ -526,6 +529,7 @@ pub struct LicenseView {
     pub user: Option<(LicenseUser, Assignment)>,
     pub features: Vec<LicenseFeature>,
     pub customer: Option<Customer>,
+    pub custom_fields: Vec<CustomFieldValue>,
     /// Devices holding a floating seat now (floating licenses).
     pub floating_in_use: i64,
 }
@@ -849,7 +853,7 @@ pub struct Event {
 
 /// A product custom field as a license shows it: the product's default and the license's own value.
 #[derive(Debug, Clone)]
-pub struct LicenseCustomField {
+pub struct AppliedCustomField {
     pub product_custom_field_id: i64,
     pub name: String,
     pub data_type: Option<String>,
@@ -879,7 +883,7 @@ pub struct LicenseRecord {
     pub floating_in_use: i64,
     pub features: Vec<LicenseFeature>,
     pub users: Vec<(LicenseUser, Assignment)>,
-    pub custom_fields: Vec<LicenseCustomField>,
+    pub custom_fields: Vec<AppliedCustomField>,
 }
 
 /// A license column vendors may change through the Management API.
@@ -1292,4 +1296,117 @@ pub enum CustomerDeletion {
     NotFound,
     /// Licenses or orders name the customer: it stays.
     InUse,
+}
+
+/// A device as vendors inspect it: the row with what the client reported, its license's key and its
+/// variables.
+#[derive(Debug, Clone)]
+pub struct DeviceRecord {
+    pub device: Device,
+    pub license_key: Option<String>,
+    pub vm_info: Option<String>,
+    pub ip: Option<String>,
+    pub mac_address: Option<String>,
+    pub app_ver: Option<String>,
+    pub sdk_ver: Option<String>,
+    pub variables: Vec<DeviceVariable>,
+}
+
+/// A device's borrowed seat after a vendor borrowed or released it.
+#[derive(Debug, Clone)]
+pub struct DeviceBorrow {
+    pub device_id: DeviceId,
+    pub license_id: LicenseId,
+    pub borrowed_until: Option<DateTime<Utc>>,
+    /// Hours, from the license.
+    pub max_borrow_time: i64,
+}
+
+/// A product as vendors manage it, with the settings only vendors see, its features and its custom
+/// fields (oldest first).
+#[derive(Debug, Clone)]
+pub struct ProductRecord {
+    pub product: Product,
+    pub is_archived: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub features: Vec<ProductFeatureRecord>,
+    pub custom_fields: Vec<ProductCustomField>,
+}
+
+/// Everything a vendor sets on a product, for an update.
+#[derive(Debug, Clone)]
+pub struct ProductChanges {
+    pub name: String,
+    pub authorization_method: AuthorizationMethod,
+    pub prevent_vm: bool,
+    pub allow_trial: bool,
+    pub trial_days: i64,
+    pub floating_timeout: i64,
+    pub metadata: String,
+    pub is_archived: bool,
+}
+
+/// A product feature's default limits, which a license's copy of the feature starts from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeatureDefaults {
+    pub max_consumption: i64,
+    pub allow_unlimited_consumptions: bool,
+    pub allow_overages: bool,
+    pub max_overages: i64,
+    pub reset_consumption: bool,
+    pub consumption_period: Option<ConsumptionPeriod>,
+    pub is_floating: bool,
+    pub is_floating_cloud: bool,
+    pub floating_users: i64,
+    pub floating_timeout: i64,
+}
+
+/// A product feature as vendors manage it.
+#[derive(Debug, Clone)]
+pub struct ProductFeatureRecord {
+    pub feature: ProductFeature,
+    pub defaults: FeatureDefaults,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A product feature to create or the whole of one to store.
+#[derive(Debug, Clone)]
+pub struct FeatureValues {
+    pub product_id: ProductId,
+    pub code: String,
+    pub name: String,
+    pub feature_type: FeatureType,
+    pub metadata: String,
+    pub defaults: FeatureDefaults,
+}
+
+/// A custom field a product defines, with the value its licenses show unless they override it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductCustomField {
+    pub id: i64,
+    pub product_id: ProductId,
+    pub name: String,
+    /// `number`, `text` or `date/time`.
+    pub data_type: Option<String>,
+    pub default_value: String,
+    pub description: Option<String>,
+}
+
+/// A license's own value of a product custom field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenseCustomField {
+    pub id: i64,
+    pub license_id: LicenseId,
+    pub product_custom_field_id: i64,
+    pub value: String,
+}
+
+/// A custom field as a license shows it: the license's value, else the product's default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomFieldValue {
+    pub name: String,
+    pub data_type: Option<String>,
+    pub value: String,
 }

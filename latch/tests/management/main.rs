@@ -6,7 +6,9 @@
 #[macro_use]
 mod support;
 
+mod catalog;
 mod customers;
+mod devices;
 mod events;
 mod keys;
 mod licenses;

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use latch_domain::Consumption;
 use latch_store::{
-    Assignment, ConsumptionColumns, Customer, DeferredWrite, Device, DeviceVariable, License,
-    LicenseFeature, LicenseUser, LicenseView, Product, Release,
+    Assignment, ConsumptionColumns, CustomFieldValue, Customer, DeferredWrite, Device,
+    DeviceVariable, License, LicenseFeature, LicenseUser, LicenseView, Product, Release,
 };
 use latch_wire::body::{
     CompanyRef, ConsumptionBody, CustomerBody, DeviceFields, DeviceVariableIso, FeatureBody,
@@ -252,6 +252,7 @@ pub struct LicenseParts<'a> {
     pub user: Option<(&'a LicenseUser, &'a Assignment)>,
     pub features: &'a [LicenseFeature],
     pub customer: Option<&'a Customer>,
+    pub custom_fields: &'a [CustomFieldValue],
     pub floating_in_use: Option<i64>,
     pub device: Option<ShownDevice<'a>>,
     pub include_expired_features: bool,
@@ -265,6 +266,7 @@ impl<'a> LicenseParts<'a> {
             user: view.user.as_ref().map(|(u, a)| (u, a)),
             features: &view.features,
             customer: view.customer.as_ref(),
+            custom_fields: &view.custom_fields,
             floating_in_use: view
                 .license
                 .floating
@@ -287,6 +289,15 @@ impl<'a> LicenseParts<'a> {
     }
 }
 
+/// A custom field as the SDKs read it: `{name, data_type, value}`.
+fn custom_field_body(field: &CustomFieldValue) -> Value {
+    serde_json::json!({
+        "name": field.name,
+        "data_type": field.data_type,
+        "value": field.value,
+    })
+}
+
 pub fn license_body(
     state: &AppState,
     tenant: &Tenant,
@@ -300,6 +311,7 @@ pub fn license_body(
         user,
         features,
         customer,
+        custom_fields,
         floating_in_use,
         device,
         include_expired_features,
@@ -362,7 +374,7 @@ pub fn license_body(
         license_template_id: None,
         consumption: consumption_body(&license.consumption, &license.consumption_counter(), now),
         metadata: metadata(&license.metadata),
-        custom_fields: Vec::new(),
+        custom_fields: custom_fields.iter().map(custom_field_body).collect(),
         company: CompanyRef {
             id: license.company_id.get(),
         },

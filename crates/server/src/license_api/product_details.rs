@@ -1,13 +1,16 @@
 use axum::extract::State;
 use axum::response::Response;
-use latch_store::Release;
+use latch_store::query::fields::PRODUCT_CUSTOM_FIELD_FIELDS;
+use latch_store::query::{find_field, ListQuery, Lookup, Value as QueryValue};
+use latch_store::{Page, Product, Release};
 use latch_wire::body::{CompanyRef, LatestVersionBody, ProductBody};
 use latch_wire::time::iso_millis;
+use serde_json::{json, Value};
 
 use super::body::{latest_release, product_details as details, release_details};
 use super::json;
 use crate::auth::Tenant;
-use crate::error::ApiError;
+use crate::error::{ApiError, InternalError};
 use crate::params::Params;
 use crate::state::AppState;
 
@@ -46,9 +49,34 @@ pub async fn product_details(
             id: product.company_id.get(),
         },
         latest_version,
-        // Latch has no custom fields yet: asked for, the list is empty.
-        custom_fields: params.flag("include_custom_fields")?.then(Vec::new),
+        custom_fields: if params.flag("include_custom_fields")? {
+            Some(custom_fields(&state, &product).await?)
+        } else {
+            None
+        },
     }))
+}
+
+/// The product's custom fields as `product_details` shows them: `{id, name, default_value}`.
+async fn custom_fields(state: &AppState, product: &Product) -> Result<Vec<Value>, ApiError> {
+    let of_product = find_field(PRODUCT_CUSTOM_FIELD_FIELDS, "product").ok_or(
+        InternalError::invariant("product custom fields are listed by product"),
+    )?;
+    let query =
+        ListQuery::default().with(of_product, Lookup::Exact, QueryValue::Int(product.id.get()));
+    let all = Page {
+        limit: u32::MAX,
+        offset: 0,
+    };
+    let fields = state
+        .store
+        .list_product_custom_fields(product.company_id, &query, all)
+        .await?;
+    Ok(fields
+        .items
+        .into_iter()
+        .map(|field| json!({"id": field.id, "name": field.name, "default_value": field.default_value}))
+        .collect())
 }
 
 fn latest_version_body(release: &Release) -> LatestVersionBody {

@@ -115,6 +115,10 @@ pub async fn user_licenses(
             .store
             .license_features(tenant.company_id, license.id)
             .await?;
+        let custom_fields = state
+            .store
+            .custom_field_values(tenant.company_id, license.id)
+            .await?;
         let customer = match license.customer_id {
             Some(id) => state.store.customer(tenant.company_id, id).await?,
             None => None,
@@ -125,6 +129,7 @@ pub async fn user_licenses(
             user: Some((&user, assignment)),
             features: &features,
             customer: customer.as_ref(),
+            custom_fields: &custom_fields,
             floating_in_use: None,
             device: None,
             include_expired_features: true,

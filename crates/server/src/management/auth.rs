@@ -34,7 +34,7 @@ fn presented_key(parts: &Parts) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("Api-Key") && !key.is_empty()).then_some(key)
 }
 
-fn is_read(method: &Method) -> bool {
+pub(super) fn is_read(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 

@@ -44,6 +44,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ManagementError> {
     // a framework that parses before it validates.
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|error| ManagementError::MalformedJson(error.to_string()))?;
+    if let Some(field) = null_character_at(&value, "") {
+        return Err(ManagementError::field(field, NULL_CHARACTERS));
+    }
     serde_path_to_error::deserialize(value).map_err(|error| {
         let inner = error.inner();
         let path = error.path().to_string();
@@ -64,6 +67,34 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ManagementError> {
         };
         ManagementError::field(field, readable(&message))
     })
+}
+
+/// Django REST Framework's refusal of text with a NUL, which PostgreSQL cannot store.
+pub const NULL_CHARACTERS: &str = "Null characters are not allowed.";
+
+/// Where in `value` a string holds a NUL character, named as serde names fields (`a.b`, `a[0]`).
+fn null_character_at(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) if text.contains('\0') => Some(if path.is_empty() {
+            "non_field_errors".to_owned()
+        } else {
+            path.to_owned()
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| null_character_at(item, &format!("{path}[{index}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(name, item)| {
+            let path = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            null_character_at(item, &path)
+        }),
+        _ => None,
+    }
 }
 
 /// The field a serde "missing field `x`" message names.
@@ -148,6 +179,14 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn text_with_a_nul_is_refused_by_field() {
+        let errors = fields(r#"{"email": "a\u0000b"}"#);
+        assert_eq!(errors["email"], [NULL_CHARACTERS]);
+        let errors = fields(r#"{"email": "a", "nested": {"code": "\u0000"}}"#);
+        assert!(errors.contains_key("nested.code"), "{errors:?}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use latch_service::model::{
-    Assignment, Customer, LicenseCustomField, LicenseFeature, LicenseRecord, LicenseUser, Product,
+    AppliedCustomField, Assignment, Customer, LicenseFeature, LicenseRecord, LicenseUser, Product,
 };
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -304,7 +304,7 @@ impl From<&(LicenseUser, Assignment)> for LicenseUserOut {
     }
 }
 
-fn custom_field_value(field: &LicenseCustomField) -> CustomFieldValueOut {
+fn custom_field_value(field: &AppliedCustomField) -> CustomFieldValueOut {
     CustomFieldValueOut {
         product_custom_field: field.product_custom_field_id,
         license_custom_field: field.license_value.as_ref().map(|(id, _)| *id),

@@ -15,6 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::{FieldErrors, ManagementError};
+use super::json::NULL_CHARACTERS;
 use crate::state::AppState;
 
 /// What a list offers: the fields it filters and orders by, and its largest page.
@@ -213,6 +214,7 @@ fn condition(
 
 fn parse_value(kind: FieldKind, text: &str, lookup: Lookup) -> Result<Value, String> {
     match kind {
+        FieldKind::Text if text.contains('\0') => Err(NULL_CHARACTERS.to_owned()),
         FieldKind::Text => Ok(Value::Text(text.to_owned())),
         FieldKind::Int => text
             .parse::<i64>()

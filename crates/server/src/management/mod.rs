@@ -4,9 +4,12 @@
 //! document is generated from the same handlers and types.
 
 pub mod auth;
+mod custom_fields;
 mod customers;
+mod devices;
 pub mod error;
 mod events;
+mod installation_files;
 pub mod json;
 mod keys;
 pub mod license_object;
@@ -14,11 +17,13 @@ mod license_users;
 mod licenses;
 pub mod listing;
 mod orders;
+mod products;
 mod responses;
+mod values;
 
 use std::convert::Infallible;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{Method, Uri};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -52,6 +57,9 @@ use crate::state::AppState;
         (name = "orders", description = "Orders and the licenses they carry"),
         (name = "customers", description = "Customers: who licenses are sold to"),
         (name = "license users", description = "The people who sign in to user-based licenses"),
+        (name = "devices", description = "Devices on licenses and their variables"),
+        (name = "products", description = "Products, their features and installation files"),
+        (name = "custom fields", description = "Product custom fields and licenses' values of them"),
     )
 )]
 struct ManagementDoc;
@@ -81,6 +89,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(orders::router())
         .merge(customers::router())
         .merge(license_users::router())
+        .merge(devices::router())
+        .merge(products::router())
+        .merge(installation_files::router())
+        .merge(custom_fields::router())
 }
 
 /// The lists and the fields they filter by, documented as query parameters.
@@ -91,6 +103,13 @@ fn document_lists(openapi: &mut OpenApi) {
     document_list::<orders::Orders>(openapi, "/orders/");
     document_list::<customers::Customers>(openapi, "/customers/");
     document_list::<license_users::LicenseUsers>(openapi, "/license-users/");
+    document_list::<devices::Devices>(openapi, "/devices/");
+    document_list::<devices::DeviceVariables>(openapi, "/device-variables/");
+    document_list::<products::Products>(openapi, "/products/");
+    document_list::<products::ProductFeatures>(openapi, "/product-features/");
+    document_list::<installation_files::InstallationFiles>(openapi, "/installation-files/");
+    document_list::<custom_fields::ProductCustomFields>(openapi, "/product-custom-fields/");
+    document_list::<custom_fields::LicenseCustomFields>(openapi, "/license-custom-fields/");
 }
 
 /// The Management API as a service, for nesting at `/api/v1`: paths are served with and without
@@ -113,10 +132,29 @@ pub fn service(
         .method_not_allowed_fallback(|method: Method| async move {
             ManagementError::MethodNotAllowed(method.to_string())
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            known_to_checks,
+        ))
         .with_state(state);
     ServiceBuilder::new()
         .map_request(with_trailing_slash)
         .service(router)
+}
+
+/// A change made here shows in this node's very next License API check: a write's answer waits until
+/// the check cache knows of it (as the License API's own writes do).
+async fn known_to_checks(
+    State(state): State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let writes = !auth::is_read(request.method());
+    let response = next.run(request).await;
+    if writes {
+        state.after_write().await;
+    }
+    response
 }
 
 /// The OpenAPI 3.1 document of the Management API.

@@ -21,6 +21,23 @@ async fn check_without_releases() {
 }
 
 #[tokio::test]
+async fn check_with_custom_fields() {
+    let app = App::new().await;
+    let license = app.key_license(|_| {}).await;
+    app.feature(&license, "export", FeatureType::Activation, |_| {})
+        .await;
+    // A license's own value overrides the product's default; features and fields both show.
+    app.custom_field("seats", Some("number"), "5", Some((&license, "7")))
+        .await;
+    app.custom_field("edition", None, "standard", None).await;
+    app.activate(HARDWARE_ID).await;
+    assert_answer!(
+        app.get("check_license", identity(KEY, HARDWARE_ID)).await,
+        "custom_fields"
+    );
+}
+
+#[tokio::test]
 async fn check_with_the_latest_release() {
     let app = App::new().await;
     app.key_license(|_| {}).await;

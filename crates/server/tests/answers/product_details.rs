@@ -21,6 +21,7 @@ async fn product_details() {
     assert_answer!(details(everything.clone()).await, "without_releases");
     app.release("1.0.0", 10).await;
     app.release("2.0.0", 20).await;
+    app.custom_field("seats", Some("number"), "5", None).await;
     assert_answer!(
         details(everything).await,
         "latest_version_and_custom_fields"

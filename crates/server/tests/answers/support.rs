@@ -19,6 +19,7 @@ use latch_store::{
     LicenseFeature, LicenseUser, NewCompany, NewLicense, NewLicenseFeature, NewLicenseUser,
     NewProduct, NewRelease, Product, Release, SecretBox, SqliteStore, Store,
 };
+use latch_store::{LicenseCustomField, ProductCustomField};
 use latch_wire::signing::{generate_key, GeneratedKey};
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
@@ -358,6 +359,42 @@ impl App {
             )
             .await
             .unwrap()
+    }
+
+    /// A custom field `name` of [`PRODUCT`]; with `own_value`, `license` shows that instead of the
+    /// default.
+    pub async fn custom_field(
+        &self,
+        name: &str,
+        data_type: Option<&str>,
+        default_value: &str,
+        own_value: Option<(&License, &str)>,
+    ) {
+        let field = ProductCustomField {
+            id: 0,
+            product_id: self.product.id,
+            name: name.into(),
+            data_type: data_type.map(Into::into),
+            default_value: default_value.into(),
+            description: None,
+        };
+        let field = self
+            .store
+            .save_product_custom_field(self.company.id, None, &field, &Actor::Cli, fixed_time())
+            .await
+            .unwrap();
+        if let Some((license, value)) = own_value {
+            let own = LicenseCustomField {
+                id: 0,
+                license_id: license.id,
+                product_custom_field_id: field.id,
+                value: value.into(),
+            };
+            self.store
+                .create_license_custom_field(self.company.id, &own, &Actor::Cli, fixed_time())
+                .await
+                .unwrap();
+        }
     }
 
     /// Activates [`KEY`] on `hardware_id`, which must succeed.

@@ -65,6 +65,7 @@ impl<DB: Backend> SqlStore<DB> {
             user,
             customer: customer_from_row(first)?,
             features: collect_rows(&rows, feature_from_row)?,
+            custom_fields: collect_rows(&rows, custom_field_value_from_row)?,
         })
     }
 
@@ -132,7 +133,7 @@ impl<DB: Backend> SqlStore<DB> {
     }
 
     /// Decides and stores this device's seat on the license.
-    async fn hold_license_seat(
+    pub(super) async fn hold_license_seat(
         conn: &mut DB::Connection,
         license: &License,
         device: &Device,
@@ -164,6 +165,7 @@ impl<DB: Backend> SqlStore<DB> {
             user: found.user,
             features: found.features,
             customer: found.customer,
+            custom_fields: found.custom_fields,
             floating_in_use,
         }
     }

@@ -306,13 +306,13 @@ impl<DB: Backend> LicenseAdminStore for SqlStore<DB> {
         let field_rows = bind_ids(query(&fields_sql), company_id, ids)
             .fetch_all(&mut *conn)
             .await?;
-        let mut custom_fields: Vec<(LicenseId, LicenseCustomField)> = Vec::new();
+        let mut custom_fields: Vec<(LicenseId, AppliedCustomField)> = Vec::new();
         for row in &field_rows {
             let value_id: Option<i64> = row.read("value_id")?;
             let value: Option<String> = row.read("value")?;
             custom_fields.push((
                 id_column(row, "license_id")?,
-                LicenseCustomField {
+                AppliedCustomField {
                     product_custom_field_id: row.read("id")?,
                     name: row.read("name")?,
                     data_type: row.read("data_type")?,

@@ -9,6 +9,7 @@
 //! boxed sqlx futures, free of higher-ranked bounds.
 
 mod catalog;
+mod catalog_admin;
 mod database;
 mod guards;
 mod license_api;
@@ -179,15 +180,24 @@ pub(crate) fn lookup_by_user_sql(with_license_id: bool) -> String {
     ))
 }
 
+/// A license's custom field (`pcf`) with the license's own value (`lcf`) or else the default.
+pub(crate) const CUSTOM_FIELD_VALUE_COLUMNS: &str = "pcf.id AS cf_id, pcf.name AS cf_name, \
+    pcf.data_type AS cf_data_type, COALESCE(lcf.value, pcf.default_value) AS cf_value";
+
+/// License features and custom fields arrive as rows of their own kind (`k.kind` 0 and 1), each row
+/// repeating the license: the two lists add up instead of multiplying, in one statement.
 fn lookup_sql(license_join: &str) -> String {
     format!(
         "SELECT {PRODUCT_COLUMNS}, {LICENSE_COLUMNS}, {DEVICE_COLUMNS}, {USER_COLUMNS}, {ASSIGNMENT_COLUMNS}, \
-         {CUSTOMER_COLUMNS}, {FEATURE_COLUMNS} FROM products p {license_join} \
+         {CUSTOMER_COLUMNS}, {FEATURE_COLUMNS}, {CUSTOM_FIELD_VALUE_COLUMNS} FROM products p {license_join} \
          LEFT JOIN devices d ON d.license_id = l.id AND d.hardware_id = $4 \
          LEFT JOIN customers c ON c.id = l.customer_id \
-         LEFT JOIN license_features lf ON lf.license_id = l.id \
+         CROSS JOIN (SELECT 0 AS kind UNION ALL SELECT 1 AS kind) k \
+         LEFT JOIN license_features lf ON k.kind = 0 AND lf.license_id = l.id \
          LEFT JOIN product_features pf ON pf.id = lf.product_feature_id \
-         WHERE p.company_id = $1 AND p.code = $2 ORDER BY pf.code"
+         LEFT JOIN product_custom_fields pcf ON k.kind = 1 AND pcf.product_id = l.product_id \
+         LEFT JOIN license_custom_fields lcf ON lcf.license_id = l.id AND lcf.product_custom_field_id = pcf.id \
+         WHERE p.company_id = $1 AND p.code = $2 ORDER BY k.kind, pf.code, pcf.name"
     )
 }
 

@@ -288,3 +288,16 @@ pub(crate) fn unique_violation(error: sqlx::Error, what: &'static str) -> StoreE
         _ => StoreError::Database(error),
     }
 }
+
+pub(crate) fn custom_field_value_from_row<R: SqlRow>(
+    row: &R,
+) -> Result<Option<CustomFieldValue>, sqlx::Error> {
+    if joined_id::<(), R>(row, "cf_id")?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(CustomFieldValue {
+        name: row.read("cf_name")?,
+        data_type: row.read("cf_data_type")?,
+        value: row.read("cf_value")?,
+    }))
+}
