@@ -168,47 +168,23 @@ pub trait TenantStore: Send + Sync {
 /// What vendors set up and inspect: products, features, releases, customers, users, licenses, devices.
 #[async_trait]
 pub trait CatalogStore: Send + Sync {
-    async fn create_product(&self, product: NewProduct, change: Change<'_>)
-        -> StoreResult<Product>;
     async fn product(&self, company_id: CompanyId, code: &str) -> StoreResult<Option<Product>>;
     async fn product_by_id(
         &self,
         company_id: CompanyId,
         product_id: ProductId,
     ) -> StoreResult<Product>;
-    /// Adds a feature to the company's product (`UnknownProduct` if it is not the company's).
-    async fn create_product_feature(
-        &self,
-        company_id: CompanyId,
-        product_id: ProductId,
-        code: &str,
-        name: &str,
-        feature_type: FeatureType,
-        change: Change<'_>,
-    ) -> StoreResult<ProductFeature>;
     async fn product_features(
         &self,
         company_id: CompanyId,
         product_id: ProductId,
     ) -> StoreResult<Vec<ProductFeature>>;
-    /// Adds a release to the company's product (`UnknownProduct` if it is not the company's).
-    async fn create_release(
-        &self,
-        company_id: CompanyId,
-        release: NewRelease,
-        change: Change<'_>,
-    ) -> StoreResult<Release>;
     /// Enabled releases of the company's product, newest release date first.
     async fn releases(
         &self,
         company_id: CompanyId,
         product_id: ProductId,
     ) -> StoreResult<Vec<Release>>;
-    async fn create_customer(
-        &self,
-        customer: Customer,
-        change: Change<'_>,
-    ) -> StoreResult<Customer>;
     async fn customer_by_email(
         &self,
         company_id: CompanyId,

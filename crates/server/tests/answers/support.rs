@@ -19,7 +19,7 @@ use latch_store::{
     LicenseFeature, LicenseUser, NewCompany, NewLicense, NewLicenseFeature, NewLicenseUser,
     NewProduct, NewRelease, Product, Release, SecretBox, SqliteStore, Store,
 };
-use latch_store::{LicenseCustomField, ProductCustomField};
+use latch_store::{FeatureValues, LicenseCustomField, ProductCustomField};
 use latch_wire::signing::{generate_key, GeneratedKey};
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
@@ -237,7 +237,7 @@ impl App {
     /// A customer [`CUSTOMER_EMAIL`].
     pub async fn customer(&self) -> Customer {
         self.store
-            .create_customer(
+            .add_customer(
                 Customer {
                     company_id: self.company.id,
                     email: CUSTOMER_EMAIL.into(),
@@ -247,10 +247,12 @@ impl App {
                     metadata: "{}".into(),
                     ..Customer::default()
                 },
-                fixed_change(),
+                &Actor::Cli,
+                fixed_time(),
             )
             .await
             .unwrap()
+            .customer
     }
 
     /// The license user [`USER_EMAIL`] (password [`USER_PASSWORD`]) holding a [`USER_PRODUCT`] license
@@ -311,16 +313,22 @@ impl App {
     ) -> LicenseFeature {
         let product_feature = self
             .store
-            .create_product_feature(
+            .insert_product_feature(
                 license.company_id,
-                license.product_id,
-                code,
-                &format!("Feature {code}"),
-                feature_type,
-                fixed_change(),
+                &FeatureValues {
+                    product_id: license.product_id,
+                    code: code.into(),
+                    name: format!("Feature {code}"),
+                    feature_type,
+                    metadata: "{}".into(),
+                    defaults: Default::default(),
+                },
+                &Actor::Cli,
+                fixed_time(),
             )
             .await
-            .unwrap();
+            .unwrap()
+            .feature;
         let mut feature = NewLicenseFeature {
             license_id: license.id,
             product_feature_id: product_feature.id,
@@ -338,9 +346,9 @@ impl App {
     /// A release `version` of [`PRODUCT`], released on `day` of January 2025.
     pub async fn release(&self, version: &str, day: u32) -> Release {
         self.store
-            .create_release(
+            .insert_release(
                 self.company.id,
-                NewRelease {
+                &NewRelease {
                     product_id: self.product.id,
                     version: version.into(),
                     channel: "stable".into(),
@@ -355,7 +363,8 @@ impl App {
                     requires_version: None,
                     release_date: Some(Utc.with_ymd_and_hms(2025, 1, day, 12, 0, 0).unwrap()),
                 },
-                fixed_change(),
+                &Actor::Cli,
+                fixed_time(),
             )
             .await
             .unwrap()
@@ -423,7 +432,7 @@ pub async fn create_product(
     allow_trial: bool,
 ) -> Product {
     store
-        .create_product(
+        .insert_product(
             NewProduct {
                 company_id: company.id,
                 code: code.into(),
@@ -434,10 +443,12 @@ pub async fn create_product(
                 trial_days: 14,
                 metadata: r#"{"tier":"test"}"#.into(),
             },
-            fixed_change(),
+            &Actor::Cli,
+            fixed_time(),
         )
         .await
         .unwrap()
+        .product
 }
 
 /// `product`, `license_key` and `hardware_id` of [`PRODUCT`].

@@ -367,37 +367,6 @@ impl<DB: Backend> SqlStore<DB> {
 
 #[async_trait]
 impl<DB: Backend> CatalogStore for SqlStore<DB> {
-    async fn create_product(
-        &self,
-        product: NewProduct,
-        change: Change<'_>,
-    ) -> StoreResult<Product> {
-        let mut tx = self.begin_write().await?;
-        let row = query(
-            "INSERT INTO products (company_id, code, name, authorization_method, prevent_vm, allow_trial, \
-             trial_days, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(product.company_id)
-        .bind(&product.code)
-        .bind(&product.name)
-        .bind(product.authorization_method.as_str())
-        .bind(product.prevent_vm)
-        .bind(product.allow_trial)
-        .bind(product.trial_days)
-        .bind(&product.metadata)
-        .bind(millis(change.at))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| unique_violation(e, "product code"))?;
-        let product_id = returned_id(&row)?;
-        let event = NewEvent::new(product.company_id, "product.created", change.actor)
-            .product(product_id)
-            .data(serde_json::json!({"short_code": product.code, "product_name": product.name}));
-        Self::insert_event(&mut tx, &event, change.at).await?;
-        tx.commit().await?;
-        self.product_by_id(product.company_id, product_id).await
-    }
-
     async fn product(&self, company_id: CompanyId, code: &str) -> StoreResult<Option<Product>> {
         let row = query(&format!(
             "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.company_id = $1 AND p.code = $2"
@@ -425,45 +394,6 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         Ok(product_from_row(&row)?)
     }
 
-    async fn create_product_feature(
-        &self,
-        company_id: CompanyId,
-        product_id: ProductId,
-        code: &str,
-        name: &str,
-        feature_type: FeatureType,
-        change: Change<'_>,
-    ) -> StoreResult<ProductFeature> {
-        let mut tx = self.begin_write().await?;
-        let row = query(
-            "INSERT INTO product_features (product_id, code, name, feature_type, created_at) \
-             SELECT id, $2, $3, $4, $5 FROM products WHERE id = $1 AND company_id = $6 RETURNING id",
-        )
-        .bind(product_id)
-        .bind(code)
-        .bind(name)
-        .bind(feature_type.as_str())
-        .bind(millis(change.at))
-        .bind(company_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(|e| unique_violation(e, "feature code"))?
-        .ok_or(StoreError::UnknownProduct)?;
-        let event = NewEvent::new(company_id, "product_feature.created", change.actor)
-            .product(product_id)
-            .data(serde_json::json!({"code": code, "name": name, "feature_type": feature_type.as_str()}));
-        Self::insert_event(&mut tx, &event, change.at).await?;
-        tx.commit().await?;
-        Ok(ProductFeature {
-            id: returned_id(&row)?,
-            product_id,
-            code: code.to_owned(),
-            name: name.to_owned(),
-            feature_type,
-            metadata: "{}".into(),
-        })
-    }
-
     async fn product_features(
         &self,
         company_id: CompanyId,
@@ -485,49 +415,6 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
             .collect::<Result<_, _>>()?)
     }
 
-    async fn create_release(
-        &self,
-        company_id: CompanyId,
-        release: NewRelease,
-        change: Change<'_>,
-    ) -> StoreResult<Release> {
-        let mut tx = self.begin_write().await?;
-        let row = query(&format!(
-            "INSERT INTO releases (product_id, version, channel, environment, installation_file, hash_md5, \
-             size, eula_link, release_notes_link, requires_version, release_date, created_at) \
-             SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM products \
-             WHERE id = $1 AND company_id = $13 RETURNING {RELEASE_COLUMNS}"
-        ))
-        .bind(release.product_id)
-        .bind(&release.version)
-        .bind(&release.channel)
-        .bind(&release.environment)
-        .bind(&release.installation_file)
-        .bind(&release.hash_md5)
-        .bind(&release.size)
-        .bind(&release.eula_link)
-        .bind(&release.release_notes_link)
-        .bind(&release.requires_version)
-        .bind(release.release_date.map(millis))
-        .bind(millis(change.at))
-        .bind(company_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(|e| unique_violation(e, "release"))?
-        .ok_or(StoreError::UnknownProduct)?;
-        let created = release_from_row(&row)?;
-        let event = NewEvent::new(company_id, "installation_file.created", change.actor)
-            .product(release.product_id)
-            .data(serde_json::json!({
-                "id": created.id,
-                "version": created.version,
-                "environment": created.environment,
-            }));
-        Self::insert_event(&mut tx, &event, change.at).await?;
-        tx.commit().await?;
-        Ok(created)
-    }
-
     async fn releases(
         &self,
         company_id: CompanyId,
@@ -546,46 +433,6 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
             .iter()
             .map(release_from_row)
             .collect::<Result<_, _>>()?)
-    }
-
-    async fn create_customer(
-        &self,
-        customer: Customer,
-        change: Change<'_>,
-    ) -> StoreResult<Customer> {
-        let mut tx = self.begin_write().await?;
-        let row = query(
-            "INSERT INTO customers (company_id, email, first_name, last_name, company_name, phone, reference, \
-             address, city, postcode, state, country, metadata, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-        )
-        .bind(customer.company_id)
-        .bind(&customer.email)
-        .bind(&customer.first_name)
-        .bind(&customer.last_name)
-        .bind(&customer.company_name)
-        .bind(&customer.phone)
-        .bind(&customer.reference)
-        .bind(&customer.address)
-        .bind(&customer.city)
-        .bind(&customer.postcode)
-        .bind(&customer.state)
-        .bind(&customer.country)
-        .bind(&customer.metadata)
-        .bind(millis(change.at))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| unique_violation(e, "customer"))?;
-        let customer_id = returned_id(&row)?;
-        let event = NewEvent::new(customer.company_id, "customer.created", change.actor)
-            .customer(customer_id)
-            .data(serde_json::json!({"email": customer.email}));
-        Self::insert_event(&mut tx, &event, change.at).await?;
-        tx.commit().await?;
-        Ok(Customer {
-            id: customer_id,
-            ..customer
-        })
     }
 
     async fn customer_by_email(
