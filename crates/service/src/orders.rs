@@ -8,9 +8,9 @@ use latch_domain::{ConsumptionPeriod, LicenseType};
 use latch_store::query::fields::ORDER_FIELDS;
 use latch_store::query::{find_field, ListQuery, Lookup, Value};
 use latch_store::{
-    AuthorizationMethod, Customer, CustomerChanges, License, Listing, NewLicenseFeature,
-    NewLicenseUser, NewOrder, Order, OrderChanges, OrderCustomer, OrderFields, OrderLicense,
-    OrderLicenseUser, OrderRecord, Page, Product, StoreError,
+    AuthorizationMethod, Customer, CustomerChanges, License, LicenseRecord, Listing,
+    NewLicenseFeature, NewLicenseUser, NewOrder, Order, OrderChanges, OrderCustomer, OrderFields,
+    OrderLicense, OrderLicenseUser, OrderRecord, Page, Product, StoreError,
 };
 use secrecy::SecretString;
 
@@ -105,7 +105,8 @@ pub struct CreatedOrder {
 #[derive(Debug, Clone)]
 pub struct OrderDetails {
     pub record: OrderRecord,
-    pub licenses: Vec<(License, Product)>,
+    /// The order's licenses, whole, oldest first.
+    pub licenses: Vec<LicenseRecord>,
 }
 
 /// Keys asked for ahead of an order.
@@ -386,7 +387,11 @@ impl Tenant<'_> {
         Ok(Some(CreatedOrder {
             order: details.record.order,
             created_anything: false,
-            licenses: details.licenses,
+            licenses: details
+                .licenses
+                .into_iter()
+                .map(|record| (record.license, record.product))
+                .collect(),
             new_passwords: Vec::new(),
         }))
     }
@@ -605,14 +610,18 @@ impl Tenant<'_> {
             .order(self.company_id(), order_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("order with id {order_id}")))?;
-        let licenses = self
+        let ids: Vec<_> = self
             .store
             .order_licenses(self.company_id(), order_id)
+            .await?
+            .iter()
+            .map(|license| license.id)
+            .collect();
+        let licenses = self
+            .store
+            .license_records(self.company_id(), &ids, Utc::now())
             .await?;
-        Ok(OrderDetails {
-            record,
-            licenses: Products::default().of(self, licenses).await?,
-        })
+        Ok(OrderDetails { record, licenses })
     }
 
     /// Changes the company's order.

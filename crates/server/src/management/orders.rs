@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use latch_domain::CustomerId;
-use latch_service::model::{License, OrderChanges, OrderRecord, Product};
+use latch_service::model::{OrderChanges, OrderRecord};
 use latch_service::query::fields::ORDER_FIELDS;
 use latch_service::query::Field;
 use latch_service::{
@@ -27,6 +27,7 @@ use super::auth::ManagementAccess;
 use super::customers::{json_text, CustomerFieldsIn, CustomerOut};
 use super::error::{FieldErrors, ManagementError};
 use super::json::{JsonAnswer, JsonBody};
+use super::license_object::{license_object, LicenseOut};
 use super::listing::{parse_moment, ListRequest, ListSpec, Paginated};
 use super::responses::{Reads, Writes};
 use crate::state::AppState;
@@ -45,48 +46,13 @@ impl ListSpec for Orders {
     const FIELDS: &'static [Field] = ORDER_FIELDS;
 }
 
-/// A license as an order shows it, in brief.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrderLicenseOut {
-    pub id: i64,
-    /// Null on user-based licenses.
-    pub license_key: Option<String>,
-    pub product: ProductBrief,
-    pub enabled: bool,
-    pub license_type: String,
-}
-
-/// The product a license is of.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductBrief {
-    pub id: i64,
-    pub short_code: String,
-    pub product_name: String,
-}
-
-impl From<(License, Product)> for OrderLicenseOut {
-    fn from((license, product): (License, Product)) -> Self {
-        Self {
-            id: license.id.get(),
-            license_key: license.license_key,
-            product: ProductBrief {
-                id: product.id.get(),
-                short_code: product.code,
-                product_name: product.name,
-            },
-            enabled: license.enabled,
-            license_type: license.license_type.as_str().to_owned(),
-        }
-    }
-}
-
 /// The licenses of one product in an order. Latch keeps no order items: there is one per product,
 /// with the id of its first license.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderItemOut {
     pub id: i64,
     pub product_id: i64,
-    pub licenses: Vec<OrderLicenseOut>,
+    pub licenses: Vec<LicenseOut>,
 }
 
 /// An order, with its customer.
@@ -163,9 +129,9 @@ impl From<OrderRecord> for OrderOut {
 impl From<OrderDetails> for OrderOut {
     fn from(details: OrderDetails) -> Self {
         let mut items: Vec<OrderItemOut> = Vec::new();
-        for (license, product) in details.licenses {
-            let product_id = product.id.get();
-            let shown = OrderLicenseOut::from((license, product));
+        for record in &details.licenses {
+            let product_id = record.product.id.get();
+            let shown = license_object(record);
             match items.iter_mut().find(|item| item.product_id == product_id) {
                 Some(item) => item.licenses.push(shown),
                 None => items.push(OrderItemOut {
