@@ -62,12 +62,12 @@ enum Command {
     /// Devices on a license.
     #[command(subcommand)]
     Device(licenses::DeviceCommand),
-    /// The master key that seals signing keys and shared keys at rest.
     /// Keys to the Management API (`/api/v1/`).
     #[command(subcommand, name = "management-key")]
     ManagementKey(management::ManagementKeyCommand),
     /// The company's event log, newest first.
     Events(management::EventsArgs),
+    /// The master key that seals signing keys and shared keys at rest.
     #[command(subcommand, name = "master-key")]
     MasterKey(master_key::MasterKeyCommand),
     /// Copy the live SQLite database into a new file (for PostgreSQL, use pg_dump).

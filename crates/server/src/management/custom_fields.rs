@@ -2,7 +2,9 @@
 //! may set its own value (`/api/v1/license-custom-fields/`). License API answers show the license's
 //! value, else the default, from the very next check.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use super::extract::Path;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use latch_domain::{LicenseId, ProductId};

@@ -1,6 +1,8 @@
 //! Customers: `/api/v1/customers/`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use super::extract::Path;
 use axum::http::StatusCode;
 use latch_domain::CustomerId;
 use latch_service::model::{CustomerChanges, CustomerRecord};

@@ -1,7 +1,9 @@
 //! Devices and their variables: `/api/v1/devices/`, `/api/v1/device-variables/`. A device belongs to
 //! the company through its license.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use super::extract::Path;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};

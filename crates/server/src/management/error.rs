@@ -54,6 +54,16 @@ pub struct Detail {
 #[schema(example = json!({"max_activations": ["A valid integer is required."]}))]
 pub struct ValidationErrors(pub FieldErrors);
 
+/// A 400 answer to a change: the body as a whole refused (`{"detail"}`, e.g. malformed JSON) or
+/// its fields refused one by one.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum BadRequest {
+    Detail(Detail),
+    Fields(ValidationErrors),
+}
+
 impl ManagementError {
     /// One field's failure.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {

@@ -1,7 +1,9 @@
 //! Installation files: a product's releases, `/api/v1/installation-files/`. The License API answers
 //! `check_license`'s and `product_details`'s latest version from the same rows.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use super::extract::Path;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};

@@ -1,7 +1,9 @@
 //! The company's keys and public key: `/api/v1/management-keys/`, `/api/v1/api-keys/`,
 //! `/api/v1/public-key/` (Latch's own, in the Management API's conventions).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use super::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};

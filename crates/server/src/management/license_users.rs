@@ -1,7 +1,9 @@
 //! License users: `/api/v1/license-users/`. Password hashes never leave the server; the initial
 //! password is shown only where the company exposes initial passwords (as the License API does).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use super::extract::{Path, Query};
 use chrono::{DateTime, Utc};
 use latch_domain::LicenseUserId;
 use latch_service::model::{LicenseUserChanges, LicenseUserRecord};
@@ -109,6 +111,7 @@ pub struct PasswordIn {
 
 /// Which user `set_password` means, by e-mail.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ByEmail {
     /// The user's e-mail address.
     pub email: Option<String>,

@@ -9,6 +9,7 @@ mod customers;
 mod devices;
 pub mod error;
 mod events;
+mod extract;
 mod installation_files;
 pub mod json;
 mod keys;
@@ -48,6 +49,8 @@ use crate::state::AppState;
             Compatible with LicenseSpring's Management API v1; see docs/MANAGEMENT.md."
     ),
     servers((url = "/api/v1")),
+    // The failure bodies every operation documents through `Reads` and `Writes`.
+    components(schemas(error::BadRequest, error::Detail, error::ValidationErrors)),
     modifiers(&KeyAuthentication),
     security(("api_key" = [])),
     tags(

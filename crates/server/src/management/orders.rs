@@ -5,7 +5,9 @@
 //! documentation says the answer carries. 201 when the request created licenses, 200 when the
 //! store id was known and nothing was added.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use super::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
@@ -497,6 +499,7 @@ fn given<'de, D: serde::Deserializer<'de>>(
 
 /// `generate_license`'s query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KeyQuery {
     /// The product's short code.
     pub product: Option<String>,

@@ -2,7 +2,9 @@
 //! products are read-only over its API; creating and changing them here is Latch's own addition, the
 //! same operation as `latch product create`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use super::extract::Path;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};

@@ -2,7 +2,7 @@
 
 use utoipa::IntoResponses;
 
-use super::error::{Detail, ValidationErrors};
+use super::error::{BadRequest, Detail, ValidationErrors};
 
 /// What a read can answer besides its success.
 #[derive(IntoResponses)]
@@ -26,9 +26,9 @@ pub enum Reads {
 #[derive(IntoResponses)]
 #[allow(dead_code)]
 pub enum Writes {
-    /// Malformed JSON, or fields missing, of the wrong type or refused, each named.
+    /// Malformed JSON (`detail`), or fields missing, of the wrong type or refused, each named.
     #[response(status = 400)]
-    Invalid(ValidationErrors),
+    Invalid(BadRequest),
     /// No key, an unknown or revoked key, or a read-only key.
     #[response(status = 403)]
     Forbidden(Detail),
