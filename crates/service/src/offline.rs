@@ -393,8 +393,8 @@ impl Tenant<'_> {
             0 => Err(OfflineError::Invalid(
                 "the company has no API key that may change licenses".into(),
             )),
-            _ => Err(OfflineError::Missing(
-                "api_key: the company has several API keys; name the one the device's app uses",
+            _ => Err(OfflineError::Invalid(
+                "the company has several API keys: name the one the device's app uses".into(),
             )),
         }
     }
@@ -439,7 +439,8 @@ fn offline_body(
     let device = license
         .device
         .take()
-        .ok_or(OfflineError::Missing("device"))?;
+        // A view always shows its device; not finding it is a bug, not a refusal.
+        .ok_or(StoreError::NotFound("the device of a license view"))?;
     let date = http_date(now);
     let offline_signature = offline_signature(
         request.signing_key.expose_secret(),

@@ -47,8 +47,8 @@ pub enum OfflineCommand {
         /// The device's hardware id, exactly as its SDK reports it.
         #[arg(long, allow_hyphen_values = true)]
         hardware_id: String,
-        /// The API key the device's app is configured with (it checks the file's `offline_signature`
-        /// with it); needed when the company has more than one.
+        /// The API key the device's app is configured with (Node checks the file's
+        /// `offline_signature` with it); needed when the company has several that may change licenses.
         #[arg(long, allow_hyphen_values = true)]
         api_key: Option<String>,
         #[arg(long, value_name = "FILE")]
