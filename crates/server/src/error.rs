@@ -63,6 +63,10 @@ pub enum ApiError {
     },
     #[error("internal error")]
     Internal(#[source] InternalError),
+    #[error("the request file is empty")]
+    MissingContent,
+    #[error("Floating cloud licenses cannot be activated offline")]
+    OfflineFloatingCloudNotSupported,
 }
 
 /// How long a client is asked to wait when storage is unavailable.
@@ -192,6 +196,10 @@ impl ApiError {
             ApiError::ServerBusy { .. } => (S::SERVICE_UNAVAILABLE, "server_busy"),
             ApiError::StorageUnavailable { .. } => (S::SERVICE_UNAVAILABLE, "storage_unavailable"),
             ApiError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal_error"),
+            ApiError::MissingContent => (S::BAD_REQUEST, "missing_content"),
+            ApiError::OfflineFloatingCloudNotSupported => {
+                (S::BAD_REQUEST, "offline_floating_cloud_not_supported")
+            }
         }
     }
 

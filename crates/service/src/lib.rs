@@ -8,6 +8,8 @@ pub mod backup;
 pub mod config;
 mod error;
 pub mod keys;
+pub mod license_body;
+pub mod offline;
 pub mod passwords;
 pub mod setup;
 

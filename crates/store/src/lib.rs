@@ -127,6 +127,14 @@ impl<'a> Change<'a> {
     }
 }
 
+/// Who carried an offline request file to Latch: the device itself through the License API, or the
+/// vendor who received it (CLI, Management API).
+#[derive(Debug, Clone, Copy)]
+pub enum OfflineOrigin<'a> {
+    Device,
+    Vendor(&'a Actor),
+}
+
 /// The license after an activation, and the device's variables.
 #[derive(Debug, Clone)]
 pub struct Activation {
@@ -386,6 +394,24 @@ pub trait LicenseApiStore: Send + Sync {
     ) -> StoreResult<(License, bool)>;
     /// Applies a batch of deferred writes in one transaction.
     async fn apply_deferred(&self, writes: &[DeferredWrite]) -> StoreResult<()>;
+    /// `activate` for an offline request file: the same limits, its event marked `offline` and made by
+    /// `origin`'s actor.
+    async fn activate_offline(
+        &self,
+        key: &DeviceKey<'_>,
+        info: &DeviceInfo,
+        variables: &[(String, String)],
+        rule: ActivationRule<'_>,
+        now: DateTime<Utc>,
+        origin: OfflineOrigin<'_>,
+    ) -> StoreResult<Activation>;
+    /// `deactivate` for an offline request file, its event marked `offline` and made by `origin`'s actor.
+    async fn deactivate_offline(
+        &self,
+        key: &DeviceKey<'_>,
+        rule: DeviceRule<'_>,
+        origin: OfflineOrigin<'_>,
+    ) -> StoreResult<()>;
 }
 
 /// Paginated lists of a company's rows, for vendors. Each is ordered newest first, with a stable

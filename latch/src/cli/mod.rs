@@ -5,6 +5,7 @@ mod companies;
 mod licenses;
 mod management;
 mod master_key;
+mod offline;
 mod output;
 mod people;
 mod products;
@@ -72,6 +73,9 @@ enum Command {
     MasterKey(master_key::MasterKeyCommand),
     /// Copy the live SQLite database into a new file (for PostgreSQL, use pg_dump).
     Backup(BackupArgs),
+    /// Offline activation: answer devices' request files, make refresh files.
+    #[command(subcommand)]
+    Offline(offline::OfflineCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -157,6 +161,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Backup(backup) => latch_service::backup::backup(&config, &backup.out)
             .await
             .map(|()| serde_json::json!({ "backup": backup.out.display().to_string() })),
+        Command::Offline(command) => {
+            let output = offline::offline(&service, command).await?;
+            output::print(&output, args.json);
+            return Ok(());
+        }
     }
     .map_err(explain)?;
     output::print(&output, args.json);

@@ -12,6 +12,7 @@ mod devices;
 mod events;
 mod keys;
 mod licenses;
+mod offline;
 mod orders;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};

@@ -8,6 +8,7 @@ mod consumption;
 mod deactivate;
 mod features;
 mod floating;
+mod offline;
 mod product_details;
 mod releases;
 mod trial;
@@ -24,6 +25,8 @@ use latch_store::{DeviceInfo, DeviceKey, LicenseIdent};
 use crate::error::ApiError;
 use crate::params::{LookupEmail, Params};
 use crate::state::AppState;
+
+pub(crate) use offline::form_file;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,6 +64,8 @@ pub fn router() -> Router<AppState> {
         .route("/change_password", post(users::change_password))
         .route("/versions", get(releases::versions))
         .route("/installation_file", get(releases::installation_file))
+        .route("/activate_offline", post(offline::activate_offline))
+        .route("/deactivate_offline", post(offline::deactivate_offline))
 }
 
 /// The identity parameters most endpoints take: product, hardware id, and the license key or the

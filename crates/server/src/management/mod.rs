@@ -17,6 +17,7 @@ pub mod license_object;
 mod license_users;
 mod licenses;
 pub mod listing;
+mod offline;
 mod orders;
 mod products;
 mod responses;
@@ -96,6 +97,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(products::router())
         .merge(installation_files::router())
         .merge(custom_fields::router())
+        .merge(offline::router())
 }
 
 /// The lists and the fields they filter by, documented as query parameters.

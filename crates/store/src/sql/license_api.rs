@@ -244,22 +244,16 @@ impl<DB: Backend> SqlStore<DB> {
         }
         Ok(())
     }
-}
 
-#[async_trait]
-impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
-    async fn lookup(&self, key: &DeviceKey<'_>) -> StoreResult<LicenseLookup> {
-        let mut conn = self.reader.acquire().await?;
-        self.lookup_on(&mut conn, key).await
-    }
-
-    async fn activate(
+    /// An activation; `offline` says through which offline request file, if any.
+    async fn activate_from(
         &self,
         key: &DeviceKey<'_>,
         info: &DeviceInfo,
         variables: &[(String, String)],
         rule: ActivationRule<'_>,
         now: DateTime<Utc>,
+        offline: Option<OfflineOrigin<'_>>,
     ) -> StoreResult<Activation> {
         let mut tx = self.begin_write().await?;
         let (found, license) = self.lock_lookup(&mut tx, key).await?;
@@ -293,18 +287,21 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         .fetch_one(&mut *tx)
         .await?;
         let device_id = returned_id(&inserted)?;
+        let device_actor = Actor::Device(Some(device_id));
+        let mut data = serde_json::json!({
+            "hardware_id": key.hardware_id,
+            "reactivated": matches!(outcome, ActivationOutcome::Reactivate),
+        });
+        mark_offline(&mut data, offline);
         let event = NewEvent::new(
             license.company_id,
             "license.activated",
-            &Actor::Device(Some(device_id)),
+            offline_actor(offline).unwrap_or(&device_actor),
         )
         .license(&license)
         .device(device_id)
         .license_user(assignment.map(|a| a.license_user_id))
-        .data(serde_json::json!({
-            "hardware_id": key.hardware_id,
-            "reactivated": matches!(outcome, ActivationOutcome::Reactivate),
-        }));
+        .data(data);
         Self::insert_event(&mut tx, &event, now).await?;
         let (seen, transferred) = match outcome {
             ActivationOutcome::NewDevice { transfer } => (1, i64::from(transfer)),
@@ -347,17 +344,28 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         })
     }
 
-    async fn deactivate(&self, key: &DeviceKey<'_>, rule: DeviceRule<'_>) -> StoreResult<()> {
+    /// A deactivation; `offline` says through which offline request file, if any.
+    async fn deactivate_from(
+        &self,
+        key: &DeviceKey<'_>,
+        rule: DeviceRule<'_>,
+        offline: Option<OfflineOrigin<'_>>,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let (_, license, device) = self.locked_device(&mut tx, key, rule).await?;
-        Self::record_device_event(
-            &mut tx,
+        let mut data = serde_json::json!({});
+        mark_offline(&mut data, offline);
+        let device_actor = Actor::Device(Some(device.id));
+        let event = NewEvent::new(
+            license.company_id,
             "license.deactivated",
-            &license,
-            &device,
-            serde_json::json!({}),
+            offline_actor(offline).unwrap_or(&device_actor),
         )
-        .await?;
+        .license(&license)
+        .device(device.id)
+        .license_user(device.license_user_id)
+        .data(data);
+        Self::insert_event(&mut tx, &event, Utc::now()).await?;
         query("UPDATE devices SET active = FALSE, floating_until = NULL, borrowed_until = NULL WHERE id = $1")
             .bind(device.id)
             .execute(&mut *tx)
@@ -365,6 +373,45 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         Self::release_activation(&mut tx, license.id, device.license_user_id).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// Marks an event's data as coming from an offline request file.
+fn mark_offline(data: &mut serde_json::Value, offline: Option<OfflineOrigin<'_>>) {
+    if let (Some(_), serde_json::Value::Object(fields)) = (offline, data) {
+        fields.insert("offline".to_owned(), serde_json::Value::Bool(true));
+    }
+}
+
+/// Who an offline file's event names, when not the device itself.
+fn offline_actor<'a>(offline: Option<OfflineOrigin<'a>>) -> Option<&'a Actor> {
+    match offline {
+        Some(OfflineOrigin::Vendor(actor)) => Some(actor),
+        Some(OfflineOrigin::Device) | None => None,
+    }
+}
+
+#[async_trait]
+impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
+    async fn lookup(&self, key: &DeviceKey<'_>) -> StoreResult<LicenseLookup> {
+        let mut conn = self.reader.acquire().await?;
+        self.lookup_on(&mut conn, key).await
+    }
+
+    async fn activate(
+        &self,
+        key: &DeviceKey<'_>,
+        info: &DeviceInfo,
+        variables: &[(String, String)],
+        rule: ActivationRule<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Activation> {
+        self.activate_from(key, info, variables, rule, now, None)
+            .await
+    }
+
+    async fn deactivate(&self, key: &DeviceKey<'_>, rule: DeviceRule<'_>) -> StoreResult<()> {
+        self.deactivate_from(key, rule, None).await
     }
 
     async fn take_floating_seat(
@@ -828,6 +875,28 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn activate_offline(
+        &self,
+        key: &DeviceKey<'_>,
+        info: &DeviceInfo,
+        variables: &[(String, String)],
+        rule: ActivationRule<'_>,
+        now: DateTime<Utc>,
+        origin: OfflineOrigin<'_>,
+    ) -> StoreResult<Activation> {
+        self.activate_from(key, info, variables, rule, now, Some(origin))
+            .await
+    }
+
+    async fn deactivate_offline(
+        &self,
+        key: &DeviceKey<'_>,
+        rule: DeviceRule<'_>,
+        origin: OfflineOrigin<'_>,
+    ) -> StoreResult<()> {
+        self.deactivate_from(key, rule, Some(origin)).await
     }
 }
 
