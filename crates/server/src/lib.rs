@@ -14,6 +14,7 @@ pub mod rate_limits;
 mod replays;
 pub mod state;
 pub mod tls;
+pub mod webhooks;
 pub mod write_behind;
 
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use axum::extract::State;
 use axum::http::Request;
 use axum::routing::get;
 use axum::{middleware, Router};
-use latch_service::config::{ConnectionLimits, PasswordLimits, RateLimitSettings};
+use latch_service::config::{ConnectionLimits, PasswordLimits, RateLimitSettings, WebhookSettings};
 use latch_store::Store;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -137,6 +138,7 @@ pub struct ServeOptions {
     /// Password attempts per license user name, failures per client address.
     pub password_limits: PasswordLimits,
     pub rate_limits: RateLimitSettings,
+    pub webhooks: WebhookSettings,
 }
 
 /// Serves until SIGINT or SIGTERM, then drains requests and flushes deferred writes.
@@ -155,8 +157,14 @@ pub async fn serve(
     let state = AppState::new(store, write_behind)
         .with_tls_links(options.tls.is_some())
         .with_check_cache(changes, options.check_cache_entries)
-        .with_limits(options.rate_limits, options.password_limits);
+        .with_limits(options.rate_limits, options.password_limits)
+        .with_webhook_targets(options.webhooks.allow_private);
     let metrics = state.metrics.clone();
+    let webhooks = webhooks::Webhooks::start(
+        state.service.clone(),
+        state.metrics.clone(),
+        options.webhooks,
+    )?;
     let slots = connections::connection_slots(options.limits.max_connections);
     tracing::info!(
         max_connections = slots,
@@ -197,6 +205,7 @@ pub async fn serve(
         metrics_server.abort();
         let _ = metrics_server.await;
     }
+    webhooks.stop().await;
     // Every sender is gone with the router: the writer flushes and ends.
     if tokio::time::timeout(Duration::from_secs(10), writer_task)
         .await

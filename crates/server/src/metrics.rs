@@ -54,6 +54,21 @@ struct CacheLabels {
     result: &'static str,
 }
 
+/// What became of a webhook attempt.
+#[derive(Debug, Clone, Copy)]
+pub enum WebhookOutcome {
+    Delivered,
+    /// Failed; another attempt is scheduled.
+    Retried,
+    /// Failed, and the delivery with it (no attempt left, or 410 Gone).
+    Failed,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookLabels {
+    outcome: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     check_cache: Family<CacheLabels, Counter>,
@@ -64,6 +79,8 @@ pub struct Metrics {
     write_behind_depth: Gauge,
     connections_open: Gauge,
     connections_max: Gauge,
+    webhook_queue_depth: Gauge,
+    webhook_attempts: Family<WebhookLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -120,7 +137,21 @@ impl Default for Metrics {
             "Most client connections served at once; more wait to be accepted",
             connections_max.clone(),
         );
+        let webhook_queue_depth = Gauge::default();
+        registry.register(
+            "webhook_queue_depth",
+            "Webhook deliveries waiting to be sent or retried, across all nodes",
+            webhook_queue_depth.clone(),
+        );
+        let webhook_attempts = Family::<WebhookLabels, Counter>::default();
+        registry.register(
+            "webhook_attempts",
+            "Webhook attempts by this node, by outcome: delivered, retried (failed, to be retried) or failed",
+            webhook_attempts.clone(),
+        );
         Self {
+            webhook_queue_depth,
+            webhook_attempts,
             registry,
             check_cache,
             database_connections,
@@ -181,6 +212,17 @@ impl Metrics {
             .set(i64::try_from(max).unwrap_or(i64::MAX));
     }
 
+    pub fn webhook_attempt(&self, outcome: WebhookOutcome) {
+        let outcome = match outcome {
+            WebhookOutcome::Delivered => "delivered",
+            WebhookOutcome::Retried => "retried",
+            WebhookOutcome::Failed => "failed",
+        };
+        self.webhook_attempts
+            .get_or_create(&WebhookLabels { outcome })
+            .inc();
+    }
+
     /// The pools' connections at scrape time.
     fn set_pools(&self, pools: &[latch_store::PoolConnections]) {
         for pool in pools {
@@ -211,6 +253,12 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .write_behind_depth
         .set(i64::try_from(state.write_behind.depth()).unwrap_or(i64::MAX));
     state.metrics.set_pools(&state.store.pool_connections());
+    match state.store.pending_webhook_deliveries().await {
+        Ok(depth) => {
+            state.metrics.webhook_queue_depth.set(depth);
+        }
+        Err(error) => tracing::warn!(%error, "cannot count pending webhook deliveries"),
+    }
     match state.metrics.encode() {
         Ok(text) => (
             [(

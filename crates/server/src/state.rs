@@ -7,7 +7,7 @@ use latch_domain::{CompanyId, ProductId};
 use latch_service::config::{PasswordLimits, RateLimitSettings};
 use latch_service::model::ManagementKey;
 use latch_service::passwords::PasswordPool;
-use latch_service::{management_key_hash, Service};
+use latch_service::{management_key_hash, Service, WebhookTargets};
 use latch_store::changes::LicenseChanges;
 use latch_store::{ApiKey, DeferredWrite, DeviceKey, LicenseLookup, Product, Release, Store};
 use latch_wire::signing::Signer;
@@ -79,6 +79,8 @@ pub struct AppState {
     /// Where license users' passwords are hashed and verified.
     pub passwords: Arc<PasswordPool>,
     pub rate_limits: Arc<RateLimits>,
+    /// Where webhook endpoints may point.
+    pub webhook_targets: WebhookTargets,
 }
 
 impl AppState {
@@ -101,7 +103,14 @@ impl AppState {
                 RateLimitSettings::default(),
                 PasswordLimits::default(),
             )),
+            webhook_targets: WebhookTargets::default(),
         }
+    }
+
+    /// Whether webhook endpoints may be on loopback, private or link-local addresses.
+    pub fn with_webhook_targets(mut self, allow_private: bool) -> Self {
+        self.webhook_targets = WebhookTargets { allow_private };
+        self
     }
 
     pub fn with_limits(mut self, rates: RateLimitSettings, passwords: PasswordLimits) -> Self {

@@ -55,6 +55,8 @@ struct FileConfig {
     rate_limit_per_address: Option<u32>,
     rate_limit_activations: Option<u32>,
     rate_limit_trials: Option<u32>,
+    webhook_allow_private: Option<bool>,
+    webhook_retry_delays: Option<Vec<u64>>,
 }
 
 /// How log lines are written.
@@ -193,6 +195,52 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// How webhooks are delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// Whether endpoints may be on loopback, private or link-local addresses (and plain http).
+    pub allow_private: bool,
+    /// The waits before each retry after a failed attempt; the delivery fails after the last.
+    pub retry_delays: RetryDelays,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            retry_delays: RetryDelays(
+                [5, 300, 1800, 7200, 18000, 36000, 86400]
+                    .map(Duration::from_secs)
+                    .to_vec(),
+            ),
+        }
+    }
+}
+
+/// Waits between webhook attempts, written as whole seconds separated by commas (`5,300,1800`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryDelays(pub Vec<Duration>);
+
+impl RetryDelays {
+    fn from_seconds(seconds: &[u64]) -> Option<Self> {
+        let valid = !seconds.is_empty() && seconds.len() <= 50 && !seconds.contains(&0);
+        valid.then(|| Self(seconds.iter().copied().map(Duration::from_secs).collect()))
+    }
+}
+
+impl FromStr for RetryDelays {
+    type Err = ();
+
+    fn from_str(value: &str) -> Result<Self, ()> {
+        let seconds = value
+            .split(',')
+            .map(|part| part.trim().parse::<u64>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(drop)?;
+        Self::from_seconds(&seconds).ok_or(())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
@@ -217,6 +265,7 @@ pub struct Config {
     pub sqlite_synchronous: latch_store::SqliteDurability,
     /// Most connections each node opens to PostgreSQL.
     pub database_pool_size: u32,
+    pub webhooks: WebhookSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -504,8 +553,33 @@ impl Config {
             }
             Some(size) => size,
         };
+        const DELAYS: &str = "whole seconds, at least 1 each, separated by commas (at most 50)";
+        let retry_delays = match env("LATCH_WEBHOOK_RETRY_DELAYS") {
+            Some(text) => setting("webhook_retry_delays", Some(text), None, DELAYS)?,
+            None => match from_file.webhook_retry_delays {
+                Some(seconds) => Some(RetryDelays::from_seconds(&seconds).ok_or_else(|| {
+                    ConfigError::Invalid {
+                        key: "webhook_retry_delays",
+                        value: format!("{seconds:?}"),
+                        expected: DELAYS,
+                    }
+                })?),
+                None => None,
+            },
+        };
+        let webhooks = WebhookSettings {
+            allow_private: setting(
+                "webhook_allow_private",
+                env("LATCH_WEBHOOK_ALLOW_PRIVATE"),
+                from_file.webhook_allow_private,
+                "true or false",
+            )?
+            .unwrap_or(false),
+            retry_delays: retry_delays.unwrap_or_else(|| WebhookSettings::default().retry_delays),
+        };
         Ok(Self {
             listen,
+            webhooks,
             database_pool_size,
             check_cache_entries,
             password_limits,
@@ -634,6 +708,34 @@ mod tests {
         assert_eq!(config.listen.to_string(), "0.0.0.0:7000");
         assert_eq!(config.log, "debug");
         assert_eq!(config.database_url, "sqlite:///srv/a/latch.db");
+    }
+
+    #[test]
+    fn webhook_settings_come_from_file_or_environment() {
+        let defaults = Config::load(None, env(&[])).unwrap().webhooks;
+        assert_eq!(defaults, WebhookSettings::default());
+        assert_eq!(defaults.retry_delays.0.len(), 7);
+        let file = file_with("webhook_allow_private = true\nwebhook_retry_delays = [1, 2]\n");
+        let from_file = Config::load(Some(&file.0), env(&[])).unwrap().webhooks;
+        assert!(from_file.allow_private);
+        assert_eq!(from_file.retry_delays.0, [1, 2].map(Duration::from_secs));
+        let from_env = Config::load(
+            Some(&file.0),
+            env(&[("LATCH_WEBHOOK_RETRY_DELAYS", "1, 2,4")]),
+        )
+        .unwrap()
+        .webhooks;
+        assert_eq!(from_env.retry_delays.0, [1, 2, 4].map(Duration::from_secs));
+        for bad in ["", "1,,2", "0", "soon"] {
+            let error =
+                Config::load(None, env(&[("LATCH_WEBHOOK_RETRY_DELAYS", bad)])).unwrap_err();
+            assert!(
+                error.to_string().contains("webhook_retry_delays"),
+                "{error}"
+            );
+        }
+        let zero = file_with("webhook_retry_delays = [0]\n");
+        assert!(Config::load(Some(&zero.0), env(&[])).is_err());
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod orders;
 mod products;
 mod terms;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -54,6 +55,10 @@ pub use orders::{
 pub use products::{FeatureSpec, ProductSpec, ReleaseSpec};
 pub use terms::{validate_metadata, ConsumptionTerms, FloatingTerms, LicenseTerms};
 pub use users::{CreatedLicenseUser, LicenseUserSpec};
+pub use webhooks::{
+    check_webhook_url, is_public_address, CreatedWebhook, WebhookSpec, WebhookTargets,
+    PREVIOUS_SECRET_VALIDITY,
+};
 
 pub use latch_store::query;
 pub use latch_store::{Listing, Page};
@@ -69,6 +74,9 @@ pub mod model {
         AppliedCustomField, CustomFieldValue, DeviceBorrow, DeviceRecord, FeatureDefaults,
         LicenseCustomField, LicenseRecord, ProductCustomField, ProductFeatureRecord, ProductRecord,
         SeatHolder, UserActivationsChange,
+    };
+    pub use latch_store::{
+        ClaimedDelivery, DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint,
     };
     pub use latch_store::{
         CustomerChanges, CustomerRecord, LicenseUserChanges, LicenseUserRecord, Order,

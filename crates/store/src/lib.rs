@@ -20,6 +20,7 @@ pub mod query;
 pub mod secrets;
 mod sql;
 mod sqlite;
+mod webhooks;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -37,6 +38,7 @@ pub use secrets::SecretBox;
 pub use sql::lookup_by_key_sql;
 pub use sql::{Backend, SqlStore};
 pub use sqlite::SqliteStore;
+pub use webhooks::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -988,6 +990,90 @@ pub trait PoolStatus: Send + Sync {
     fn pool_connections(&self) -> [PoolConnections; 2];
 }
 
+/// Webhook endpoints and the delivery of their events. Deliveries are written by
+/// [`SqlStore`]'s event recording, in the transaction of the change, for every enabled endpoint
+/// whose subscriptions match; sending nodes claim them here.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    async fn create_webhook(
+        &self,
+        webhook: NewWebhook<'_>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WebhookEndpoint>;
+    /// The company's endpoints, newest first.
+    async fn webhooks(&self, company_id: CompanyId) -> StoreResult<Vec<WebhookEndpoint>>;
+    /// The company's endpoint (`NotFound` for another company's).
+    async fn webhook(&self, company_id: CompanyId, id: i64) -> StoreResult<WebhookEndpoint>;
+    async fn update_webhook(
+        &self,
+        company_id: CompanyId,
+        id: i64,
+        changes: &WebhookChanges,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WebhookEndpoint>;
+    /// Deletes the endpoint and its deliveries.
+    async fn delete_webhook(
+        &self,
+        company_id: CompanyId,
+        id: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Replaces the secret; the one replaced stays valid until `keep_previous_until`.
+    async fn rotate_webhook_secret(
+        &self,
+        company_id: CompanyId,
+        id: i64,
+        secret: &str,
+        keep_previous_until: DateTime<Utc>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WebhookEndpoint>;
+    /// The company's deliveries that match, newest first.
+    async fn webhook_deliveries(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<WebhookDelivery>>;
+    /// One delivery of the company's endpoint, with its attempts, oldest first.
+    async fn webhook_delivery(
+        &self,
+        company_id: CompanyId,
+        endpoint_id: i64,
+        delivery_id: i64,
+    ) -> StoreResult<(WebhookDelivery, Vec<WebhookAttempt>)>;
+    /// Makes the delivery pending and due now (one more attempt after a failure).
+    async fn retry_webhook_delivery(
+        &self,
+        company_id: CompanyId,
+        endpoint_id: i64,
+        delivery_id: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WebhookDelivery>;
+    /// Claims up to `limit` due deliveries of enabled endpoints for `lease` under `claim` (a token
+    /// unique to this call): no other node takes them until the lease ends. A delivery waits while an
+    /// earlier event of the same license is pending for the same endpoint and not yet retried.
+    async fn claim_webhook_deliveries(
+        &self,
+        claim: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedDelivery>>;
+    /// Records an attempt made under `claim`; `false` (nothing recorded) when the claim was lost.
+    async fn record_webhook_attempt(
+        &self,
+        claim: &str,
+        record: &AttemptRecord<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Deliveries waiting to be sent, for the metrics.
+    async fn pending_webhook_deliveries(&self) -> StoreResult<i64>;
+}
+
 /// All of storage.
 pub trait Store:
     TenantStore
@@ -1002,6 +1088,7 @@ pub trait Store:
     + ChangeSource
     + PoolStatus
     + LicenseAdminStore
+    + WebhookStore
     + 'static
 {
 }
@@ -1018,6 +1105,7 @@ impl<T> Store for T where
         + ChangeSource
         + PoolStatus
         + LicenseAdminStore
+        + WebhookStore
         + 'static
 {
 }

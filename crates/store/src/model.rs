@@ -723,6 +723,8 @@ pub enum Actor {
     Device(Option<DeviceId>),
     /// A dashboard user, by id.
     Staff(i64),
+    /// Latch itself, e.g. disabling a webhook endpoint that keeps failing.
+    System,
 }
 
 impl Actor {
@@ -733,6 +735,7 @@ impl Actor {
             Actor::Cli => "cli",
             Actor::Device(_) => "device",
             Actor::Staff(_) => "staff",
+            Actor::System => "system",
         }
     }
 
@@ -741,7 +744,7 @@ impl Actor {
         match self {
             Actor::ManagementKey(id) | Actor::Staff(id) => Some(id.to_string()),
             Actor::Device(device) => device.map(|id| id.get().to_string()),
-            Actor::Cli => None,
+            Actor::Cli | Actor::System => None,
         }
     }
 
@@ -752,6 +755,7 @@ impl Actor {
             "staff" => Actor::Staff(number()?),
             "device" => Actor::Device(number().map(DeviceId::new)),
             "cli" => Actor::Cli,
+            "system" => Actor::System,
             _ => return None,
         })
     }

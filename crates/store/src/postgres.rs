@@ -37,6 +37,8 @@ impl Backend for Postgres {
     async fn watch_changes(pool: &Pool<Self>) -> StoreResult<Arc<dyn LicenseChanges>> {
         Ok(crate::changes::postgres::listen(pool.clone()).await?)
     }
+
+    const CLAIM_ROWS: &'static str = " FOR NO KEY UPDATE SKIP LOCKED";
 }
 
 impl SqlStore<Postgres> {

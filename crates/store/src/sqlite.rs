@@ -46,6 +46,8 @@ impl Backend for Sqlite {
             .map_err(|error| StoreError::ChangeFeed(error.to_string()))?;
         Ok(Arc::new(changes))
     }
+
+    const CLAIM_ROWS: &'static str = "";
 }
 
 impl SqlStore<Sqlite> {

@@ -10,6 +10,7 @@ mod output;
 mod people;
 mod products;
 mod serve;
+mod webhooks;
 
 use std::path::PathBuf;
 
@@ -76,6 +77,9 @@ enum Command {
     /// Offline activation: answer devices' request files, make refresh files.
     #[command(subcommand)]
     Offline(offline::OfflineCommand),
+    /// Webhook endpoints the company's events are delivered to.
+    #[command(subcommand)]
+    Webhook(webhooks::WebhookCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -166,6 +170,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             output::print(&output, args.json);
             return Ok(());
         }
+        Command::Webhook(command) => webhooks::webhook(&service, &config.webhooks, command).await,
     }
     .map_err(explain)?;
     output::print(&output, args.json);

@@ -81,6 +81,7 @@ pub async fn serve(
         check_cache_entries: config.check_cache_entries,
         password_limits: config.password_limits,
         rate_limits: config.rate_limits,
+        webhooks: config.webhooks.clone(),
     };
     latch_server::serve(listener, service.store().clone(), options).await
 }

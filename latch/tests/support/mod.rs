@@ -125,6 +125,9 @@ pub struct Latch {
 impl Latch {
     /// A fresh, empty deployment. `name` only makes leftovers recognisable.
     pub async fn new(backend: Backend, name: &str) -> Self {
+        // reqwest's rustls comes without a crypto provider (Latch's webhook client brings its own):
+        // the test clients use the one Latch uses.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let unique = format!(
             "{}_{}_{}",
             name.chars()

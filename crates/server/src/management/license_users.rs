@@ -89,7 +89,7 @@ impl LicenseUserOut {
     }
 
     /// The record as `tenant`'s company shows it.
-    fn of(tenant: &Tenant, record: LicenseUserRecord) -> Self {
+    pub(super) fn of(tenant: &Tenant, record: LicenseUserRecord) -> Self {
         Self::new(record, tenant.company().expose_initial_passwords)
     }
 }

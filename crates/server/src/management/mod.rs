@@ -22,6 +22,8 @@ mod orders;
 mod products;
 mod responses;
 mod values;
+pub(crate) mod webhook_payload;
+mod webhooks;
 
 use std::convert::Infallible;
 
@@ -64,6 +66,7 @@ use crate::state::AppState;
         (name = "devices", description = "Devices on licenses and their variables"),
         (name = "products", description = "Products, their features and installation files"),
         (name = "custom fields", description = "Product custom fields and licenses' values of them"),
+        (name = "webhooks", description = "Webhook endpoints and the deliveries of events to them"),
     )
 )]
 struct ManagementDoc;
@@ -98,6 +101,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(installation_files::router())
         .merge(custom_fields::router())
         .merge(offline::router())
+        .merge(webhooks::router())
 }
 
 /// The lists and the fields they filter by, documented as query parameters.
@@ -115,6 +119,7 @@ fn document_lists(openapi: &mut OpenApi) {
     document_list::<installation_files::InstallationFiles>(openapi, "/installation-files/");
     document_list::<custom_fields::ProductCustomFields>(openapi, "/product-custom-fields/");
     document_list::<custom_fields::LicenseCustomFields>(openapi, "/license-custom-fields/");
+    document_list::<webhooks::Deliveries>(openapi, "/webhooks/{id}/deliveries/");
 }
 
 /// The Management API as a service, for nesting at `/api/v1`: paths are served with and without

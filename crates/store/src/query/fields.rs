@@ -246,3 +246,13 @@ pub const LICENSE_CUSTOM_FIELD_FIELDS: &[Field] = &[
         FieldKind::Int,
     ),
 ];
+
+/// Webhook deliveries (`d`) with their events (`e`).
+pub const WEBHOOK_DELIVERY_FIELDS: &[Field] = &[
+    Field::new("webhook", "d.endpoint_id", FieldKind::Int),
+    Field::new("status", "d.status", FieldKind::Text),
+    Field::new("event", "e.event", FieldKind::Text),
+    Field::new("license", "d.license_id", FieldKind::Int),
+    Field::new("attempts", "d.attempts", FieldKind::Int),
+    Field::new("created_at", "d.created_at", FieldKind::Time),
+];

@@ -13,7 +13,7 @@ use crate::*;
 
 const MANAGEMENT_KEY_COLUMNS: &str = "id, company_id, prefix, read_only, revoked, created_at";
 
-const EVENTS: Table = Table {
+pub(super) const EVENTS: Table = Table {
     columns: "e.id, e.uuid, e.company_id, e.event, e.ts, e.actor_type, e.actor_id, e.license_id, \
               e.customer_id, e.device_id, e.product_id, e.order_id, e.license_user_id, e.data",
     from: "events e",
@@ -47,7 +47,7 @@ fn management_key_from_row<R: SqlRow>(row: &R) -> Result<ManagementKey, sqlx::Er
     })
 }
 
-fn event_from_row<R: SqlRow>(row: &R) -> StoreResult<Event> {
+pub(super) fn event_from_row<R: SqlRow>(row: &R) -> StoreResult<Event> {
     let actor_type: String = row.read("actor_type")?;
     let actor_id: Option<String> = row.read("actor_id")?;
     let actor = Actor::from_parts(&actor_type, actor_id.as_deref())
@@ -72,7 +72,8 @@ fn event_from_row<R: SqlRow>(row: &R) -> StoreResult<Event> {
 }
 
 impl<DB: Backend> SqlStore<DB> {
-    /// Records an event on the connection of the transaction that makes the change.
+    /// Records an event on the connection of the transaction that makes the change, with its
+    /// webhook deliveries.
     pub(super) async fn insert_event(
         conn: &mut DB::Connection,
         event: &NewEvent,
@@ -80,10 +81,10 @@ impl<DB: Backend> SqlStore<DB> {
     ) -> StoreResult<()> {
         let subjects = &event.subjects;
         let actor_id = event.actor.id();
-        query(
+        let row = query(
             "INSERT INTO events (uuid, company_id, event, ts, actor_type, actor_id, license_id, customer_id, \
              device_id, product_id, order_id, license_user_id, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
         )
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(event.company_id)
@@ -98,9 +99,9 @@ impl<DB: Backend> SqlStore<DB> {
         .bind(subjects.order_id)
         .bind(subjects.license_user_id)
         .bind(event.data.as_str())
-        .execute(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
-        Ok(())
+        Self::enqueue_webhook_deliveries(conn, row.read_at(0)?, event, now).await
     }
 
     /// Marks a key revoked and records it, in one transaction; `None` when no key matched.

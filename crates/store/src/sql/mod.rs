@@ -20,6 +20,7 @@ mod orders;
 mod people;
 mod rows;
 mod tenant;
+mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -58,6 +59,11 @@ pub trait Backend: SqlDatabase {
     fn watch_changes(
         pool: &Pool<Self>,
     ) -> impl Future<Output = StoreResult<Arc<dyn LicenseChanges>>> + Send;
+
+    /// Appended to a `SELECT` from one table that claims work: locks the rows it reads and skips
+    /// those another transaction holds, so nodes claiming at once take different rows. Empty where a
+    /// write transaction already holds the whole database.
+    const CLAIM_ROWS: &'static str;
 }
 
 /// The whole [`crate::Store`] on one database: reads go to `reader`, writes to `writer` (the same pool

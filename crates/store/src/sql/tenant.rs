@@ -12,9 +12,10 @@ use crate::*;
 const PURPOSE_SIGNING_KEY: &str = "company.signing_key";
 const PURPOSE_SHARED_KEY: &str = "api_key.shared_key";
 pub(super) const PURPOSE_INITIAL_PASSWORD: &str = "license_user.initial_password";
+pub(super) const PURPOSE_WEBHOOK_SECRET: &str = "webhook.secret";
 
 /// Every sealed column: table, key column, secret column, purpose.
-const SEALED_COLUMNS: [(&str, &str, &str, &str); 3] = [
+const SEALED_COLUMNS: [(&str, &str, &str, &str); 5] = [
     ("companies", "id", "signing_key", PURPOSE_SIGNING_KEY),
     ("api_keys", "id", "shared_key", PURPOSE_SHARED_KEY),
     (
@@ -22,6 +23,13 @@ const SEALED_COLUMNS: [(&str, &str, &str, &str); 3] = [
         "id",
         "initial_password",
         PURPOSE_INITIAL_PASSWORD,
+    ),
+    ("webhook_endpoints", "id", "secret", PURPOSE_WEBHOOK_SECRET),
+    (
+        "webhook_endpoints",
+        "id",
+        "previous_secret",
+        PURPOSE_WEBHOOK_SECRET,
     ),
 ];
 
