@@ -3,5 +3,6 @@
 
 pub mod auth;
 pub mod body;
+pub mod bundle_file;
 pub mod signing;
 pub mod time;

@@ -13,6 +13,7 @@ mod cli_errors;
 mod health;
 mod signatures;
 mod tenants;
+mod trailing_slash;
 
 use serde_json::{json, Value};
 use support::{Company, Latch};
