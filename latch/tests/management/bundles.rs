@@ -144,9 +144,9 @@ async fn an_order_of_a_bundle_creates_every_license_of_it(backend: Backend) {
     let created = expect(&api.post("orders/create_order/", &order).await, 201);
     let licenses = created["licenses"].as_array().unwrap();
     assert_eq!(licenses.len(), 3, "{created}");
-    for license in licenses {
+    for (license, code) in licenses.iter().zip(["suite", "editor", "viewer"]) {
         assert_eq!(license["license_key"], "SUIT-AAAA-BBBB-CCCC", "{license}");
-        assert_eq!(license["max_activations"], 2, "{license}");
+        assert_eq!(license["product_code"], code, "{license}");
     }
 
     let creds = &company.creds;
@@ -162,6 +162,15 @@ async fn an_order_of_a_bundle_creates_every_license_of_it(backend: Backend) {
         .map(|l| l["product_details"]["short_code"].as_str().unwrap())
         .collect();
     assert_eq!(shown, ["suite", "editor", "viewer"]);
+    // The included licenses have the bundle license's terms.
+    assert!(
+        activated
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["max_activations"] == 2),
+        "{activated}"
+    );
     let query = [
         ("product", "suite"),
         ("license_key", "SUIT-AAAA-BBBB-CCCC"),
