@@ -90,8 +90,8 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
             .collect();
         bulk.insert(
             "INSERT INTO licenses (company_id, product_id, license_type, max_activations, \
-             times_activated, devices_seen, created_at, license_key) \
-             SELECT $1, $2, 'perpetual', $3, $4, $4, $5, t.column1 FROM {rows}",
+             times_activated, created_at, license_key) \
+             SELECT $1, $2, 'perpetual', $3, $4, $5, t.column1 FROM {rows}",
             &[
                 company_id,
                 product_id,

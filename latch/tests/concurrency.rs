@@ -743,8 +743,8 @@ async fn user_trial_once(backend: Backend, existing_user: bool) {
     }
 }
 
-/// Transfers: sequentially exactly max_transfers new devices may take a freed slot; concurrently, a
-/// freed slot goes to exactly one newcomer, and a last transfer to exactly one.
+/// Transfers: sequentially exactly max_transfers devices may take an activation another gave back;
+/// concurrently, a freed slot goes to exactly one newcomer, and a last transfer to exactly one.
 async fn transfer_limit_holds(backend: Backend) {
     const NEWCOMERS: usize = 16;
     let (latch, company, nodes) = app_deployment(backend, "transfers").await;
@@ -752,7 +752,8 @@ async fn transfer_limit_holds(backend: Backend) {
     let node = |i: usize| &nodes[i % nodes.len()];
 
     for round in 0..3 {
-        // Sequential: 3 transfers, then refused; a known device may still come back.
+        // Sequential: 3 transfers, then refused; the device that gave its activation back may
+        // still take it back.
         let key = latch.license(
             &company,
             "app",
@@ -776,7 +777,7 @@ async fn transfer_limit_holds(backend: Backend) {
         let shown = latch.show_license(&company, &key);
         assert_eq!(shown["transfer_count"], 3, "round {round}: {shown}");
         assert_eq!(shown["times_activated"], 0, "round {round}: {shown}");
-        activate(node(0), creds, &key, &device(1)).await;
+        activate(node(0), creds, &key, &device(3)).await;
         let shown = latch.show_license(&company, &key);
         assert_eq!(shown["transfer_count"], 3, "round {round}: {shown}");
         assert_eq!(shown["times_activated"], 1, "round {round}: {shown}");

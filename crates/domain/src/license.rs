@@ -66,9 +66,9 @@ pub struct LicenseRules {
     pub allow_unlimited_activations: bool,
     /// Devices currently active on the license.
     pub times_activated: i64,
-    /// Distinct devices that ever held an activation; a new device beyond `max_activations` of them
-    /// takes a slot another device gave back: a transfer.
-    pub devices_seen: i64,
+    /// Activations given back by devices that deactivated themselves and not taken again since:
+    /// another device activating takes one of them, a transfer.
+    pub released_slots: i64,
     pub transfer_count: i64,
     /// Most transfers allowed; 0 means no limit.
     pub max_transfers: i64,
@@ -122,9 +122,12 @@ impl LicenseRules {
         })
     }
 
-    /// Would a device new to the license take a slot that another device gave back?
-    fn new_device_is_transfer(&self) -> bool {
-        !self.allow_unlimited_activations && self.devices_seen >= self.max_activations
+    /// Would this device take an activation another device gave back? Not when it takes back its
+    /// own, and never with unlimited activations, where nothing is given back to be taken.
+    fn is_transfer(&self, device: Option<DeviceState>) -> bool {
+        !self.allow_unlimited_activations
+            && !device.is_some_and(|d| d.released)
+            && self.released_slots > 0
     }
 
     fn may_transfer(&self) -> bool {
@@ -145,16 +148,27 @@ impl LicenseRules {
 pub struct DeviceState {
     pub active: bool,
     pub blacklisted: bool,
+    /// The device deactivated itself and no other device has taken its activation since.
+    pub released: bool,
 }
 
-/// What an accepted activation has to do.
+/// What an accepted activation has to do; `transfer` when the activation it takes was given back
+/// by another device (deactivated on one device, then activated on another).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActivationOutcome {
-    /// The device is new to the license: create it and take an activation; `transfer` when the slot
-    /// it takes was given back by another device.
+    /// The device is new to the license: create it and take an activation.
     NewDevice { transfer: bool },
     /// The device was deactivated before: mark it active again and take an activation.
-    Reactivate,
+    Reactivate { transfer: bool },
+}
+
+impl ActivationOutcome {
+    pub fn is_transfer(self) -> bool {
+        match self {
+            ActivationOutcome::NewDevice { transfer }
+            | ActivationOutcome::Reactivate { transfer } => transfer,
+        }
+    }
 }
 
 /// May this device activate the license now?
@@ -191,14 +205,14 @@ pub fn decide_activation(
     if !license.user_has_free_activation() {
         return Err(DomainError::UserActivatedMaxTimes);
     }
-    if device.is_some() {
-        return Ok(ActivationOutcome::Reactivate);
-    }
-    let transfer = license.new_device_is_transfer();
+    let transfer = license.is_transfer(device);
     if transfer && !license.may_transfer() {
         return Err(DomainError::TransferredMaxTimes);
     }
-    Ok(ActivationOutcome::NewDevice { transfer })
+    Ok(match device {
+        Some(_) => ActivationOutcome::Reactivate { transfer },
+        None => ActivationOutcome::NewDevice { transfer },
+    })
 }
 
 /// May this device use the license at all (send variables, read them)? Time limits are not looked at.

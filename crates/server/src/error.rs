@@ -19,6 +19,8 @@ pub enum ApiError {
     Domain(#[from] DomainError),
     #[error("Provided product was not found")]
     UnknownProduct,
+    #[error("The product is not a bundle")]
+    NotABundle,
     #[error("License not found for the provided license key or license user")]
     LicenseNotFound,
     #[error("The license has no feature with this code")]
@@ -175,7 +177,8 @@ impl ApiError {
                     (S::BAD_REQUEST, "floating_feature_device_not_in_use")
                 }
             },
-            ApiError::UnknownProduct => (S::BAD_REQUEST, "unknown_product"),
+            // No bundle with that code: the documented code for an unknown product.
+            ApiError::UnknownProduct | ApiError::NotABundle => (S::BAD_REQUEST, "unknown_product"),
             ApiError::LicenseNotFound => (S::BAD_REQUEST, "license_not_found"),
             ApiError::InvalidLicenseFeatureCode => (S::BAD_REQUEST, "invalid_license_feature_code"),
             ApiError::UnsupportedProductFeature => (S::BAD_REQUEST, "unsupported_product_feature"),
@@ -283,6 +286,7 @@ mod tests {
             ApiError::Domain(DomainError::LicenseExpired),
             ApiError::Auth(AuthError::SignatureMismatch),
             ApiError::UnknownProduct,
+            ApiError::NotABundle,
             ApiError::MissingParameter("product"),
             ApiError::PayloadTooLarge(1),
             ApiError::RequestTimeout,

@@ -70,6 +70,12 @@ fn public_router(state: AppState, with_metrics: bool) -> Router {
             access_log::log_and_measure,
         ))
         .with_state(state);
+    // The License API's paths are rewritten before routing, so both spellings reach one route.
+    let app = Router::new().fallback_service(
+        ServiceBuilder::new()
+            .map_request(license_api::without_trailing_slash)
+            .service(app),
+    );
     with_request_ids(app)
 }
 

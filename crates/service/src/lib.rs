@@ -13,6 +13,7 @@ pub mod offline;
 pub mod passwords;
 pub mod setup;
 
+mod bundles;
 mod catalog_admin;
 mod companies;
 mod customers;
@@ -33,6 +34,7 @@ use std::sync::Arc;
 use latch_domain::CompanyId;
 use latch_store::{Actor, Change, Company, Store};
 
+pub use bundles::ProductRef;
 pub use catalog_admin::{
     is_user_based, CustomFieldUpdate, FeatureUpdate, ProductUpdate, ReleaseUpdate,
     CUSTOM_FIELD_TYPES, ENVIRONMENTS,

@@ -812,7 +812,7 @@ mod tests {
             max_activations: 1,
             allow_unlimited_activations: false,
             times_activated: 0,
-            devices_seen: 0,
+            released_slots: 0,
             transfer_count: 0,
             max_transfers: 0,
             max_license_users: 0,

@@ -1074,6 +1074,54 @@ pub trait WebhookStore: Send + Sync {
     async fn pending_webhook_deliveries(&self) -> StoreResult<i64>;
 }
 
+/// Bundles: products grouping other products, and the licenses a bundle license comes with.
+#[async_trait]
+pub trait BundleStore: Send + Sync {
+    /// Makes the product a bundle of `included` (replacing what it included; none: no longer a
+    /// bundle). Licenses issued before keep the licenses they came with.
+    async fn set_bundle_items(
+        &self,
+        company_id: CompanyId,
+        bundle_id: ProductId,
+        included: &[ProductId],
+        change: Change<'_>,
+    ) -> StoreResult<()>;
+    /// The products a bundle includes, by id.
+    async fn bundle_items(
+        &self,
+        company_id: CompanyId,
+        bundle_id: ProductId,
+    ) -> StoreResult<Vec<Product>>;
+    /// The bundles that include a product, by id.
+    async fn bundles_including(
+        &self,
+        company_id: CompanyId,
+        product_id: ProductId,
+    ) -> StoreResult<Vec<Product>>;
+    /// Whether the company's product with this code is a bundle (`UnknownProduct` without one).
+    async fn product_is_bundle(&self, company_id: CompanyId, code: &str) -> StoreResult<bool>;
+    /// The licenses a bundle license came with, by id, with their product codes.
+    async fn bundle_licenses(
+        &self,
+        company_id: CompanyId,
+        bundle_license_id: LicenseId,
+    ) -> StoreResult<Vec<(LicenseId, String)>>;
+    /// Activates the bundle license the key names and every license it came with on the device,
+    /// in one transaction: all of them or none. The bundle license's activation comes first.
+    async fn activate_bundle(
+        &self,
+        key: &DeviceKey<'_>,
+        info: &DeviceInfo,
+        variables: &[(String, String)],
+        rule: ActivationRule<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Activation>>;
+    /// Deactivates the device on the bundle license (as `rule` allows) and on every license it came
+    /// with that the device holds, in one transaction.
+    async fn deactivate_bundle(&self, key: &DeviceKey<'_>, rule: DeviceRule<'_>)
+        -> StoreResult<()>;
+}
+
 /// All of storage.
 pub trait Store:
     TenantStore
@@ -1089,6 +1137,7 @@ pub trait Store:
     + PoolStatus
     + LicenseAdminStore
     + WebhookStore
+    + BundleStore
     + 'static
 {
 }
@@ -1106,6 +1155,7 @@ impl<T> Store for T where
         + PoolStatus
         + LicenseAdminStore
         + WebhookStore
+        + BundleStore
         + 'static
 {
 }

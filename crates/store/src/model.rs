@@ -152,7 +152,8 @@ pub struct License {
     pub max_activations: i64,
     pub allow_unlimited_activations: bool,
     pub times_activated: i64,
-    pub devices_seen: i64,
+    /// Activations given back by devices that deactivated themselves, not taken again since.
+    pub released_slots: i64,
     pub transfer_count: i64,
     pub max_transfers: i64,
     pub max_license_users: i64,
@@ -177,7 +178,7 @@ impl License {
             max_activations: self.max_activations,
             allow_unlimited_activations: self.allow_unlimited_activations,
             times_activated: self.times_activated,
-            devices_seen: self.devices_seen,
+            released_slots: self.released_slots,
             transfer_count: self.transfer_count,
             max_transfers: self.max_transfers,
             user: user.map(|a| UserActivations {
@@ -254,6 +255,8 @@ pub struct Device {
     pub hardware_id: String,
     pub active: bool,
     pub blacklisted: bool,
+    /// Deactivated by itself, its activation not taken by another device since.
+    pub released: bool,
     pub is_vm: bool,
     pub os_ver: Option<String>,
     pub hostname: Option<String>,
@@ -273,6 +276,7 @@ impl Device {
         DeviceState {
             active: self.active,
             blacklisted: self.blacklisted,
+            released: self.released,
         }
     }
 
@@ -1332,6 +1336,8 @@ pub struct DeviceBorrow {
 pub struct ProductRecord {
     pub product: Product,
     pub is_archived: bool,
+    /// Groups other products (see `BundleStore::bundle_items`).
+    pub is_bundle: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub features: Vec<ProductFeatureRecord>,

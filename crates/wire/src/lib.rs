@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod bundle_file;
 pub mod offline;
 pub mod signing;
 pub mod time;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use clap::{Subcommand, ValueEnum};
 use latch_service::model::FeatureType;
-use latch_service::{FeatureSpec, ProductSpec, ReleaseSpec, Service, ServiceResult};
+use latch_service::{FeatureSpec, ProductRef, ProductSpec, ReleaseSpec, Service, ServiceResult};
 use serde_json::{json, Value};
 
 use super::{listing, output, parse_date, parse_metadata, CompanyArg, PageArgs};
@@ -62,6 +62,13 @@ pub struct CreateProduct {
     /// A JSON object shown to clients as `metadata`.
     #[arg(long, value_parser = parse_metadata)]
     metadata: Option<String>,
+    /// A bundle of the `--includes` products: each license of it comes with one license per
+    /// included product.
+    #[arg(long, requires = "includes")]
+    bundle: bool,
+    /// Codes of the key-based products a bundle includes, comma-separated.
+    #[arg(long, value_delimiter = ',', requires = "bundle")]
+    includes: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -118,20 +125,26 @@ pub async fn product(service: &Service, command: ProductCommand) -> ServiceResul
     match command {
         ProductCommand::Create(args) => {
             let args = *args;
-            let product = service
-                .tenant(args.company.id())
-                .await?
-                .create_product(ProductSpec {
-                    code: args.code,
-                    name: args.name,
-                    user_based: args.user_based,
-                    prevent_vm: args.prevent_vm,
-                    allow_trial: args.allow_trial,
-                    trial_days: args.trial_days,
-                    metadata: args.metadata,
-                })
-                .await?;
-            Ok(output::product(&product))
+            let tenant = service.tenant(args.company.id()).await?;
+            let spec = ProductSpec {
+                code: args.code,
+                name: args.name,
+                user_based: args.user_based,
+                prevent_vm: args.prevent_vm,
+                allow_trial: args.allow_trial,
+                trial_days: args.trial_days,
+                metadata: args.metadata,
+            };
+            if !args.bundle {
+                return Ok(output::product(&tenant.create_product(spec).await?));
+            }
+            let includes: Vec<ProductRef> =
+                args.includes.into_iter().map(ProductRef::Code).collect();
+            let bundle = tenant.create_bundle_product(spec, &includes).await?;
+            let included = tenant.bundle_products(bundle.product.id).await?;
+            let mut shown = output::product(&bundle.product);
+            shown["includes"] = included.iter().map(|p| p.product.code.clone()).collect();
+            Ok(shown)
         }
         ProductCommand::List { company, page } => {
             let products = service

@@ -14,6 +14,7 @@ mod health;
 mod offline;
 mod signatures;
 mod tenants;
+mod trailing_slash;
 
 use serde_json::{json, Value};
 use support::{Company, Latch};

@@ -6,6 +6,7 @@
 #[macro_use]
 mod support;
 
+mod bundles;
 mod catalog;
 mod customers;
 mod devices;

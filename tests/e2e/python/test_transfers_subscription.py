@@ -9,32 +9,37 @@ from licensespring.licensefile.license_manager import LicenseID
 from conftest import iso_z, key_id, next_second, now_utc, parse_z
 
 # ---- transfers --------------------------------------------------------------------------------
-# Steps on a license with max-activations 1: ("on"|"off", device letter, expected transfer_count | error code).
-# A NEW device taking a slot another device gave back is a transfer; a known device coming back is not.
-TRANSFER_CASES = {
-    "limited-to-two": (2, [
+# Steps: ("on"|"off", device letter, expected transfer_count | error code). LicenseSpring's rule: a
+# license deactivated on one device and then activated on another is a transfer, free activations or
+# not; a device taking back the activation it gave back itself is not.
+TRANSFER_CASES = {  # name: (max_activations, max_transfers, steps)
+    "limited-to-two": (1, 2, [
         ("on", "a", 0), ("off", "a", 0),
+        ("on", "a", 0), ("off", "a", 0),  # its own activation back: not a transfer
         ("on", "b", 1), ("off", "b", 1),
-        ("on", "a", 1), ("off", "a", 1),  # known device: not a transfer
-        ("on", "c", 2), ("off", "c", 2),
-        ("on", "d", "license_transferred_max_times"),
-        ("on", "b", 2),  # known devices still come back after the limit
+        ("on", "a", 2), ("off", "a", 2),  # back on a known device: moved again
+        ("on", "c", "license_transferred_max_times"),
+        ("on", "a", 2),  # the device that gave the activation back still takes it back
     ]),
-    "unlimited": (0, [
+    "unlimited": (1, 0, [
         ("on", "a", 0), ("off", "a", 0), ("on", "b", 1), ("off", "b", 1),
         ("on", "c", 2), ("off", "c", 2), ("on", "d", 3), ("off", "d", 3), ("on", "e", 4),
     ]),
-    "first-activations-are-not-transfers": (1, [
-        ("on", "a", 0), ("off", "a", 0), ("on", "a", 0), ("off", "a", 0),
-        ("on", "b", 1), ("off", "b", 1), ("on", "c", "license_transferred_max_times"), ("on", "a", 1),
+    "first-activations-are-not-transfers": (2, 1, [
+        ("on", "a", 0), ("on", "b", 0), ("off", "a", 0), ("off", "b", 0), ("on", "a", 0), ("on", "b", 0),
+    ]),
+    "free-activations-do-not-hide-a-transfer": (3, 1, [
+        ("on", "a", 0), ("off", "a", 0), ("on", "b", 1),
+        ("on", "c", 1),  # nobody gave an activation back: a first-time activation
+        ("off", "b", 1), ("on", "d", "license_transferred_max_times"), ("on", "b", 1),
     ]),
 }
 
 
 @pytest.mark.parametrize("case", list(TRANSFER_CASES))
 def test_transfers(case, new_license, product, api, hwid, show, expect_error):
-    max_transfers, steps = TRANSFER_CASES[case]
-    lic = new_license(product.code, "--max-activations", 1, "--max-transfers", max_transfers)
+    max_activations, max_transfers, steps = TRANSFER_CASES[case]
+    lic = new_license(product.code, "--max-activations", max_activations, "--max-transfers", max_transfers)
     devices, count, sent = {}, 0, set()
     for action, letter, expected in steps:
         hw = devices.setdefault(letter, hwid())

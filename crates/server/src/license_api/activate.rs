@@ -1,13 +1,14 @@
 use axum::extract::State;
 use axum::response::Response;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use latch_domain::decide_activation;
-use latch_wire::body::RequestExtras;
+use latch_store::Activation;
+use latch_wire::body::{LicenseBody, RequestExtras};
 
 use super::body::{license_body, variable_iso, LicenseParts};
 use super::users::verify_user_password;
 use super::{device_info, json, Identity};
-use crate::auth::WritableTenant;
+use crate::auth::{Tenant, WritableTenant};
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::rate_limits::ClientAddr;
@@ -22,18 +23,7 @@ pub async fn activate_license(
     params: Params,
 ) -> Result<Response, ApiError> {
     let identity = Identity::from_params(&params)?;
-    state
-        .rate_limits
-        .activation(
-            state.store.as_ref(),
-            tenant.company_id,
-            identity.signature_ident(),
-        )
-        .await?;
-    if let Some(username) = identity.username() {
-        let password = params.required_str("password")?;
-        verify_user_password(&state, &tenant, client, username, password).await?;
-    }
+    admit_activation(&state, &tenant, client, &params, &identity).await?;
     let info = device_info(&params)?;
     let variables = params.variables()?;
     let now = Utc::now();
@@ -47,9 +37,47 @@ pub async fn activate_license(
             now,
         )
         .await?;
-    let body = license_body(
-        &state,
-        &tenant,
+    let body = activation_body(&state, &tenant, &params, &identity, &activation, now)?;
+    Ok(json(&body))
+}
+
+/// What every activation passes before it is tried: the activation rate limit, and the password of
+/// a user-based license.
+pub(super) async fn admit_activation(
+    state: &AppState,
+    tenant: &Tenant,
+    client: Option<ClientAddr>,
+    params: &Params,
+    identity: &Identity<'_>,
+) -> Result<(), ApiError> {
+    state
+        .rate_limits
+        .activation(
+            state.store.as_ref(),
+            tenant.company_id,
+            identity.signature_ident(),
+        )
+        .await?;
+    if let Some(username) = identity.username() {
+        let password = params.required_str("password")?;
+        verify_user_password(state, tenant, client, username, password).await?;
+    }
+    Ok(())
+}
+
+/// An activation as `activate_license` answers it; the v1 signature names the license as the
+/// request did.
+pub(super) fn activation_body(
+    state: &AppState,
+    tenant: &Tenant,
+    params: &Params,
+    identity: &Identity<'_>,
+    activation: &Activation,
+    now: DateTime<Utc>,
+) -> Result<LicenseBody, ApiError> {
+    license_body(
+        state,
+        tenant,
         LicenseParts::of_view(
             &activation.view,
             identity.hardware_id,
@@ -62,6 +90,5 @@ pub async fn activate_license(
             username: params.optional_str("username")?.map(str::to_owned),
             variables: activation.variables.iter().map(variable_iso).collect(),
         }),
-    )?;
-    Ok(json(&body))
+    )
 }

@@ -1,9 +1,9 @@
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
-use latch_domain::{decide_check, SeatRequest};
-use latch_store::DeferredWrite;
-use latch_wire::body::RequestExtras;
+use latch_domain::{decide_check, LicenseId, SeatRequest};
+use latch_store::{DeferredWrite, DeviceKey};
+use latch_wire::body::{LicenseBody, RequestExtras};
 
 use super::body::{latest_release, latest_release_fields, license_body, LicenseParts};
 use super::{json, Identity};
@@ -20,10 +20,39 @@ pub async fn check_license(
     params: Params,
 ) -> Result<Response, ApiError> {
     let identity = Identity::from_params(&params)?;
+    let checked = checked_license(
+        &state,
+        &tenant,
+        &params,
+        &identity,
+        identity.device_key(tenant.company_id),
+    )
+    .await?;
+    let mut response = json(&checked.body);
+    // The signing layer reuses the device's stored answer signature while the answer stays the same.
+    response.extensions_mut().insert(checked.known_answer);
+    Ok(response)
+}
+
+/// One license checked on its device, as `check_license` answers it.
+pub(super) struct Checked {
+    pub license_id: LicenseId,
+    pub body: LicenseBody,
+    pub known_answer: KnownAnswer,
+}
+
+/// Checks the license `key` names (through the check cache) and builds its answer; the v1
+/// signature names the license as the request did.
+pub(super) async fn checked_license(
+    state: &AppState,
+    tenant: &Tenant,
+    params: &Params,
+    identity: &Identity<'_>,
+    key: DeviceKey<'_>,
+) -> Result<Checked, ApiError> {
     let is_vm = params.flag("is_vm")?;
     let include_expired_features = params.flag("include_expired_features")?;
     let now = Utc::now();
-    let key = identity.device_key(tenant.company_id);
     let found = state.check_lookup(&key).await?;
     let license = found.license.as_ref().ok_or(ApiError::LicenseNotFound)?;
     let rule = |rules: &_, device| decide_check(rules, device, is_vm, now);
@@ -52,19 +81,20 @@ pub async fn check_license(
         params.optional_str("channel")?,
     );
     let body = license_body(
-        &state,
-        &tenant,
+        state,
+        tenant,
         LicenseParts::of_view(&view, identity.hardware_id, identity.signature_ident())
             .including_expired_features(include_expired_features),
         now,
         Some(RequestExtras::Check(latest_release_fields(latest))),
     )?;
-    let mut response = json(&body);
-    // The signing layer reuses the device's stored answer signature while the answer stays the same.
-    response.extensions_mut().insert(KnownAnswer {
-        device_id: view.device.id,
-        digest: view.device.answer_digest.clone(),
-        signature: view.device.answer_signature.clone(),
-    });
-    Ok(response)
+    Ok(Checked {
+        license_id: view.license.id,
+        body,
+        known_answer: KnownAnswer {
+            device_id: view.device.id,
+            digest: view.device.answer_digest.clone(),
+            signature: view.device.answer_signature.clone(),
+        },
+    })
 }

@@ -3,6 +3,7 @@
 
 mod activate;
 mod body;
+mod bundles;
 mod check;
 mod consumption;
 mod deactivate;
@@ -15,7 +16,7 @@ mod trial;
 mod users;
 mod variables;
 
-use axum::http::header;
+use axum::http::{header, Request, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -66,6 +67,30 @@ pub fn router() -> Router<AppState> {
         .route("/installation_file", get(releases::installation_file))
         .route("/activate_offline", post(offline::activate_offline))
         .route("/deactivate_offline", post(offline::deactivate_offline))
+        .route("/activate_bundle", post(bundles::activate_bundle))
+        .route("/check_bundle", get(bundles::check_bundle))
+        .route("/deactivate_bundle", post(bundles::deactivate_bundle))
+}
+
+/// License API paths are declared without a trailing slash, as the SDKs call them; a client that
+/// adds one (LicenseSpring's own Postman collection does) reaches the same route. Authentication
+/// and signing are unchanged: the HMAC covers only the `Date` header.
+pub(crate) fn without_trailing_slash<B>(mut request: Request<B>) -> Request<B> {
+    let path = request.uri().path();
+    let Some(endpoint) = path.strip_prefix("/api/v4/") else {
+        return request;
+    };
+    let Some(trimmed) = endpoint.strip_suffix('/').filter(|e| !e.is_empty()) else {
+        return request;
+    };
+    let rewritten = match request.uri().query() {
+        Some(query) => format!("/api/v4/{trimmed}?{query}"),
+        None => format!("/api/v4/{trimmed}"),
+    };
+    if let Ok(uri) = rewritten.parse::<Uri>() {
+        *request.uri_mut() = uri;
+    }
+    request
 }
 
 /// The identity parameters most endpoints take: product, hardware id, and the license key or the

@@ -12,7 +12,9 @@ use latch_domain::{ProductFeatureId, ProductId};
 use latch_service::model::{ProductFeatureRecord, ProductRecord};
 use latch_service::query::fields::{PRODUCT_FEATURE_FIELDS, PRODUCT_FIELDS};
 use latch_service::query::Field;
-use latch_service::{is_user_based, FeatureUpdate, ProductSpec, ProductUpdate};
+use latch_service::{
+    is_user_based, FeatureUpdate, ProductRef, ProductSpec, ProductUpdate, ServiceError,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -70,7 +72,7 @@ pub struct ProductOut {
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
     pub is_archived: bool,
-    /// Latch has no bundles yet: always false.
+    /// Groups other products (listed at `/products/{id}/bundle/`).
     pub is_bundle: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -96,7 +98,7 @@ impl From<ProductRecord> for ProductOut {
             trial_days: product.trial_days,
             floating_timeout: product.floating_timeout,
             is_archived: record.is_archived,
-            is_bundle: false,
+            is_bundle: record.is_bundle,
             created_at: record.created_at,
             updated_at: record.updated_at,
             company: product.company_id.get(),
@@ -120,6 +122,50 @@ pub struct NewProductIn {
     pub trial_days: i64,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
+    /// With `includes`: the product is a bundle of those products.
+    #[serde(default)]
+    pub is_bundle: bool,
+    /// The products a bundle includes, by id or short code (key-based products, not bundles).
+    pub includes: Option<Vec<ProductRefIn>>,
+}
+
+/// A product named by its id or its short code.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum ProductRefIn {
+    Id(i64),
+    Code(String),
+}
+
+impl From<ProductRefIn> for ProductRef {
+    fn from(reference: ProductRefIn) -> Self {
+        match reference {
+            ProductRefIn::Id(id) => ProductRef::Id(ProductId::new(id)),
+            ProductRefIn::Code(code) => ProductRef::Code(code),
+        }
+    }
+}
+
+/// The included products a bundle's body names; `is_bundle` and `includes` come together.
+fn bundle_includes(
+    is_bundle: bool,
+    includes: Option<Vec<ProductRefIn>>,
+) -> Result<Vec<ProductRef>, ServiceError> {
+    match (is_bundle, includes) {
+        (true, None) => Err(ServiceError::invalid(
+            "includes",
+            "A bundle needs the products it includes.",
+        )),
+        (false, Some(includes)) if !includes.is_empty() => Err(ServiceError::invalid(
+            "is_bundle",
+            "Only a bundle includes products.",
+        )),
+        (_, includes) => Ok(includes
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect()),
+    }
 }
 
 /// Changes to a product; absent fields keep their value. The short code cannot change: clients
@@ -135,6 +181,11 @@ pub struct ProductChangesIn {
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
     pub is_archived: Option<bool>,
+    /// False: no longer a bundle; true with `includes`: a bundle of those products (replacing what
+    /// it included). Licenses issued before keep the licenses they came with.
+    pub is_bundle: Option<bool>,
+    /// The products a bundle includes, by id or short code.
+    pub includes: Option<Vec<ProductRefIn>>,
 }
 
 /// A product feature with the limits a license's copy of it starts from.
@@ -273,6 +324,7 @@ async fn create_product(
         Some(method) => is_user_based(method)?,
         None => false,
     };
+    let includes = bundle_includes(body.is_bundle, body.includes)?;
     let spec = ProductSpec {
         code: body.short_code,
         name: body.product_name,
@@ -282,11 +334,12 @@ async fn create_product(
         trial_days: body.trial_days,
         metadata: body.metadata.map(|value| value.to_string()),
     };
-    let product = access
-        .tenant(&state)
-        .await?
-        .create_product_record(spec)
-        .await?;
+    let tenant = access.tenant(&state).await?;
+    let product = if body.is_bundle {
+        tenant.create_bundle_product(spec, &includes).await?
+    } else {
+        tenant.create_product_record(spec).await?
+    };
     Ok((StatusCode::CREATED, JsonAnswer(ProductOut::from(product))))
 }
 
@@ -317,6 +370,13 @@ async fn update_product(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<ProductChangesIn>,
 ) -> Result<JsonAnswer<ProductOut>, ManagementError> {
+    let bundle = match (body.is_bundle, body.includes) {
+        (None, None) => None,
+        (is_bundle, includes) => Some(bundle_includes(
+            is_bundle.unwrap_or(includes.is_some()),
+            includes,
+        )?),
+    };
     let update = ProductUpdate {
         name: body.product_name,
         authorization_method: body.authorization_method,
@@ -327,15 +387,15 @@ async fn update_product(
         metadata: body.metadata.map(|value| value.to_string()),
         is_archived: body.is_archived,
     };
-    let product = access
-        .tenant(&state)
-        .await?
-        .update_product(ProductId::new(id), update)
-        .await?;
+    let tenant = access.tenant(&state).await?;
+    let mut product = tenant.update_product(ProductId::new(id), update).await?;
+    if let Some(includes) = bundle {
+        product = tenant.set_bundle(ProductId::new(id), &includes).await?;
+    }
     Ok(JsonAnswer(product.into()))
 }
 
-/// The products in a bundle. Latch has no bundles yet: an existing product's list is empty.
+/// The products a bundle includes (an empty list for a product that is not a bundle).
 #[utoipa::path(get, path = "/products/{id}/bundle/", tag = "products",
     params(("id" = i64, Path, description = "The bundle's product id")),
     responses((status = 200, body = Vec<ProductOut>), Reads))]
@@ -344,15 +404,15 @@ async fn bundle(
     access: ManagementAccess,
     Path(id): Path<i64>,
 ) -> Result<JsonAnswer<Vec<ProductOut>>, ManagementError> {
-    access
+    let products = access
         .tenant(&state)
         .await?
-        .product_record(ProductId::new(id))
+        .bundle_products(ProductId::new(id))
         .await?;
-    Ok(JsonAnswer(Vec::new()))
+    Ok(JsonAnswer(products.into_iter().map(Into::into).collect()))
 }
 
-/// The bundles a product is in. Latch has no bundles yet: an existing product's list is empty.
+/// The bundles that include a product.
 #[utoipa::path(get, path = "/products/{id}/in_bundle/", tag = "products",
     params(("id" = i64, Path, description = "The product's id")),
     responses((status = 200, body = Vec<ProductOut>), Reads))]
@@ -361,12 +421,12 @@ async fn in_bundle(
     access: ManagementAccess,
     Path(id): Path<i64>,
 ) -> Result<JsonAnswer<Vec<ProductOut>>, ManagementError> {
-    access
+    let products = access
         .tenant(&state)
         .await?
-        .product_record(ProductId::new(id))
+        .bundles_including(ProductId::new(id))
         .await?;
-    Ok(JsonAnswer(Vec::new()))
+    Ok(JsonAnswer(products.into_iter().map(Into::into).collect()))
 }
 
 /// The features of the company's products: filter by `product`, `code`, `feature_type`.

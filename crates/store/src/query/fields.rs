@@ -186,13 +186,13 @@ pub const DEVICE_VARIABLE_FIELDS: &[Field] = &[
     Field::new("created_at", "v.created_at", FieldKind::Time),
 ];
 
-/// Products (`p`). Latch has no bundles yet: `is_bundle` is false for every product.
+/// Products (`p`).
 pub const PRODUCT_FIELDS: &[Field] = &[
     Field::new("id", "p.id", FieldKind::Int),
     Field::new("short_code", "p.code", FieldKind::Text),
     Field::new("product_name", "p.name", FieldKind::Text),
     Field::new("is_archived", "p.is_archived", FieldKind::Bool),
-    Field::new("is_bundle", "FALSE", FieldKind::Bool),
+    Field::new("is_bundle", "p.is_bundle", FieldKind::Bool),
     Field::new(
         "authorization_method",
         "p.authorization_method",

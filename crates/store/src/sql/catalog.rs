@@ -479,6 +479,8 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
                 "license_type": created.license_type.as_str(),
             }));
         Self::insert_event(&mut tx, &event, change.at).await?;
+        Self::insert_bundle_licenses(&mut tx, &created, &license, None, change.actor, change.at)
+            .await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -562,10 +564,12 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         // Under the license row lock, like every change of `times_activated`.
         self.lock_license(&mut tx, company_id, license_id).await?;
         for statement in [
-            "UPDATE devices SET active = FALSE, floating_until = NULL, borrowed_until = NULL WHERE license_id = $1",
+            // A reset starts the license afresh: no activation is waiting to be transferred.
+            "UPDATE devices SET active = FALSE, released = FALSE, floating_until = NULL, borrowed_until = NULL \
+             WHERE license_id = $1",
             "DELETE FROM feature_seats WHERE license_feature_id IN (SELECT id FROM license_features WHERE license_id = $1)",
             "UPDATE license_assignments SET total_activations = 0 WHERE license_id = $1",
-            "UPDATE licenses SET times_activated = 0 WHERE id = $1",
+            "UPDATE licenses SET times_activated = 0, released_slots = 0 WHERE id = $1",
         ] {
             query(statement).bind(license_id).execute(&mut *tx).await?;
         }

@@ -63,7 +63,8 @@ static DEVICE_VARIABLES: Resource = Resource {
 
 static PRODUCT_RECORD_COLUMNS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "{PRODUCT_COLUMNS}, p.is_archived AS p_is_archived, p.created_at AS p_created_at, \
+        "{PRODUCT_COLUMNS}, p.is_archived AS p_is_archived, p.is_bundle AS p_is_bundle, \
+         p.created_at AS p_created_at, \
          COALESCE(p.updated_at, p.created_at) AS p_updated_at"
     )
 });
@@ -156,6 +157,7 @@ fn product_record_from_row<R: SqlRow>(row: &R) -> StoreResult<ProductRecord> {
     Ok(ProductRecord {
         product: product_from_row(row)?,
         is_archived: row.read("p_is_archived")?,
+        is_bundle: row.read("p_is_bundle")?,
         created_at: from_millis(row.read("p_created_at")?),
         updated_at: from_millis(row.read("p_updated_at")?),
         features: Vec::new(),

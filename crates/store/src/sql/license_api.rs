@@ -34,7 +34,7 @@ fn seat_from(floating_until: Option<i64>, borrowed_until: Option<i64>) -> Seat {
 }
 
 impl<DB: Backend> SqlStore<DB> {
-    async fn lookup_on(
+    pub(super) async fn lookup_on(
         &self,
         conn: &mut DB::Connection,
         key: &DeviceKey<'_>,
@@ -70,7 +70,7 @@ impl<DB: Backend> SqlStore<DB> {
     }
 
     /// Locks the license the key names and reads everything about it under the lock.
-    async fn lock_lookup(
+    pub(super) async fn lock_lookup(
         &self,
         conn: &mut DB::Connection,
         key: &DeviceKey<'_>,
@@ -187,7 +187,7 @@ impl<DB: Backend> SqlStore<DB> {
     }
 
     /// The locked license's device, after the device rule accepted it.
-    async fn locked_device(
+    pub(super) async fn locked_device(
         &self,
         conn: &mut DB::Connection,
         key: &DeviceKey<'_>,
@@ -217,6 +217,151 @@ impl<DB: Backend> SqlStore<DB> {
             .find(|f| f.feature.code == feature_code)
             .ok_or(StoreError::UnknownFeature)?;
         Ok((license, device, feature))
+    }
+
+    /// Activates the license the key names on its device, in the caller's transaction.
+    pub(super) async fn activate_on(
+        &self,
+        tx: &mut DB::Connection,
+        key: &DeviceKey<'_>,
+        report: DeviceReport<'_>,
+        rule: ActivationRule<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Activation> {
+        let DeviceReport {
+            info,
+            variables,
+            offline,
+        } = report;
+        let (found, license) = self.lock_lookup(tx, key).await?;
+        let assignment = found.user.as_ref().map(|(_, a)| *a);
+        let outcome = rule(
+            &license.rules(&found.product, assignment.as_ref()),
+            found.device.as_ref().map(Device::state),
+        )?;
+        let inserted = query(
+            "INSERT INTO devices (license_id, license_user_id, hardware_id, active, is_vm, vm_info, os_ver, \
+             hostname, ip, mac_address, app_ver, sdk_ver, created_at) \
+             VALUES ($1, $2, $3, TRUE, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (license_id, hardware_id) DO UPDATE SET active = TRUE, released = FALSE, \
+             license_user_id = excluded.license_user_id, is_vm = excluded.is_vm, vm_info = excluded.vm_info, \
+             os_ver = excluded.os_ver, hostname = excluded.hostname, ip = excluded.ip, \
+             mac_address = excluded.mac_address, app_ver = excluded.app_ver, sdk_ver = excluded.sdk_ver \
+             RETURNING id",
+        )
+        .bind(license.id)
+        .bind(assignment.map(|a| a.license_user_id))
+        .bind(key.hardware_id)
+        .bind(info.is_vm)
+        .bind(&info.vm_info)
+        .bind(&info.os_ver)
+        .bind(&info.hostname)
+        .bind(&info.ip)
+        .bind(&info.mac_address)
+        .bind(&info.app_ver)
+        .bind(&info.sdk_ver)
+        .bind(millis(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let device_id = returned_id(&inserted)?;
+        let device_actor = Actor::Device(Some(device_id));
+        let mut data = serde_json::json!({
+            "hardware_id": key.hardware_id,
+            "reactivated": matches!(outcome, ActivationOutcome::Reactivate { .. }),
+            "transfer": outcome.is_transfer(),
+        });
+        mark_offline(&mut data, offline);
+        let event = NewEvent::new(
+            license.company_id,
+            "license.activated",
+            offline_actor(offline).unwrap_or(&device_actor),
+        )
+        .license(&license)
+        .device(device_id)
+        .license_user(assignment.map(|a| a.license_user_id))
+        .data(data);
+        Self::insert_event(tx, &event, now).await?;
+        let took_back_its_own = found.device.as_ref().is_some_and(|d| d.released);
+        if outcome.is_transfer() {
+            // The activation taken is the one the earliest released device gave back.
+            query(
+                "UPDATE devices SET released = FALSE WHERE id = \
+                 (SELECT MIN(id) FROM devices WHERE license_id = $1 AND released AND id <> $2)",
+            )
+            .bind(license.id)
+            .bind(device_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        query(
+            "UPDATE licenses SET times_activated = times_activated + 1, \
+             released_slots = released_slots - $1, transfer_count = transfer_count + $2 WHERE id = $3",
+        )
+        .bind(i64::from(took_back_its_own) + i64::from(outcome.is_transfer()))
+        .bind(i64::from(outcome.is_transfer()))
+        .bind(license.id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(assignment) = assignment {
+            query(
+                "UPDATE license_assignments SET total_activations = total_activations + 1 \
+                 WHERE license_id = $1 AND license_user_id = $2",
+            )
+            .bind(assignment.license_id)
+            .bind(assignment.license_user_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Self::upsert_variables(tx, license.company_id, device_id, variables, now).await?;
+        let device = Self::device_on(tx, device_id).await?;
+        let floating_in_use = if license.floating.is_floating_cloud {
+            Self::hold_license_seat(tx, &license, &device, SeatRequest::Lease, now).await?
+        } else {
+            0
+        };
+        let variables = Self::variables_on(tx, license.company_id, device_id).await?;
+        let found = self.lookup_on(tx, key).await?;
+        let license = found.license.clone().ok_or(StoreError::LicenseNotFound)?;
+        let device = found.device.clone().ok_or(StoreError::NotFound("device"))?;
+        Ok(Activation {
+            view: Self::view(found, license, device, floating_in_use),
+            variables,
+        })
+    }
+
+    /// Deactivates the device of a locked license in the caller's transaction: it gives its
+    /// activation back, and another device taking it is a transfer.
+    pub(super) async fn deactivate_on(
+        tx: &mut DB::Connection,
+        license: &License,
+        device: &Device,
+        offline: Option<OfflineOrigin<'_>>,
+    ) -> StoreResult<()> {
+        let mut data = serde_json::json!({});
+        mark_offline(&mut data, offline);
+        let device_actor = Actor::Device(Some(device.id));
+        let event = NewEvent::new(
+            license.company_id,
+            "license.deactivated",
+            offline_actor(offline).unwrap_or(&device_actor),
+        )
+        .license(license)
+        .device(device.id)
+        .license_user(device.license_user_id)
+        .data(data);
+        Self::insert_event(tx, &event, Utc::now()).await?;
+        query(
+            "UPDATE devices SET active = FALSE, released = TRUE, floating_until = NULL, \
+             borrowed_until = NULL WHERE id = $1",
+        )
+        .bind(device.id)
+        .execute(&mut *tx)
+        .await?;
+        query("UPDATE licenses SET released_slots = released_slots + 1 WHERE id = $1")
+            .bind(license.id)
+            .execute(&mut *tx)
+            .await?;
+        Self::release_activation(tx, license.id, device.license_user_id).await
     }
 
     /// Sets variables of the company's device; none on another company's device.
@@ -256,92 +401,21 @@ impl<DB: Backend> SqlStore<DB> {
         offline: Option<OfflineOrigin<'_>>,
     ) -> StoreResult<Activation> {
         let mut tx = self.begin_write().await?;
-        let (found, license) = self.lock_lookup(&mut tx, key).await?;
-        let assignment = found.user.as_ref().map(|(_, a)| *a);
-        let outcome = rule(
-            &license.rules(&found.product, assignment.as_ref()),
-            found.device.as_ref().map(Device::state),
-        )?;
-        let inserted = query(
-            "INSERT INTO devices (license_id, license_user_id, hardware_id, active, is_vm, vm_info, os_ver, \
-             hostname, ip, mac_address, app_ver, sdk_ver, created_at) \
-             VALUES ($1, $2, $3, TRUE, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (license_id, hardware_id) DO UPDATE SET active = TRUE, \
-             license_user_id = excluded.license_user_id, is_vm = excluded.is_vm, vm_info = excluded.vm_info, \
-             os_ver = excluded.os_ver, hostname = excluded.hostname, ip = excluded.ip, \
-             mac_address = excluded.mac_address, app_ver = excluded.app_ver, sdk_ver = excluded.sdk_ver \
-             RETURNING id",
-        )
-        .bind(license.id)
-        .bind(assignment.map(|a| a.license_user_id))
-        .bind(key.hardware_id)
-        .bind(info.is_vm)
-        .bind(&info.vm_info)
-        .bind(&info.os_ver)
-        .bind(&info.hostname)
-        .bind(&info.ip)
-        .bind(&info.mac_address)
-        .bind(&info.app_ver)
-        .bind(&info.sdk_ver)
-        .bind(millis(now))
-        .fetch_one(&mut *tx)
-        .await?;
-        let device_id = returned_id(&inserted)?;
-        let device_actor = Actor::Device(Some(device_id));
-        let mut data = serde_json::json!({
-            "hardware_id": key.hardware_id,
-            "reactivated": matches!(outcome, ActivationOutcome::Reactivate),
-        });
-        mark_offline(&mut data, offline);
-        let event = NewEvent::new(
-            license.company_id,
-            "license.activated",
-            offline_actor(offline).unwrap_or(&device_actor),
-        )
-        .license(&license)
-        .device(device_id)
-        .license_user(assignment.map(|a| a.license_user_id))
-        .data(data);
-        Self::insert_event(&mut tx, &event, now).await?;
-        let (seen, transferred) = match outcome {
-            ActivationOutcome::NewDevice { transfer } => (1, i64::from(transfer)),
-            ActivationOutcome::Reactivate => (0, 0),
-        };
-        query(
-            "UPDATE licenses SET times_activated = times_activated + 1, devices_seen = devices_seen + $1, \
-             transfer_count = transfer_count + $2 WHERE id = $3",
-        )
-        .bind(seen)
-        .bind(transferred)
-        .bind(license.id)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(assignment) = assignment {
-            query(
-                "UPDATE license_assignments SET total_activations = total_activations + 1 \
-                 WHERE license_id = $1 AND license_user_id = $2",
+        let activation = self
+            .activate_on(
+                &mut tx,
+                key,
+                DeviceReport {
+                    info,
+                    variables,
+                    offline,
+                },
+                rule,
+                now,
             )
-            .bind(assignment.license_id)
-            .bind(assignment.license_user_id)
-            .execute(&mut *tx)
             .await?;
-        }
-        Self::upsert_variables(&mut tx, license.company_id, device_id, variables, now).await?;
-        let device = Self::device_on(&mut tx, device_id).await?;
-        let floating_in_use = if license.floating.is_floating_cloud {
-            Self::hold_license_seat(&mut tx, &license, &device, SeatRequest::Lease, now).await?
-        } else {
-            0
-        };
-        let variables = Self::variables_on(&mut tx, license.company_id, device_id).await?;
-        let found = self.lookup_on(&mut tx, key).await?;
-        let license = found.license.clone().ok_or(StoreError::LicenseNotFound)?;
-        let device = found.device.clone().ok_or(StoreError::NotFound("device"))?;
         tx.commit().await?;
-        Ok(Activation {
-            view: Self::view(found, license, device, floating_in_use),
-            variables,
-        })
+        Ok(activation)
     }
 
     /// A deactivation; `offline` says through which offline request file, if any.
@@ -353,27 +427,18 @@ impl<DB: Backend> SqlStore<DB> {
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let (_, license, device) = self.locked_device(&mut tx, key, rule).await?;
-        let mut data = serde_json::json!({});
-        mark_offline(&mut data, offline);
-        let device_actor = Actor::Device(Some(device.id));
-        let event = NewEvent::new(
-            license.company_id,
-            "license.deactivated",
-            offline_actor(offline).unwrap_or(&device_actor),
-        )
-        .license(&license)
-        .device(device.id)
-        .license_user(device.license_user_id)
-        .data(data);
-        Self::insert_event(&mut tx, &event, Utc::now()).await?;
-        query("UPDATE devices SET active = FALSE, floating_until = NULL, borrowed_until = NULL WHERE id = $1")
-            .bind(device.id)
-            .execute(&mut *tx)
-            .await?;
-        Self::release_activation(&mut tx, license.id, device.license_user_id).await?;
+        Self::deactivate_on(&mut tx, &license, &device, offline).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// What a device reports when it activates, and through which offline request file, if any.
+#[derive(Clone, Copy)]
+pub(super) struct DeviceReport<'a> {
+    pub info: &'a DeviceInfo,
+    pub variables: &'a [(String, String)],
+    pub offline: Option<OfflineOrigin<'a>>,
 }
 
 /// Marks an event's data as coming from an offline request file.

@@ -8,6 +8,7 @@
 //! once and offers them as methods, so no impl block repeats them, and the async_trait futures see only
 //! boxed sqlx futures, free of higher-ranked bounds.
 
+mod bundles;
 mod catalog;
 mod catalog_admin;
 mod database;
@@ -106,7 +107,7 @@ pub(crate) const LICENSE_COLUMNS: &str = "l.id AS l_id, l.company_id AS l_compan
     l.grace_period AS l_grace_period, l.allow_grace_period AS l_allow_grace_period, \
     l.maintenance_period AS l_maintenance_period, l.max_activations AS l_max_activations, \
     l.allow_unlimited_activations AS l_allow_unlimited_activations, l.times_activated AS l_times_activated, \
-    l.devices_seen AS l_devices_seen, l.transfer_count AS l_transfer_count, l.max_transfers AS l_max_transfers, \
+    l.released_slots AS l_released_slots, l.transfer_count AS l_transfer_count, l.max_transfers AS l_max_transfers, \
     l.max_license_users AS l_max_license_users, l.is_floating_cloud AS l_is_floating_cloud, \
     l.floating_users AS l_floating_users, l.floating_timeout AS l_floating_timeout, l.can_borrow AS l_can_borrow, \
     l.max_borrow_time AS l_max_borrow_time, l.max_consumptions AS l_max_consumptions, \
@@ -118,7 +119,7 @@ pub(crate) const LICENSE_COLUMNS: &str = "l.id AS l_id, l.company_id AS l_compan
 
 pub(crate) const DEVICE_COLUMNS: &str = "d.id AS d_id, d.license_id AS d_license_id, \
     d.license_user_id AS d_license_user_id, d.hardware_id AS d_hardware_id, d.active AS d_active, \
-    d.blacklisted AS d_blacklisted, d.is_vm AS d_is_vm, d.os_ver AS d_os_ver, d.hostname AS d_hostname, \
+    d.blacklisted AS d_blacklisted, d.released AS d_released, d.is_vm AS d_is_vm, d.os_ver AS d_os_ver, d.hostname AS d_hostname, \
     d.floating_until AS d_floating_until, d.borrowed_until AS d_borrowed_until, \
     d.license_signature AS d_license_signature, d.signature_validity AS d_signature_validity, \
     d.answer_digest AS d_answer_digest, d.answer_signature AS d_answer_signature, \

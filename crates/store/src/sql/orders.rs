@@ -168,15 +168,16 @@ impl<DB: Backend> SqlStore<DB> {
         Ok((row.read_at(0)?, false))
     }
 
-    /// One license of an order with its features, custom field values and users; records
-    /// `license.created` and `license_user.created` for each user it creates.
+    /// One license of an order with its features, custom field values and users, then the licenses
+    /// a bundle license comes with; records `license.created` and `license_user.created` for each
+    /// user it creates.
     async fn insert_order_license(
         &self,
         conn: &mut DB::Connection,
         placing: &Placing<'_>,
         item: &OrderLicense,
         new_users: &mut Vec<(LicenseUserId, String)>,
-    ) -> StoreResult<License> {
+    ) -> StoreResult<Vec<License>> {
         let Placing {
             order_id,
             customer_id,
@@ -268,7 +269,9 @@ impl<DB: Backend> SqlStore<DB> {
             };
             Self::insert_assignment(conn, company_id, &assignment).await?;
         }
-        Ok(license)
+        let included =
+            Self::insert_bundle_licenses(conn, &license, &new, Some(order_id), actor, now).await?;
+        Ok(std::iter::once(license).chain(included).collect())
     }
 }
 
@@ -318,7 +321,7 @@ impl<DB: Backend> OrderStore for SqlStore<DB> {
             now,
         };
         for item in &order.licenses {
-            licenses.push(
+            licenses.extend(
                 self.insert_order_license(&mut tx, &placing, item, &mut new_users)
                     .await?,
             );

@@ -6,7 +6,7 @@ use super::*;
 fn activation_outcome_depends_on_the_device() {
     let cases = [
         (NEW, ActivationOutcome::NewDevice { transfer: false }),
-        (INACTIVE, ActivationOutcome::Reactivate),
+        (INACTIVE, ActivationOutcome::Reactivate { transfer: false }),
     ];
     for (device, outcome) in cases {
         assert_eq!(
@@ -114,7 +114,10 @@ fn activation_expiry_boundaries() {
     for (name, license, error) in expiry_cases() {
         for (device, outcome) in [
             (NEW, Ok(ActivationOutcome::NewDevice { transfer: false })),
-            (INACTIVE, Ok(ActivationOutcome::Reactivate)),
+            (
+                INACTIVE,
+                Ok(ActivationOutcome::Reactivate { transfer: false }),
+            ),
             (ACTIVE, Err(DomainError::DeviceExists)),
         ] {
             let expected = error.clone().map_or(outcome, Err);
@@ -134,7 +137,7 @@ fn activation_respects_max_activations() {
     // (times_activated, max_activations, allow_unlimited_activations, device, expected)
     let cases = [
         (2, 3, false, NEW, Ok(NewDevice { transfer: false })),
-        (2, 3, false, INACTIVE, Ok(Reactivate)),
+        (2, 3, false, INACTIVE, Ok(Reactivate { transfer: false })),
         (3, 3, false, NEW, full.clone()),
         (3, 3, false, INACTIVE, full.clone()),
         (4, 3, false, NEW, full.clone()),
@@ -145,7 +148,7 @@ fn activation_respects_max_activations() {
         (1, 3, false, ACTIVE, Err(DomainError::DeviceExists)),
         // Unlimited activations ignore the maximum.
         (3, 3, true, NEW, Ok(NewDevice { transfer: false })),
-        (3, 3, true, INACTIVE, Ok(Reactivate)),
+        (3, 3, true, INACTIVE, Ok(Reactivate { transfer: false })),
         (100, 3, true, NEW, Ok(NewDevice { transfer: false })),
         (0, 0, true, NEW, Ok(NewDevice { transfer: false })),
         (3, 3, true, ACTIVE, Err(DomainError::DeviceExists)),
@@ -155,8 +158,6 @@ fn activation_respects_max_activations() {
             times_activated,
             max_activations,
             allow_unlimited_activations,
-            // No device ever gave a slot back: every new device is a first-time activation.
-            devices_seen: times_activated,
             ..rules()
         };
         assert_eq!(
@@ -202,7 +203,10 @@ fn activation_error_precedence() {
         assert_eq!(request.activate(), Err(expected), "{request:?}");
         fix(&mut request);
     }
-    assert_eq!(request.activate(), Ok(ActivationOutcome::Reactivate));
+    assert_eq!(
+        request.activate(),
+        Ok(ActivationOutcome::Reactivate { transfer: false })
+    );
 }
 
 #[test]

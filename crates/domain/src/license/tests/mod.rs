@@ -40,7 +40,7 @@ fn rules() -> LicenseRules {
         max_activations: 3,
         allow_unlimited_activations: false,
         times_activated: 1,
-        devices_seen: 1,
+        released_slots: 0,
         transfer_count: 0,
         max_transfers: 0,
         user: None,
@@ -71,18 +71,29 @@ const NEW: Option<DeviceState> = None;
 const ACTIVE: Option<DeviceState> = Some(DeviceState {
     active: true,
     blacklisted: false,
+    released: false,
 });
+/// Deactivated by the vendor (a reset), not by itself: it gave no activation back to others.
 const INACTIVE: Option<DeviceState> = Some(DeviceState {
     active: false,
     blacklisted: false,
+    released: false,
+});
+/// Deactivated by itself, and no other device took its activation since.
+const RELEASED: Option<DeviceState> = Some(DeviceState {
+    active: false,
+    blacklisted: false,
+    released: true,
 });
 const BLACKLISTED: Option<DeviceState> = Some(DeviceState {
     active: false,
     blacklisted: true,
+    released: false,
 });
 const BLACKLISTED_ACTIVE: Option<DeviceState> = Some(DeviceState {
     active: true,
     blacklisted: true,
+    released: false,
 });
 
 const ALL_TYPES: [LicenseType; 4] = [
@@ -182,14 +193,14 @@ fn expiry_cases() -> Vec<(&'static str, LicenseRules, Option<DomainError>)> {
     ]
 }
 
-/// A license with room for one more device (2 of 3 active) that has seen `devices_seen` devices
-/// and made `transfer_count` of at most `max_transfers` transfers; the transfer and user-limit tests
-/// both start from it.
-fn transfers(devices_seen: i64, transfer_count: i64, max_transfers: i64) -> LicenseRules {
+/// A license with room for one more device (2 of 3 active) with `released_slots` activations given
+/// back by devices that deactivated themselves, which made `transfer_count` of at most
+/// `max_transfers` transfers; the transfer and user-limit tests both start from it.
+fn transfers(released_slots: i64, transfer_count: i64, max_transfers: i64) -> LicenseRules {
     LicenseRules {
         max_activations: 3,
         times_activated: 2,
-        devices_seen,
+        released_slots,
         transfer_count,
         max_transfers,
         ..rules()

@@ -21,10 +21,14 @@ fn activation_respects_the_user_limit() {
     // (user, device, expected)
     let cases = [
         (None, NEW, Ok(NewDevice { transfer: false })),
-        (None, INACTIVE, Ok(Reactivate)),
+        (None, INACTIVE, Ok(Reactivate { transfer: false })),
         (user(0, 2, false), NEW, Ok(NewDevice { transfer: false })),
         (user(1, 2, false), NEW, Ok(NewDevice { transfer: false })),
-        (user(1, 2, false), INACTIVE, Ok(Reactivate)),
+        (
+            user(1, 2, false),
+            INACTIVE,
+            Ok(Reactivate { transfer: false }),
+        ),
         (user(2, 2, false), NEW, refused.clone()),
         (user(2, 2, false), INACTIVE, refused.clone()),
         (user(3, 2, false), NEW, refused.clone()),
@@ -35,7 +39,11 @@ fn activation_respects_the_user_limit() {
         // A user with unlimited activations ignores the user maximum.
         (user(2, 2, true), NEW, Ok(NewDevice { transfer: false })),
         (user(100, 0, true), NEW, Ok(NewDevice { transfer: false })),
-        (user(100, 0, true), INACTIVE, Ok(Reactivate)),
+        (
+            user(100, 0, true),
+            INACTIVE,
+            Ok(Reactivate { transfer: false }),
+        ),
     ];
     for (user, device, expected) in cases {
         let license = LicenseRules { user, ..rules() };
@@ -70,7 +78,7 @@ fn activation_license_and_user_limits_are_independent() {
             allow_unlimited_activations,
             times_activated: 3,
             max_activations: 3,
-            devices_seen: 3,
+            released_slots: 1,
             user,
             ..rules()
         };
@@ -90,7 +98,7 @@ fn activation_limit_precedence() {
         license: LicenseRules {
             times_activated: 3,
             max_activations: 3,
-            devices_seen: 3,
+            released_slots: 1,
             transfer_count: 2,
             max_transfers: 2,
             user: user(4, 4, false),
