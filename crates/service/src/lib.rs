@@ -10,6 +10,9 @@ mod error;
 pub mod keys;
 pub mod passwords;
 pub mod setup;
+pub mod staff;
+
+mod activity;
 
 mod catalog_admin;
 mod companies;
@@ -30,6 +33,7 @@ use std::sync::Arc;
 use latch_domain::CompanyId;
 use latch_store::{Actor, Change, Company, Store};
 
+pub use activity::DailyActivity;
 pub use catalog_admin::{
     is_user_based, CustomFieldUpdate, FeatureUpdate, ProductUpdate, ReleaseUpdate,
     CUSTOM_FIELD_TYPES, ENVIRONMENTS,
@@ -72,6 +76,7 @@ pub mod model {
         CustomerChanges, CustomerRecord, LicenseUserChanges, LicenseUserRecord, Order,
         OrderChanges, OrderRecord,
     };
+    pub use latch_store::{Staff, StaffRole, StaffSession};
 }
 
 /// The vendor operations over one store.

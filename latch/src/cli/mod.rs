@@ -9,6 +9,7 @@ mod output;
 mod people;
 mod products;
 mod serve;
+mod staff;
 
 use std::path::PathBuf;
 
@@ -72,6 +73,9 @@ enum Command {
     MasterKey(master_key::MasterKeyCommand),
     /// Copy the live SQLite database into a new file (for PostgreSQL, use pg_dump).
     Backup(BackupArgs),
+    /// Dashboard accounts of a company (`/dashboard/`).
+    #[command(subcommand)]
+    Staff(staff::StaffCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -157,6 +161,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Backup(backup) => latch_service::backup::backup(&config, &backup.out)
             .await
             .map(|()| serde_json::json!({ "backup": backup.out.display().to_string() })),
+        Command::Staff(command) => staff::staff(&service, command).await,
     }
     .map_err(explain)?;
     output::print(&output, args.json);

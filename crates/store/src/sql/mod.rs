@@ -10,6 +10,7 @@
 
 mod catalog;
 mod catalog_admin;
+mod dashboard;
 mod database;
 mod guards;
 mod license_api;

@@ -1,0 +1,118 @@
+//! Dashboard staff: accounts of one company with a role, argon2id passwords, and sessions kept in the
+//! database (only a SHA-256 of each session's secret), so every node honours and revokes them alike.
+
+use chrono::{DateTime, Duration, Utc};
+use latch_store::{NewStaff, Staff, StaffRole, StaffSession};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::customers::parse_email;
+use crate::keys::generate_shared_key;
+use crate::management::management_key_hash;
+use crate::passwords::{self, MIN_PASSWORD_CHARS};
+use crate::{Service, ServiceError, ServiceResult, Tenant};
+
+/// How long a dashboard session lasts after signing in.
+pub const SESSION_LIFETIME: Duration = Duration::hours(12);
+
+/// A new session: the secret for the cookie (shown once, stored only hashed) and its end.
+#[derive(Debug)]
+pub struct StartedSession {
+    pub secret: SecretString,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The stored form of a session secret. Secrets carry 256 random bits, so a fast hash is safe and
+/// each request finds its session by one indexed equality.
+fn session_hash(secret: &str) -> String {
+    management_key_hash(secret)
+}
+
+impl Service {
+    /// The staff account with this e-mail, in any company, and its password hash: for signing in.
+    pub async fn staff_for_sign_in(&self, email: &str) -> ServiceResult<Option<(Staff, String)>> {
+        Ok(match parse_email("email", email) {
+            Ok(email) => self.store.staff_by_email(email.as_str()).await?,
+            Err(_) => None,
+        })
+    }
+
+    /// Starts a session for a staff member whose password was verified.
+    pub async fn start_staff_session(&self, staff: &Staff) -> ServiceResult<StartedSession> {
+        let secret = generate_shared_key()?;
+        let now = Utc::now();
+        let expires_at = now + SESSION_LIFETIME;
+        self.store
+            .insert_staff_session(staff.id, &session_hash(&secret), now, expires_at)
+            .await?;
+        Ok(StartedSession {
+            secret: secret.into(),
+            expires_at,
+        })
+    }
+
+    /// The live session a cookie's secret names, if any.
+    pub async fn staff_session(&self, secret: &str) -> ServiceResult<Option<StaffSession>> {
+        Ok(self
+            .store
+            .staff_session(&session_hash(secret), Utc::now())
+            .await?)
+    }
+
+    /// Signs a session out.
+    pub async fn end_staff_session(&self, secret: &SecretString) -> ServiceResult<()> {
+        Ok(self
+            .store
+            .delete_staff_session(&session_hash(secret.expose_secret()))
+            .await?)
+    }
+}
+
+impl Tenant<'_> {
+    /// Creates a staff account of this company.
+    pub async fn add_staff(
+        &self,
+        email: &str,
+        password: &str,
+        role: StaffRole,
+    ) -> ServiceResult<Staff> {
+        let email = parse_email("email", email)?;
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(ServiceError::invalid(
+                "password",
+                format!("must have at least {MIN_PASSWORD_CHARS} characters"),
+            ));
+        }
+        let password_hash = passwords::hash_off_runtime(password.to_owned()).await?;
+        let staff = NewStaff {
+            company_id: self.company_id(),
+            email: email.as_str(),
+            password_hash: &password_hash,
+            role,
+        };
+        Ok(self
+            .store
+            .insert_staff(staff, &self.actor, Utc::now())
+            .await?)
+    }
+
+    /// The company's staff, oldest first.
+    pub async fn staff_members(&self) -> ServiceResult<Vec<Staff>> {
+        Ok(self.store.staff_members(self.company_id()).await?)
+    }
+
+    /// Signs the company's staff member out everywhere; returns how many sessions ended.
+    pub async fn revoke_staff_sessions(&self, email: &str) -> ServiceResult<u64> {
+        let email = parse_email("email", email)?;
+        let staff = self
+            .store
+            .staff_by_email(email.as_str())
+            .await?
+            .map(|(staff, _)| staff)
+            .filter(|staff| staff.company_id == self.company_id())
+            .ok_or_else(|| ServiceError::NotFound(format!("staff member {}", email.as_str())))?;
+        Ok(self
+            .store
+            .delete_staff_sessions(self.company_id(), staff.id)
+            .await?)
+    }
+}
