@@ -549,3 +549,88 @@ async fn an_admin_issues_licenses_and_downloads_their_keys(backend: Backend) {
     assert!(reply.text().contains("PASTED-0002"));
     assert_eq!(latch.show_license(&company, "PASTED-0001")["enabled"], true);
 }
+
+both_backends!(every_screen_renders_with_and_without_filters);
+
+async fn every_screen_renders_with_and_without_filters(backend: Backend) {
+    let latch = Latch::new(backend, "dash_screens").await;
+    let company = latch.company("Acme");
+    add_staff(&latch, &company, "admin@example.com", "admin");
+    latch.product(&company, "app");
+    let soon = (chrono::Utc::now() + chrono::Duration::days(10))
+        .format("%Y-%m-%d")
+        .to_string();
+    let key = latch.license(
+        &company,
+        "app",
+        &["--type", "time-limited", "--valid-until", &soon],
+    );
+    let product = latch.cli(&["product", "list", "--company", &company.id.to_string()]);
+    let product_id = product["products"][0]["product_id"].clone();
+    let server = latch.serve();
+    let mut browser = Browser::signed_in(&server, "admin@example.com").await;
+
+    for (path, shows) in [
+        ("/dashboard/?days=90", key.as_str()),
+        (
+            "/dashboard/licenses?q=&product=&status=disabled",
+            "No license matches",
+        ),
+        ("/dashboard/devices", "No device matches"),
+        (
+            "/dashboard/devices?hardware_id=x&license=nan&offset=junk",
+            "No device matches",
+        ),
+        (
+            "/dashboard/customers?email=Nobody%40Example.com",
+            "No customer matches",
+        ),
+        (
+            "/dashboard/license-users?email=someone%40example.com",
+            "No license user matches",
+        ),
+        ("/dashboard/products", "app"),
+        (
+            &format!("/dashboard/products/{product_id}"),
+            "Installation files",
+        ),
+        (
+            "/dashboard/events?event=license.created&actor=cli&from=2020-01-01&to=2099-12-31",
+            &key,
+        ),
+        ("/dashboard/staff", "admin@example.com"),
+        ("/dashboard/issue", "Issue licenses"),
+    ] {
+        let reply = browser.get(path).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.text());
+        assert!(
+            reply.text().contains(shows),
+            "{path} shows {shows}: {}",
+            reply.text()
+        );
+        assert_eq!(reply.headers["cache-control"], "no-store", "{path}");
+        assert!(
+            reply.headers.contains_key("content-security-policy"),
+            "{path}"
+        );
+    }
+    for (path, status) in [
+        ("/dashboard/events?from=yesterday", 400),
+        ("/dashboard/licenses/not-a-number", 404),
+        ("/dashboard/products/999999", 404),
+        ("/dashboard/orders/999999/keys.csv", 404),
+    ] {
+        let reply = browser.get(path).await;
+        assert_eq!(reply.status, status, "{path}: {}", reply.text());
+    }
+    for asset in [
+        "/dashboard/assets/dashboard.css",
+        "/dashboard/assets/dashboard.js",
+    ] {
+        assert_eq!(
+            Browser::new(&server).get(asset).await.status,
+            200,
+            "{asset}"
+        );
+    }
+}

@@ -65,7 +65,7 @@ pub async fn form(State(state): State<AppState>, signed: Signed) -> DashboardRes
                 input #floating_users type="number" min="0" name="floating_users" placeholder="Leave empty for node-locked";
                 label for="count" { "Count" }
                 input #count type="number" min="1" max=(MAX_COUNT) name="count" value="1";
-                label for="keys" { "Keys (optional, one per line; replaces Count)" }
+                label for="keys" { "Pasted keys (optional, one per line, used instead of generated ones)" }
                 textarea #keys name="keys" rows="4" {}
                 button type="submit" { "Issue licenses" }
             }

@@ -21,6 +21,7 @@ use crate::state::AppState;
 
 /// A list screen's query string: its filters and `offset`, by name.
 #[derive(Debug, Default, Deserialize)]
+#[serde(transparent)]
 pub struct Filters(std::collections::BTreeMap<String, String>);
 
 impl Filters {
