@@ -634,3 +634,114 @@ async fn every_screen_renders_with_and_without_filters(backend: Backend) {
         );
     }
 }
+
+both_backends!(admins_grant_and_manage_keys_support_resets_passwords);
+
+async fn admins_grant_and_manage_keys_support_resets_passwords(backend: Backend) {
+    let latch = Latch::new(backend, "dash_admin").await;
+    let company = latch.company("Acme");
+    add_staff(&latch, &company, "admin@example.com", "admin");
+    add_staff(&latch, &company, "support@example.com", "support");
+    let id = company.id.to_string();
+    latch.product(&company, "app");
+    latch.cli(&[
+        "product",
+        "add-feature",
+        "--company",
+        &id,
+        "--product",
+        "app",
+        "--code",
+        "export",
+        "--name",
+        "Export",
+    ]);
+    let key = latch.license(&company, "app", &[]);
+    let license = license_id(&latch, &company, &key);
+    let page = format!("/dashboard/licenses/{license}");
+    let server = latch.serve();
+    let mut admin = Browser::signed_in(&server, "admin@example.com").await;
+    let mut support = Browser::signed_in(&server, "support@example.com").await;
+
+    // Granting more is for admins: limits, users, features.
+    let limits = [("max_activations", "4"), ("max_transfers", "1")];
+    let reply = support
+        .submit(&page, &format!("{page}/limits"), &limits)
+        .await;
+    assert_eq!(reply.status, 403, "{}", reply.text());
+    let reply = admin
+        .submit(&page, &format!("{page}/limits"), &limits)
+        .await;
+    assert_eq!(location(&reply), format!("{page}?notice=limits"));
+    assert_eq!(latch.show_license(&company, &key)["max_activations"], 4);
+    let shown = admin.get(&page).await.text();
+    let feature = shown
+        .split("<option value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a feature to add")
+        .to_owned();
+    let reply = admin
+        .submit(
+            &page,
+            &format!("{page}/feature"),
+            &[("product_feature", &feature)],
+        )
+        .await;
+    assert_eq!(location(&reply), format!("{page}?notice=feature"));
+    let features = latch.show_license(&company, &key)["features"].clone();
+    assert_eq!(features[0]["code"], "export", "{features}");
+    let reply = admin
+        .submit(
+            &page,
+            &format!("{page}/assign"),
+            &[("email", "person@example.com")],
+        )
+        .await;
+    assert_eq!(location(&reply), format!("{page}?notice=user"));
+
+    // Support resets a license user's password: shown once, and the old one is gone.
+    let shown = support.get(&page).await.text();
+    let reset = shown
+        .split("action=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|action| action.ends_with("/password"))
+        .expect("a password reset button")
+        .to_owned();
+    let reply = support.submit(&page, &reset, &[]).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(
+        reply.text().contains("person@example.com"),
+        "{}",
+        reply.text()
+    );
+
+    // Settings: the public key, and a management key that works at once.
+    assert_eq!(support.get("/dashboard/settings").await.status, 403);
+    let pem = admin.get("/dashboard/settings/public-key.pem").await;
+    assert_eq!(pem.text(), company.public_key_pem);
+    let reply = admin
+        .submit(
+            "/dashboard/settings",
+            "/dashboard/settings/management-keys",
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let secret = reply
+        .text()
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the new key")
+        .to_owned();
+    let listed = send(
+        server
+            .http
+            .get(server.url("/api/v1/licenses/"))
+            .header("Authorization", format!("Api-Key {secret}")),
+    )
+    .await;
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    assert_eq!(listed.json()["count"], 1);
+}

@@ -5,11 +5,12 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
-use latch_domain::{DeviceId, LicenseId};
+use latch_domain::{DeviceId, LicenseId, LicenseUserId, ProductFeatureId};
+use latch_service::keys::generate_password;
 use latch_service::model::{LicenseRecord, StaffRole};
 use latch_service::query::fields::{DEVICE_FIELDS, EVENT_FIELDS, LICENSE_FIELDS};
 use latch_service::query::{find_field, Field, ListQuery, Lookup, Value};
-use latch_service::{LicensePatch, Page, UserPlacement};
+use latch_service::{FeaturePatch, LicensePatch, Page, UserPlacement};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -308,6 +309,12 @@ pub async fn detail(
         .await?;
     let license = &record.license;
     let support = signed.staff.role >= StaffRole::Support;
+    let admin = signed.staff.role >= StaffRole::Admin;
+    let grantable = if admin {
+        tenant.product_record(license.product_id).await?.features
+    } else {
+        Vec::new()
+    };
     let base = format!("/dashboard/licenses/{id}");
     let key = key_of(&record);
     let body = html! {
@@ -346,7 +353,7 @@ pub async fn detail(
                 dt { "Last check" } dd { (when(record.last_check)) }
                 dt { "Note" } dd { (if record.note.is_empty() { "—" } else { record.note.as_str() }) }
             }
-            @if support {
+            @if admin {
                 div.card {
                     h2 { "Change" }
                     form method="post" action={ (base) "/renew" } {
@@ -368,6 +375,20 @@ pub async fn detail(
                         label for="user_email" { "Assign user (email)" }
                         input #user_email type="email" name="email" required;
                         button type="submit" { "Assign user" }
+                    }
+                    @if !grantable.is_empty() {
+                        form method="post" action={ (base) "/feature" } {
+                            (csrf_field(&signed))
+                            label for="product_feature" { "Add feature" }
+                            select #product_feature name="product_feature" {
+                                @for feature in &grantable {
+                                    option value=(feature.feature.id) { (feature.feature.name) " (" (feature.feature.code) ")" }
+                                }
+                            }
+                            label for="max_consumption" { "Max consumptions" }
+                            input #max_consumption type="number" min="0" name="max_consumption" placeholder="Consumption features";
+                            button type="submit" { "Add feature" }
+                        }
                     }
                 }
             }
@@ -413,7 +434,13 @@ pub async fn detail(
         }
         h2 { "Users" }
         @if record.users.is_empty() { (empty("No license users on this license.")) } @else {
-            ul { @for (user, assignment) in &record.users { li { (user.email) " — " (assignment.total_activations) " activations of " (assignment.max_activations) } } }
+            table { thead { tr { th { "Email" } th { "Activations" } th { "Password" } @if support { th { "Action" } } } }
+                tbody { @for (user, assignment) in &record.users { tr {
+                    td { a href={ "/dashboard/licenses?user=" (user.email) } { (user.email) } }
+                    td { (assignment.total_activations) " of " (assignment.max_activations) }
+                    td { @if user.is_initial_password { "initial" } @else { "set by the user" } }
+                    @if support { td { (action_button(&signed, &format!("/dashboard/license-users/{}/password", user.id), "Reset password", Some("Give this user a new password?"))) } }
+                } } } }
         }
         h2 { "History" }
         (event_table(&events.items))
@@ -449,7 +476,13 @@ pub async fn act(
     Path((id, name)): Path<(String, String)>,
     action: Action,
 ) -> DashboardResult<Response> {
-    action.signed.require(StaffRole::Support)?;
+    // Support keeps licenses working; what grants more (validity, limits, users, features) is for
+    // admins, as issuing is.
+    let least = match name.as_str() {
+        "enable" | "disable" | "reset" => StaffRole::Support,
+        _ => StaffRole::Admin,
+    };
+    action.signed.require(least)?;
     let id = LicenseId::new(path_id(&id)?);
     let tenant = action.signed.tenant(&state).await?;
     let fields = &action.fields;
@@ -506,6 +539,20 @@ pub async fn act(
             tenant.place_license_user(id, placement).await?;
             "user"
         }
+        "feature" => {
+            let feature = fields
+                .text("product_feature")
+                .parse::<i64>()
+                .map_err(|_| DashboardError::Invalid("Choose a feature.".into()))?;
+            let patch = FeaturePatch {
+                max_consumption: fields.number("max_consumption", "Max consumptions")?,
+                ..FeaturePatch::default()
+            };
+            tenant
+                .grant_license_feature(id, ProductFeatureId::new(feature), &patch)
+                .await?;
+            "feature"
+        }
         _ => return Err(DashboardError::NotFound),
     };
     Ok(Redirect::to(&format!("/dashboard/licenses/{id}?notice={done}")).into_response())
@@ -555,4 +602,32 @@ pub async fn device_action(
     Ok(Redirect::to(&format!(
         "/dashboard/licenses/{license}?notice={done}"
     )))
+}
+
+/// `POST /dashboard/license-users/{id}/password`: a new generated password, shown once.
+pub async fn reset_user_password(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    action: Action,
+) -> DashboardResult<Markup> {
+    action.signed.require(StaffRole::Support)?;
+    let id = LicenseUserId::new(path_id(&id)?);
+    let tenant = action.signed.tenant(&state).await?;
+    let user = tenant.license_user_by_id(id).await?.user;
+    let password = generate_password()?;
+    tenant
+        .set_license_user_password(id, password.clone())
+        .await?;
+    let body = html! {
+        h1 { "New password" }
+        p.notice role="status" { "The password of " (user.email) " was reset. Hand this one over; it is not shown again." }
+        p { code.secret { (password) } }
+        p { a href={ "/dashboard/licenses?user=" (user.email) } { "The user's licenses" } }
+    };
+    Ok(page(
+        &action.signed,
+        "/dashboard/license-users",
+        "New password",
+        body,
+    ))
 }

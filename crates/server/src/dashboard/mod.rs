@@ -10,6 +10,7 @@ mod lists;
 mod overview;
 mod page;
 mod session;
+mod settings;
 mod staff;
 
 use axum::extract::Request;
@@ -54,11 +55,28 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/dashboard/orders/{id}/keys.csv", get(issue::keys_csv))
         .route("/dashboard/customers", get(lists::customers))
         .route("/dashboard/license-users", get(lists::license_users))
+        .route(
+            "/dashboard/license-users/{id}/password",
+            post(licenses::reset_user_password),
+        )
         .route("/dashboard/products", get(lists::products))
         .route("/dashboard/products/{id}", get(lists::product))
         .route("/dashboard/events", get(lists::events))
         .route("/dashboard/staff", get(staff::list).post(staff::add))
         .route("/dashboard/staff/{id}/revoke", post(staff::revoke))
+        .route("/dashboard/settings", get(settings::settings))
+        .route(
+            "/dashboard/settings/public-key.pem",
+            get(settings::public_key),
+        )
+        .route(
+            "/dashboard/settings/management-keys",
+            post(settings::create_management_key),
+        )
+        .route(
+            "/dashboard/settings/management-keys/{id}/revoke",
+            post(settings::revoke_management_key),
+        )
         .route("/dashboard/assets/dashboard.css", get(stylesheet))
         .route("/dashboard/assets/dashboard.js", get(script))
         .layer(axum::middleware::from_fn(security_headers))

@@ -25,6 +25,7 @@ const NAVIGATION: &[(&str, &str, StaffRole)] = &[
     ("/dashboard/products", "Products", StaffRole::Viewer),
     ("/dashboard/events", "Event log", StaffRole::Viewer),
     ("/dashboard/staff", "Staff", StaffRole::Admin),
+    ("/dashboard/settings", "Settings", StaffRole::Admin),
 ];
 
 fn head(title: &str) -> Markup {
@@ -143,11 +144,13 @@ pub fn notice(code: Option<&str>) -> Markup {
         "renewed" => "Validity changed.",
         "limits" => "Limits saved.",
         "user" => "User assigned.",
+        "feature" => "Feature added.",
         "released" => "Seat released.",
         "device-reset" => "Device deactivated.",
         "blacklisted" => "Device blacklisted.",
         "staff" => "Staff member added.",
         "sessions" => "Sessions ended.",
+        "key-revoked" => "Management key revoked.",
         _ => return html! {},
     };
     html! { p.notice role="status" { (text) } }
