@@ -2,7 +2,7 @@
 //! database (only a SHA-256 of each session's secret), so every node honours and revokes them alike.
 
 use chrono::{DateTime, Duration, Utc};
-use latch_store::{NewStaff, Staff, StaffRole, StaffSession};
+use latch_store::{NewStaff, Staff, StaffRole, StaffSession, StoreError};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::customers::parse_email;
@@ -89,10 +89,16 @@ impl Tenant<'_> {
             password_hash: &password_hash,
             role,
         };
-        Ok(self
-            .store
+        self.store
             .insert_staff(staff, &self.actor, Utc::now())
-            .await?)
+            .await
+            .map_err(|error| match error {
+                StoreError::Duplicate(_) => ServiceError::invalid(
+                    "email",
+                    "a staff member with this e-mail exists (in this or another company)",
+                ),
+                other => other.into(),
+            })
     }
 
     /// The company's staff, oldest first.

@@ -47,9 +47,9 @@ pub struct Search {
 }
 
 impl Search {
-    /// The conditions the form asks for. "Search" is a key prefix, or a customer's e-mail when it
-    /// holds an `@`; each is an indexed lookup, so a search stays fast at millions of licenses.
-    fn query(&self) -> DashboardResult<ListQuery> {
+    /// The conditions the form asks for, the key compared by `key_lookup`. "Search" is a key (or its
+    /// start), or a customer's e-mail when it holds an `@`.
+    fn query(&self, key_lookup: Lookup) -> DashboardResult<ListQuery> {
         let mut query = ListQuery::default();
         let text = |value: &str| Value::Text(value.trim().to_owned());
         let email = |value: &str| Value::Text(value.trim().to_lowercase());
@@ -63,7 +63,7 @@ impl Search {
         } else if !q.is_empty() {
             query = query.with(
                 field(LICENSE_FIELDS, "license_key")?,
-                Lookup::StartsWith,
+                key_lookup,
                 text(q),
             );
         }
@@ -153,15 +153,20 @@ pub async fn list(
             offset: 0,
         })
         .await?;
-    let found = tenant
-        .license_records(
-            &search.query()?,
-            Page {
-                limit: PAGE_SIZE,
-                offset: search.offset,
-            },
-        )
+    let page_asked = Page {
+        limit: PAGE_SIZE,
+        offset: search.offset,
+    };
+    // A whole key is found through the key index at once; only when no key equals the text is it
+    // taken as the start of keys, which compares the company's keys one by one.
+    let mut found = tenant
+        .license_records(&search.query(Lookup::Exact)?, page_asked)
         .await?;
+    if found.total == 0 && !search.q.contains('@') && !search.q.trim().is_empty() {
+        found = tenant
+            .license_records(&search.query(Lookup::StartsWith)?, page_asked)
+            .await?;
+    }
     let can_disable = signed.staff.role >= StaffRole::Support;
     let body = html! {
         h1 { "Licenses" }
