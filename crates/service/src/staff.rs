@@ -1,9 +1,13 @@
-//! Dashboard staff: accounts of one company with a role, argon2id passwords, and sessions kept in the
-//! database (only a SHA-256 of each session's secret), so every node honours and revokes them alike.
+//! Dashboard staff: accounts of one company with a role, argon2id passwords, an optional second
+//! factor (TOTP, RFC 6238: six digits every 30 seconds, as authenticator apps make them), and
+//! sessions kept in the database (only a SHA-256 of each session's secret), so every node honours
+//! and revokes them alike.
 
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use chrono::{DateTime, Duration, Utc};
-use latch_store::{NewStaff, Staff, StaffRole, StaffSession, StoreError};
+use latch_store::{NewStaff, Staff, StaffCredentials, StaffRole, StaffSession, StoreError};
 use secrecy::{ExposeSecret, SecretString};
+use totp_rs::{Algorithm, Secret, TOTP};
 
 use crate::customers::parse_email;
 use crate::keys::generate_shared_key;
@@ -27,9 +31,47 @@ fn session_hash(secret: &str) -> String {
     management_key_hash(secret)
 }
 
+/// A new second-factor secret for `email`: base32, and as the `otpauth://` link authenticator apps
+/// read (from a QR code or pasted).
+#[derive(Debug)]
+pub struct TotpSetup {
+    pub secret: String,
+    pub link: String,
+}
+
+impl TotpSetup {
+    pub fn new(email: &str) -> ServiceResult<Self> {
+        // 160 bits, RFC 4226's recommended length.
+        let mut bytes = [0u8; 20];
+        SystemRandom::new()
+            .fill(&mut bytes)
+            .map_err(|_| ServiceError::Random)?;
+        let Secret::Encoded(secret) = Secret::Raw(bytes.to_vec()).to_encoded() else {
+            return Err(ServiceError::Random);
+        };
+        let link = format!(
+            "otpauth://totp/Latch:{}?secret={secret}&issuer=Latch&algorithm=SHA1&digits=6&period=30",
+            email.replace('@', "%40")
+        );
+        Ok(Self { secret, link })
+    }
+}
+
+/// Whether `code` is the current code of the base32 `secret` (or the one just before or after, for
+/// clocks a little apart).
+pub fn totp_code_matches(secret: &str, code: &str) -> bool {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .ok()
+        .and_then(|bytes| TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes).ok())
+        .and_then(|totp| totp.check_current(&code).ok())
+        .unwrap_or(false)
+}
+
 impl Service {
-    /// The staff account with this e-mail, in any company, and its password hash: for signing in.
-    pub async fn staff_for_sign_in(&self, email: &str) -> ServiceResult<Option<(Staff, String)>> {
+    /// The staff account with this e-mail, in any company, with what signing in checks.
+    pub async fn staff_for_sign_in(&self, email: &str) -> ServiceResult<Option<StaffCredentials>> {
         Ok(match parse_email("email", email) {
             Ok(email) => self.store.staff_by_email(email.as_str()).await?,
             Err(_) => None,
@@ -106,19 +148,50 @@ impl Tenant<'_> {
         Ok(self.store.staff_members(self.company_id()).await?)
     }
 
-    /// Signs the company's staff member out everywhere; returns how many sessions ended.
-    pub async fn revoke_staff_sessions(&self, email: &str) -> ServiceResult<u64> {
+    /// The company's member with this e-mail.
+    async fn staff_member(&self, email: &str) -> ServiceResult<Staff> {
         let email = parse_email("email", email)?;
-        let staff = self
-            .store
+        self.store
             .staff_by_email(email.as_str())
             .await?
-            .map(|(staff, _)| staff)
+            .map(|credentials| credentials.staff)
             .filter(|staff| staff.company_id == self.company_id())
-            .ok_or_else(|| ServiceError::NotFound(format!("staff member {}", email.as_str())))?;
+            .ok_or_else(|| ServiceError::NotFound(format!("staff member {}", email.as_str())))
+    }
+
+    /// Signs the company's staff member out everywhere; returns how many sessions ended.
+    pub async fn revoke_staff_sessions(&self, email: &str) -> ServiceResult<u64> {
+        let staff = self.staff_member(email).await?;
         Ok(self
             .store
             .delete_staff_sessions(self.company_id(), staff.id)
             .await?)
+    }
+
+    /// Turns the member's second factor on with `secret` once `code` proves an authenticator app
+    /// holds it (`None`: the operator hands the secret over and vouches for it), or off (`secret`
+    /// `None`, for a member who lost the device).
+    pub async fn set_staff_totp(
+        &self,
+        email: &str,
+        secret: Option<&str>,
+        code: Option<&str>,
+    ) -> ServiceResult<Staff> {
+        let staff = self.staff_member(email).await?;
+        if let (Some(secret), Some(code)) = (secret, code) {
+            if !totp_code_matches(secret, code) {
+                return Err(ServiceError::invalid(
+                    "code",
+                    "is not the authenticator app's current code",
+                ));
+            }
+        }
+        self.store
+            .set_staff_totp(self.company_id(), staff.id, secret)
+            .await?;
+        Ok(Staff {
+            two_factor: secret.is_some(),
+            ..staff
+        })
     }
 }

@@ -673,13 +673,66 @@ async fn staff_are_added_sign_in_through_sessions_and_are_signed_out() {
         assert_eq!(tenant.staff_members().await.unwrap(), vec![staff.clone()]);
         assert!(elsewhere.staff_members().await.unwrap().is_empty());
 
-        let (found, hash) = service
+        let found = service
             .staff_for_sign_in("ADMIN@example.com")
             .await
             .unwrap()
             .expect("found by any case");
-        assert_eq!(found, staff);
-        assert!(latch_service::passwords::verify("long enough", &hash));
+        assert_eq!(found.staff, staff);
+        assert!(latch_service::passwords::verify(
+            "long enough",
+            &found.password_hash
+        ));
+        assert!(found.totp_secret.is_none());
+
+        // The second factor: on only with the app's current code, sealed at rest, and off again.
+        let setup = latch_service::staff::TotpSetup::new(&staff.email).unwrap();
+        assert!(setup
+            .link
+            .starts_with("otpauth://totp/Latch:admin%40example.com?secret="));
+        assert_invalid(
+            tenant
+                .set_staff_totp(&staff.email, Some(&setup.secret), Some("000000"))
+                .await
+                .map(|_| ()),
+            "code",
+        );
+        let code = totp_rs::TOTP::new(
+            totp_rs::Algorithm::SHA1,
+            6,
+            1,
+            30,
+            totp_rs::Secret::Encoded(setup.secret.clone())
+                .to_bytes()
+                .unwrap(),
+        )
+        .unwrap()
+        .generate_current()
+        .unwrap();
+        let on = tenant
+            .set_staff_totp(&staff.email, Some(&setup.secret), Some(&code))
+            .await
+            .unwrap();
+        assert!(on.two_factor);
+        let found = service
+            .staff_for_sign_in(&staff.email)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            found.totp_secret.unwrap().expose_secret(),
+            setup.secret,
+            "{backend}"
+        );
+        assert!(latch_service::staff::totp_code_matches(
+            &setup.secret,
+            &code
+        ));
+        let off = tenant
+            .set_staff_totp(&staff.email, None, None)
+            .await
+            .unwrap();
+        assert!(!off.two_factor);
         assert!(service.staff_for_sign_in("nobody").await.unwrap().is_none());
 
         let session = service.start_staff_session(&staff).await.unwrap();

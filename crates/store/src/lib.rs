@@ -996,8 +996,16 @@ pub trait DashboardStore: Send + Sync {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> StoreResult<Staff>;
-    /// The account with this (lower-cased) e-mail, in any company, and its password hash.
-    async fn staff_by_email(&self, email: &str) -> StoreResult<Option<(Staff, String)>>;
+    /// The account with this (lower-cased) e-mail, in any company, with what signing in checks.
+    async fn staff_by_email(&self, email: &str) -> StoreResult<Option<StaffCredentials>>;
+    /// Turns the company's member's second factor on with this base32 secret (sealed at rest), or
+    /// off; `false` when the company has no such member.
+    async fn set_staff_totp(
+        &self,
+        company_id: CompanyId,
+        staff_id: i64,
+        secret: Option<&str>,
+    ) -> StoreResult<bool>;
     /// The company's staff, oldest first.
     async fn staff_members(&self, company_id: CompanyId) -> StoreResult<Vec<Staff>>;
     /// Starts a session for the staff member; expired sessions of the member are forgotten.

@@ -1457,7 +1457,18 @@ pub struct Staff {
     /// Lower-cased.
     pub email: String,
     pub role: StaffRole,
+    /// Signing in also takes a code from an authenticator app.
+    pub two_factor: bool,
     pub created_at: DateTime<Utc>,
+}
+
+/// What signing in checks: the password's hash and, when the second factor is on, its secret.
+#[derive(Debug, Clone)]
+pub struct StaffCredentials {
+    pub staff: Staff,
+    pub password_hash: String,
+    /// The base32 TOTP secret, opened.
+    pub totp_secret: Option<SecretString>,
 }
 
 /// A staff account to create; the password already hashed.

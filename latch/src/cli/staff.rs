@@ -2,6 +2,7 @@
 
 use clap::Subcommand;
 use latch_service::model::{Staff, StaffRole};
+use latch_service::staff::TotpSetup;
 use latch_service::{Service, ServiceResult};
 use serde_json::{json, Value};
 
@@ -26,6 +27,17 @@ pub enum StaffCommand {
     },
     /// List the company's dashboard accounts.
     List(CompanyArg),
+    /// Turn a member's second factor (an authenticator app's code at sign-in) on or off. Prints the
+    /// secret and the `otpauth://` link for the app once.
+    Totp {
+        #[command(flatten)]
+        company: CompanyArg,
+        #[arg(long)]
+        email: String,
+        /// Turn it off (a member who lost the device).
+        #[arg(long)]
+        off: bool,
+    },
     /// Sign a member out of every dashboard session.
     RevokeSessions {
         #[command(flatten)]
@@ -57,6 +69,25 @@ pub async fn staff(service: &Service, command: StaffCommand) -> ServiceResult<Va
             let listed: Vec<Value> = members.iter().map(staff_json).collect();
             Ok(json!({"company_id": company.company, "staff": listed}))
         }
+        StaffCommand::Totp {
+            company,
+            email,
+            off,
+        } => {
+            let tenant = service.tenant(company.id()).await?;
+            if off {
+                let staff = tenant.set_staff_totp(&email, None, None).await?;
+                return Ok(staff_json(&staff));
+            }
+            let setup = TotpSetup::new(&email.trim().to_lowercase())?;
+            let staff = tenant
+                .set_staff_totp(&email, Some(&setup.secret), None)
+                .await?;
+            let mut shown = staff_json(&staff);
+            shown["totp_secret"] = setup.secret.into();
+            shown["totp_link"] = setup.link.into();
+            Ok(shown)
+        }
         StaffCommand::RevokeSessions { company, email } => {
             let ended = service
                 .tenant(company.id())
@@ -74,6 +105,7 @@ fn staff_json(staff: &Staff) -> Value {
         "company_id": staff.company_id.get(),
         "email": staff.email,
         "role": staff.role.as_str(),
+        "two_factor": staff.two_factor,
         "created_at": staff.created_at,
     })
 }

@@ -236,7 +236,9 @@ async fn a_wrong_password_is_refused_and_attempts_are_limited(backend: Backend) 
         assert_eq!(reply.status, 401, "{}", reply.text());
         assert!(
             reply.text().contains("role=\"alert\"")
-                && reply.text().contains("Wrong email or password"),
+                && reply
+                    .text()
+                    .contains("Wrong email, password or authentication code"),
             "{}",
             reply.text()
         );
@@ -744,4 +746,112 @@ async fn admins_grant_and_manage_keys_support_resets_passwords(backend: Backend)
     .await;
     assert_eq!(listed.status, 200, "{}", listed.text());
     assert_eq!(listed.json()["count"], 1);
+}
+
+/// The current code of a base32 TOTP secret, as an authenticator app shows it.
+fn totp_code(secret: &str) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .expect("a base32 secret");
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
+        .expect("a TOTP")
+        .generate_current()
+        .expect("a clock")
+}
+
+both_backends!(a_second_factor_is_turned_on_and_asked_for_at_sign_in);
+
+async fn a_second_factor_is_turned_on_and_asked_for_at_sign_in(backend: Backend) {
+    let latch = Latch::new(backend, "dash_totp").await;
+    let company = latch.company("Acme");
+    add_staff(&latch, &company, "admin@example.com", "admin");
+    add_staff(&latch, &company, "viewer@example.com", "viewer");
+    let id = company.id.to_string();
+    let turned_on = latch.cli(&[
+        "staff",
+        "totp",
+        "--company",
+        &id,
+        "--email",
+        "admin@example.com",
+    ]);
+    assert_eq!(turned_on["two_factor"], true, "{turned_on}");
+    let secret = turned_on["totp_secret"]
+        .as_str()
+        .expect("the secret")
+        .to_owned();
+    assert!(turned_on["totp_link"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/"));
+    let server = latch.serve();
+
+    let mut browser = Browser::new(&server);
+    let reply = browser.sign_in("admin@example.com", PASSWORD).await;
+    assert_eq!(reply.status, 401, "the code is missing: {}", reply.text());
+    let form = browser.get("/dashboard/login").await;
+    let token = csrf_token(&form.text());
+    let code = totp_code(&secret);
+    let reply = browser
+        .post(
+            "/dashboard/login",
+            &[
+                ("email", "admin@example.com"),
+                ("password", PASSWORD),
+                ("code", &code),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(location(&reply), "/dashboard/");
+    latch.cli(&[
+        "staff",
+        "totp",
+        "--company",
+        &id,
+        "--email",
+        "admin@example.com",
+        "--off",
+    ]);
+    Browser::signed_in(&server, "admin@example.com").await;
+
+    // A member turns it on from their account page, proving the app has the secret.
+    let mut viewer = Browser::signed_in(&server, "viewer@example.com").await;
+    let started = viewer
+        .submit("/dashboard/account", "/dashboard/account/totp", &[])
+        .await;
+    assert_eq!(started.status, 200, "{}", started.text());
+    let text = started.text();
+    let secret = text
+        .split("name=\"secret\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the new secret")
+        .to_owned();
+    let token = csrf_token(&text);
+    let reply = viewer
+        .post(
+            "/dashboard/account/totp/confirm",
+            &[
+                ("secret", &secret),
+                ("code", "000000"),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 400, "a wrong code: {}", reply.text());
+    let code = totp_code(&secret);
+    let reply = viewer
+        .post(
+            "/dashboard/account/totp/confirm",
+            &[("secret", &secret), ("code", &code), ("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(location(&reply), "/dashboard/account?notice=totp-on");
+    let listed = latch.cli(&["staff", "list", "--company", &id]);
+    assert_eq!(listed["staff"][1]["two_factor"], true, "{listed}");
+    let reply = Browser::new(&server)
+        .sign_in("viewer@example.com", PASSWORD)
+        .await;
+    assert_eq!(reply.status, 401, "{}", reply.text());
 }

@@ -96,7 +96,7 @@ def test_a_failed_sign_in_says_so(browser, server, staff):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text("Wrong email or password")
+    expect(page.get_by_role("alert")).to_contain_text("Wrong email, password or authentication code")
     screenshot(page, "sign-in")
     page.close()
 

@@ -61,11 +61,7 @@ impl Search {
                 email(q),
             );
         } else if !q.is_empty() {
-            query = query.with(
-                field(LICENSE_FIELDS, "license_key")?,
-                key_lookup,
-                text(q),
-            );
+            query = query.with(field(LICENSE_FIELDS, "license_key")?, key_lookup, text(q));
         }
         if !self.user.trim().is_empty() {
             query = query.with(

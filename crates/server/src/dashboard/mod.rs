@@ -64,6 +64,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/dashboard/events", get(lists::events))
         .route("/dashboard/staff", get(staff::list).post(staff::add))
         .route("/dashboard/staff/{id}/revoke", post(staff::revoke))
+        .route("/dashboard/account", get(staff::account))
+        .route("/dashboard/account/totp", post(staff::start_totp))
+        .route("/dashboard/account/totp/confirm", post(staff::confirm_totp))
+        .route("/dashboard/account/totp/off", post(staff::turn_off_totp))
         .route("/dashboard/settings", get(settings::settings))
         .route(
             "/dashboard/settings/public-key.pem",

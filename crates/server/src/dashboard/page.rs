@@ -64,7 +64,7 @@ pub fn page(signed: &Signed, current: &str, title: &str, body: Markup) -> Markup
                             }
                         }
                     }
-                    span.who { (signed.staff.email) " · " (signed.staff.role.as_str()) }
+                    a.who href="/dashboard/account" { (signed.staff.email) " · " (signed.staff.role.as_str()) }
                     form method="post" action="/dashboard/logout" {
                         (csrf_field(signed))
                         button.link type="submit" { "Sign out" }
@@ -151,6 +151,8 @@ pub fn notice(code: Option<&str>) -> Markup {
         "staff" => "Staff member added.",
         "sessions" => "Sessions ended.",
         "key-revoked" => "Management key revoked.",
+        "totp-on" => "Two-factor sign-in is on: signing in now also takes a code.",
+        "totp-off" => "Two-factor sign-in is off.",
         _ => return html! {},
     };
     html! { p.notice role="status" { (text) } }

@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use latch_service::keys::generate_shared_key;
 use latch_service::model::{Actor, Staff, StaffRole};
-use latch_service::staff::SESSION_LIFETIME;
+use latch_service::staff::{totp_code_matches, SESSION_LIFETIME};
 use latch_service::Tenant;
 use latch_store::AttemptKind;
 use maud::html;
@@ -207,6 +207,8 @@ fn sign_in_form(token: &str, email: &str, failure: Option<&str>) -> maud::Markup
                 input #email type="email" name="email" value=(email) autocomplete="username" required autofocus;
                 label for="password" { "Password" }
                 input #password type="password" name="password" autocomplete="current-password" required;
+                label for="code" { "Authentication code (if you turned it on)" }
+                input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*";
                 button type="submit" { "Sign in" }
             }
         },
@@ -255,7 +257,8 @@ pub async fn sign_in_submit(
     let email = form.text("email");
     let password = form.text("password").to_owned();
     let candidate = state.service.staff_for_sign_in(email).await?;
-    if let Some((staff, _)) = &candidate {
+    if let Some(credentials) = &candidate {
+        let staff = &credentials.staff;
         let attempt = state
             .rate_limits
             .staff_sign_in_attempt(
@@ -279,16 +282,26 @@ pub async fn sign_in_submit(
             };
         }
     }
-    let stored_hash = candidate.as_ref().map(|(_, hash)| hash.clone());
-    let matches = state.passwords.verify(password, stored_hash).await?;
+    let stored_hash = candidate
+        .as_ref()
+        .map(|credentials| credentials.password_hash.clone());
+    let password_matches = state.passwords.verify(password, stored_hash).await?;
     let staff = match candidate {
-        Some((staff, _)) if matches => staff,
+        // With the second factor on, the code counts as part of the password: one refusal for both.
+        Some(credentials)
+            if password_matches
+                && credentials.totp_secret.as_ref().is_none_or(|secret| {
+                    totp_code_matches(secret.expose_secret(), form.text("code"))
+                }) =>
+        {
+            credentials.staff
+        }
         _ => {
             state.rate_limits.password_wrong(address);
             return sign_in_page(
                 &state,
                 email,
-                Some("Wrong email or password."),
+                Some("Wrong email, password or authentication code."),
                 axum::http::StatusCode::UNAUTHORIZED,
             );
         }

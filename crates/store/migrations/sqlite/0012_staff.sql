@@ -6,6 +6,7 @@ CREATE TABLE staff (
     email TEXT NOT NULL UNIQUE,            -- lower-cased
     password_hash TEXT NOT NULL,           -- argon2id, PHC string
     role TEXT NOT NULL,                    -- admin | support | viewer
+    totp_secret TEXT,                      -- sealed base32 secret of the second factor, when it is on
     created_at INTEGER NOT NULL
 );
 CREATE INDEX staff_by_company ON staff (company_id, id);

@@ -7,10 +7,12 @@ use serde_json::json;
 
 use super::database::{query, ReadColumn, SqlRow};
 use super::rows::{id_column, unique_violation};
+use super::tenant::PURPOSE_STAFF_TOTP;
 use super::{Backend, SqlStore};
 use crate::*;
 
-const STAFF_COLUMNS: &str = "s.id, s.company_id, s.email, s.role, s.created_at";
+const STAFF_COLUMNS: &str =
+    "s.id, s.company_id, s.email, s.role, s.totp_secret IS NOT NULL AS two_factor, s.created_at";
 
 fn staff_from_row<R: SqlRow>(row: &R) -> Result<Staff, sqlx::Error> {
     let role: String = row.read("role")?;
@@ -21,6 +23,7 @@ fn staff_from_row<R: SqlRow>(row: &R) -> Result<Staff, sqlx::Error> {
         role: role
             .parse()
             .map_err(|()| sqlx::Error::Decode(format!("unknown staff role {role}").into()))?,
+        two_factor: row.read("two_factor")?,
         created_at: from_millis(row.read("created_at")?),
     })
 }
@@ -51,6 +54,7 @@ impl<DB: Backend> DashboardStore for SqlStore<DB> {
             company_id: staff.company_id,
             email: staff.email.to_owned(),
             role: staff.role,
+            two_factor: false,
             created_at: from_millis(millis(now)),
         };
         let event = NewEvent::new(staff.company_id, "staff.created", actor).data(json!({
@@ -63,17 +67,50 @@ impl<DB: Backend> DashboardStore for SqlStore<DB> {
         Ok(created)
     }
 
-    async fn staff_by_email(&self, email: &str) -> StoreResult<Option<(Staff, String)>> {
-        let sql =
-            format!("SELECT {STAFF_COLUMNS}, s.password_hash FROM staff s WHERE s.email = $1");
-        let row = query(&sql)
+    async fn staff_by_email(&self, email: &str) -> StoreResult<Option<StaffCredentials>> {
+        let sql = format!(
+            "SELECT {STAFF_COLUMNS}, s.password_hash, s.totp_secret FROM staff s WHERE s.email = $1"
+        );
+        let Some(row) = query(&sql)
             .bind(email)
             .fetch_optional(&mut *self.reader.acquire().await?)
-            .await?;
-        Ok(match row {
-            Some(row) => Some((staff_from_row(&row)?, row.read("password_hash")?)),
+            .await?
+        else {
+            return Ok(None);
+        };
+        let sealed: Option<String> = row.read("totp_secret")?;
+        let totp_secret = match sealed {
+            Some(sealed) => Some(
+                String::from_utf8(self.secrets.open(PURPOSE_STAFF_TOTP, &sealed)?)
+                    .map_err(|_| sqlx::Error::Decode("a TOTP secret is not text".into()))?
+                    .into(),
+            ),
             None => None,
-        })
+        };
+        Ok(Some(StaffCredentials {
+            staff: staff_from_row(&row)?,
+            password_hash: row.read("password_hash")?,
+            totp_secret,
+        }))
+    }
+
+    async fn set_staff_totp(
+        &self,
+        company_id: CompanyId,
+        staff_id: i64,
+        secret: Option<&str>,
+    ) -> StoreResult<bool> {
+        let sealed = match secret {
+            Some(secret) => Some(self.secrets.seal(PURPOSE_STAFF_TOTP, secret.as_bytes())?),
+            None => None,
+        };
+        let updated = query("UPDATE staff SET totp_secret = $1 WHERE id = $2 AND company_id = $3")
+            .bind(sealed.as_deref())
+            .bind(staff_id)
+            .bind(company_id)
+            .execute(&mut *self.writer.acquire().await?)
+            .await?;
+        Ok(DB::rows_affected(&updated) > 0)
     }
 
     async fn staff_members(&self, company_id: CompanyId) -> StoreResult<Vec<Staff>> {

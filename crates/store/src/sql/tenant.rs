@@ -12,9 +12,10 @@ use crate::*;
 const PURPOSE_SIGNING_KEY: &str = "company.signing_key";
 const PURPOSE_SHARED_KEY: &str = "api_key.shared_key";
 pub(super) const PURPOSE_INITIAL_PASSWORD: &str = "license_user.initial_password";
+pub(super) const PURPOSE_STAFF_TOTP: &str = "staff.totp_secret";
 
 /// Every sealed column: table, key column, secret column, purpose.
-const SEALED_COLUMNS: [(&str, &str, &str, &str); 3] = [
+const SEALED_COLUMNS: [(&str, &str, &str, &str); 4] = [
     ("companies", "id", "signing_key", PURPOSE_SIGNING_KEY),
     ("api_keys", "id", "shared_key", PURPOSE_SHARED_KEY),
     (
@@ -23,6 +24,7 @@ const SEALED_COLUMNS: [(&str, &str, &str, &str); 3] = [
         "initial_password",
         PURPOSE_INITIAL_PASSWORD,
     ),
+    ("staff", "id", "totp_secret", PURPOSE_STAFF_TOTP),
 ];
 
 pub(super) const API_KEY_COLUMNS: &str = "company_id, api_key, shared_key, read_only, revoked";
