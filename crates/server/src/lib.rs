@@ -5,6 +5,7 @@ mod access_log;
 pub mod auth;
 mod check_cache;
 pub mod connections;
+mod dashboard;
 pub mod error;
 mod license_api;
 pub mod management;
@@ -54,6 +55,7 @@ fn public_router(state: AppState, with_metrics: bool) -> Router {
     let mut app = Router::new()
         .nest("/api/v4", license_api)
         .nest_service("/api/v1", management::service(state.clone()))
+        .merge(dashboard::router(state.clone()))
         // The Python SDK's is_online() expects 200 here.
         .route("/", get(|| async { "latch" }))
         .route("/healthz", get(|| async { "ok" }))

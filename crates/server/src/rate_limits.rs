@@ -283,19 +283,8 @@ impl RateLimits {
         username: &str,
         address: Option<ClientAddr>,
     ) -> Result<(), ApiError> {
-        if let (Some(backoff), Some(ClientAddr(ip))) =
-            (&self.password_failures_per_address, address)
-        {
-            backoff.admit(ip, Instant::now())?;
-        }
-        take_attempt(
-            store,
-            company_id,
-            AttemptKind::Password,
-            username,
-            self.password_attempts_per_user,
-        )
-        .await
+        self.sign_in_attempt(store, company_id, AttemptKind::Password, username, address)
+            .await
     }
 
     /// A right password gives the user name's attempt back; the address's failures stay, so signing in
@@ -310,6 +299,44 @@ impl RateLimits {
             .return_attempt(company_id, AttemptKind::Password, username)
             .await?;
         Ok(())
+    }
+
+    /// Before a dashboard staff member's password is checked: the same limits as a license user's,
+    /// counted in their own windows.
+    pub async fn staff_sign_in_attempt(
+        &self,
+        store: &(impl GuardStore + ?Sized),
+        company_id: CompanyId,
+        email: &str,
+        address: Option<ClientAddr>,
+    ) -> Result<(), ApiError> {
+        self.sign_in_attempt(store, company_id, AttemptKind::StaffSignIn, email, address)
+            .await
+    }
+
+    /// Refuses an address that must wait after its failures, then counts one attempt of `kind` for
+    /// `subject` in the database.
+    async fn sign_in_attempt(
+        &self,
+        store: &(impl GuardStore + ?Sized),
+        company_id: CompanyId,
+        kind: AttemptKind,
+        subject: &str,
+        address: Option<ClientAddr>,
+    ) -> Result<(), ApiError> {
+        if let (Some(backoff), Some(ClientAddr(ip))) =
+            (&self.password_failures_per_address, address)
+        {
+            backoff.admit(ip, Instant::now())?;
+        }
+        take_attempt(
+            store,
+            company_id,
+            kind,
+            subject,
+            self.password_attempts_per_user,
+        )
+        .await
     }
 
     /// A wrong password (or an unknown user) counts against the address it came from.

@@ -12,6 +12,9 @@ pub mod license_body;
 pub mod offline;
 pub mod passwords;
 pub mod setup;
+pub mod staff;
+
+mod activity;
 
 mod bundles;
 mod catalog_admin;
@@ -34,6 +37,7 @@ use std::sync::Arc;
 use latch_domain::CompanyId;
 use latch_store::{Actor, Change, Company, Store};
 
+pub use activity::DailyActivity;
 pub use bundles::ProductRef;
 pub use catalog_admin::{
     is_user_based, CustomFieldUpdate, FeatureUpdate, ProductUpdate, ReleaseUpdate,
@@ -84,6 +88,7 @@ pub mod model {
         CustomerChanges, CustomerRecord, LicenseUserChanges, LicenseUserRecord, Order,
         OrderChanges, OrderRecord,
     };
+    pub use latch_store::{Staff, StaffRole, StaffSession};
 }
 
 /// The vendor operations over one store.

@@ -635,3 +635,135 @@ async fn the_demo_is_created_once_and_the_master_key_rotates() {
         demo.api_key.shared_key.expose_secret()
     );
 }
+
+#[tokio::test]
+async fn staff_are_added_sign_in_through_sessions_and_are_signed_out() {
+    use latch_service::model::StaffRole;
+    for (backend, store, _) in stores("staff").await {
+        let service = Service::new(store);
+        let acme = service.create_company("Acme").await.unwrap().company.id;
+        let other = service.create_company("Other").await.unwrap().company.id;
+        let tenant = service.tenant(acme).await.unwrap();
+        assert_invalid(
+            tenant
+                .add_staff("not an address", "long enough", StaffRole::Admin)
+                .await,
+            "email",
+        );
+        assert_invalid(
+            tenant
+                .add_staff("a@example.com", "short", StaffRole::Admin)
+                .await,
+            "password",
+        );
+        let staff = tenant
+            .add_staff(" Admin@Example.com ", "long enough", StaffRole::Support)
+            .await
+            .unwrap();
+        assert_eq!(staff.email, "admin@example.com", "{backend}");
+        assert_eq!(staff.role, StaffRole::Support);
+        // One account per address, across companies.
+        let elsewhere = service.tenant(other).await.unwrap();
+        assert_invalid(
+            elsewhere
+                .add_staff("admin@example.com", "long enough", StaffRole::Viewer)
+                .await,
+            "email",
+        );
+        assert_eq!(tenant.staff_members().await.unwrap(), vec![staff.clone()]);
+        assert!(elsewhere.staff_members().await.unwrap().is_empty());
+
+        let found = service
+            .staff_for_sign_in("ADMIN@example.com")
+            .await
+            .unwrap()
+            .expect("found by any case");
+        assert_eq!(found.staff, staff);
+        assert!(latch_service::passwords::verify(
+            "long enough",
+            &found.password_hash
+        ));
+        assert!(found.totp_secret.is_none());
+
+        // The second factor: on only with the app's current code, sealed at rest, and off again.
+        let setup = latch_service::staff::TotpSetup::new(&staff.email).unwrap();
+        assert!(setup
+            .link
+            .starts_with("otpauth://totp/Latch:admin%40example.com?secret="));
+        assert_invalid(
+            tenant
+                .set_staff_totp(&staff.email, Some(&setup.secret), Some("000000"))
+                .await
+                .map(|_| ()),
+            "code",
+        );
+        let code = totp_rs::TOTP::new(
+            totp_rs::Algorithm::SHA1,
+            6,
+            1,
+            30,
+            totp_rs::Secret::Encoded(setup.secret.clone())
+                .to_bytes()
+                .unwrap(),
+        )
+        .unwrap()
+        .generate_current()
+        .unwrap();
+        let on = tenant
+            .set_staff_totp(&staff.email, Some(&setup.secret), Some(&code))
+            .await
+            .unwrap();
+        assert!(on.two_factor);
+        let found = service
+            .staff_for_sign_in(&staff.email)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            found.totp_secret.unwrap().expose_secret(),
+            setup.secret,
+            "{backend}"
+        );
+        assert!(latch_service::staff::totp_code_matches(
+            &setup.secret,
+            &code
+        ));
+        let off = tenant
+            .set_staff_totp(&staff.email, None, None)
+            .await
+            .unwrap();
+        assert!(!off.two_factor);
+        assert!(service.staff_for_sign_in("nobody").await.unwrap().is_none());
+
+        let session = service.start_staff_session(&staff).await.unwrap();
+        let live = service
+            .staff_session(session.secret.expose_secret())
+            .await
+            .unwrap()
+            .expect("a live session");
+        assert_eq!(live.staff, staff);
+        assert!(service.staff_session("forged").await.unwrap().is_none());
+        service.end_staff_session(&session.secret).await.unwrap();
+        assert!(service
+            .staff_session(session.secret.expose_secret())
+            .await
+            .unwrap()
+            .is_none());
+
+        let first = service.start_staff_session(&staff).await.unwrap();
+        service.start_staff_session(&staff).await.unwrap();
+        assert_not_found(elsewhere.revoke_staff_sessions("admin@example.com").await);
+        assert_eq!(
+            tenant
+                .revoke_staff_sessions("admin@example.com")
+                .await
+                .unwrap(),
+            2
+        );
+        assert!(service
+            .staff_session(first.secret.expose_secret())
+            .await
+            .unwrap()
+            .is_none());
+    }
+}

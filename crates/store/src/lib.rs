@@ -1122,6 +1122,62 @@ pub trait BundleStore: Send + Sync {
         -> StoreResult<()>;
 }
 
+/// Dashboard staff accounts, their sessions, and the overview's daily counts.
+#[async_trait]
+pub trait DashboardStore: Send + Sync {
+    /// Creates a staff account and records `staff.created`; `Duplicate` when the e-mail is taken.
+    async fn insert_staff(
+        &self,
+        staff: NewStaff<'_>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Staff>;
+    /// The account with this (lower-cased) e-mail, in any company, with what signing in checks.
+    async fn staff_by_email(&self, email: &str) -> StoreResult<Option<StaffCredentials>>;
+    /// Turns the company's member's second factor on with this base32 secret (sealed at rest), or
+    /// off; `false` when the company has no such member.
+    async fn set_staff_totp(
+        &self,
+        company_id: CompanyId,
+        staff_id: i64,
+        secret: Option<&str>,
+    ) -> StoreResult<bool>;
+    /// The company's staff, oldest first.
+    async fn staff_members(&self, company_id: CompanyId) -> StoreResult<Vec<Staff>>;
+    /// Starts a session for the staff member; expired sessions of the member are forgotten.
+    async fn insert_staff_session(
+        &self,
+        staff_id: i64,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The session whose cookie hashes to this, unless it has expired at `now`.
+    async fn staff_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<StaffSession>>;
+    async fn delete_staff_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Ends every session of the company's staff member; returns how many there were.
+    async fn delete_staff_sessions(&self, company_id: CompanyId, staff_id: i64)
+        -> StoreResult<u64>;
+    /// How many of the company's events named `event` each UTC day since `since` recorded, by day
+    /// (days since the epoch); days without any are left out.
+    async fn daily_events(
+        &self,
+        company_id: CompanyId,
+        event: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(i64, i64)>>;
+    /// The company's checks per UTC day since `since`, from the hourly counts, as `daily_events`.
+    async fn daily_checks(
+        &self,
+        company_id: CompanyId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(i64, i64)>>;
+}
+
 /// All of storage.
 pub trait Store:
     TenantStore
@@ -1138,6 +1194,7 @@ pub trait Store:
     + LicenseAdminStore
     + WebhookStore
     + BundleStore
+    + DashboardStore
     + 'static
 {
 }
@@ -1156,6 +1213,7 @@ impl<T> Store for T where
         + LicenseAdminStore
         + WebhookStore
         + BundleStore
+        + DashboardStore
         + 'static
 {
 }

@@ -582,6 +582,8 @@ pub enum AttemptKind {
     Password,
     /// Activations per license (its key, or the license user's name).
     Activation,
+    /// Dashboard sign-ins per staff e-mail address (lower-cased).
+    StaffSignIn,
 }
 
 impl AttemptKind {
@@ -590,6 +592,7 @@ impl AttemptKind {
         match self {
             Self::Password => "password",
             Self::Activation => "activation",
+            Self::StaffSignIn => "staff_sign_in",
         }
     }
 }
@@ -1419,4 +1422,77 @@ pub struct CustomFieldValue {
     pub name: String,
     pub data_type: Option<String>,
     pub value: String,
+}
+
+/// What a dashboard staff account may do; each role may do everything the ones before it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StaffRole {
+    /// Reads everything of its company.
+    Viewer,
+    /// Also resets, disables, blacklists and releases.
+    Support,
+    /// Also issues licenses and manages products, keys and staff.
+    Admin,
+}
+
+impl StaffRole {
+    pub const ALL: [StaffRole; 3] = [StaffRole::Admin, StaffRole::Support, StaffRole::Viewer];
+
+    /// The `role` column's value, as the CLI and the dashboard name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Support => "support",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for StaffRole {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, ()> {
+        Self::ALL
+            .into_iter()
+            .find(|role| role.as_str() == text)
+            .ok_or(())
+    }
+}
+
+/// A dashboard staff account of one company.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staff {
+    pub id: i64,
+    pub company_id: CompanyId,
+    /// Lower-cased.
+    pub email: String,
+    pub role: StaffRole,
+    /// Signing in also takes a code from an authenticator app.
+    pub two_factor: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What signing in checks: the password's hash and, when the second factor is on, its secret.
+#[derive(Debug, Clone)]
+pub struct StaffCredentials {
+    pub staff: Staff,
+    pub password_hash: String,
+    /// The base32 TOTP secret, opened.
+    pub totp_secret: Option<SecretString>,
+}
+
+/// A staff account to create; the password already hashed.
+#[derive(Debug, Clone)]
+pub struct NewStaff<'a> {
+    pub company_id: CompanyId,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub role: StaffRole,
+}
+
+/// A signed-in dashboard session: who, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSession {
+    pub staff: Staff,
+    pub expires_at: DateTime<Utc>,
 }

@@ -10,6 +10,7 @@ mod output;
 mod people;
 mod products;
 mod serve;
+mod staff;
 mod webhooks;
 
 use std::path::PathBuf;
@@ -80,6 +81,9 @@ enum Command {
     /// Webhook endpoints the company's events are delivered to.
     #[command(subcommand)]
     Webhook(webhooks::WebhookCommand),
+    /// Dashboard accounts of a company (`/dashboard/`).
+    #[command(subcommand)]
+    Staff(staff::StaffCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -171,6 +175,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             return Ok(());
         }
         Command::Webhook(command) => webhooks::webhook(&service, &config.webhooks, command).await,
+        Command::Staff(command) => staff::staff(&service, command).await,
     }
     .map_err(explain)?;
     output::print(&output, args.json);

@@ -154,7 +154,7 @@ pub fn service(
 
 /// A change made here shows in this node's very next License API check: a write's answer waits until
 /// the check cache knows of it (as the License API's own writes do).
-async fn known_to_checks(
+pub(crate) async fn known_to_checks(
     State(state): State<AppState>,
     request: Request,
     next: axum::middleware::Next,

@@ -11,6 +11,7 @@
 mod bundles;
 mod catalog;
 mod catalog_admin;
+mod dashboard;
 mod database;
 mod guards;
 mod license_api;

@@ -13,9 +13,10 @@ const PURPOSE_SIGNING_KEY: &str = "company.signing_key";
 const PURPOSE_SHARED_KEY: &str = "api_key.shared_key";
 pub(super) const PURPOSE_INITIAL_PASSWORD: &str = "license_user.initial_password";
 pub(super) const PURPOSE_WEBHOOK_SECRET: &str = "webhook.secret";
+pub(super) const PURPOSE_STAFF_TOTP: &str = "staff.totp_secret";
 
 /// Every sealed column: table, key column, secret column, purpose.
-const SEALED_COLUMNS: [(&str, &str, &str, &str); 5] = [
+const SEALED_COLUMNS: [(&str, &str, &str, &str); 6] = [
     ("companies", "id", "signing_key", PURPOSE_SIGNING_KEY),
     ("api_keys", "id", "shared_key", PURPOSE_SHARED_KEY),
     (
@@ -31,6 +32,7 @@ const SEALED_COLUMNS: [(&str, &str, &str, &str); 5] = [
         "previous_secret",
         PURPOSE_WEBHOOK_SECRET,
     ),
+    ("staff", "id", "totp_secret", PURPOSE_STAFF_TOTP),
 ];
 
 pub(super) const API_KEY_COLUMNS: &str = "company_id, api_key, shared_key, read_only, revoked";

@@ -1,0 +1,194 @@
+"""The vendor dashboard in headless Chromium (Debian's `chromium`, driven by Playwright without a
+browser download), against the session's `latch serve`: staff sign in, find licenses, act on them,
+and the official SDK sees the effect at once. Screenshots of each screen go to
+target/dashboard-screenshots/.
+
+Skipped, with a message, when no chromium binary is found (CI installs it: see .ci/run).
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO, unique
+
+CHROMIUM = next(
+    (found for name in (os.environ.get("LATCH_CHROMIUM"), "chromium", "chromium-browser")
+     if name and (found := shutil.which(name))),
+    None,
+)
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no chromium binary on PATH (apt-get install chromium, or set LATCH_CHROMIUM); "
+    "the dashboard's browser tests need one",
+)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+expect = sync_api.expect
+
+SCREENSHOTS = REPO / "target" / "dashboard-screenshots"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def staff(cli, company):
+    """staff(role, company=None) -> a new member's e-mail address."""
+
+    def add(role, of=None):
+        email = f"{unique(role)}@example.com"
+        cli("staff", "add", "--company", (of or company).company_id, "--email", email,
+            "--password", PASSWORD, "--role", role)
+        return email
+
+    return add
+
+
+@pytest.fixture
+def sign_in(browser, server):
+    """sign_in(email) -> a page of a fresh browser context, signed in."""
+    contexts = []
+
+    def open_page(email):
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{server.url}/dashboard/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def navigate(page, screen):
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=screen, exact=True).click()
+
+
+def open_license(page, search, key):
+    navigate(page, "Licenses")
+    page.get_by_label("Search").fill(search)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=key).click()
+    expect(page.get_by_role("heading", name=f"License {key}")).to_be_visible()
+
+
+def test_a_failed_sign_in_says_so(browser, server, staff):
+    email = staff("viewer")
+    page = browser.new_page()
+    page.goto(f"{server.url}/dashboard/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Wrong email, password or authentication code")
+    screenshot(page, "sign-in")
+    page.close()
+
+
+def test_support_finds_a_license_by_key_and_email_disables_and_enables_it(
+        sign_in, staff, cli, company, product, make_license, api, hwid, expect_error):
+    customer = f"{unique('buyer')}@example.com"
+    cli("customer", "create", "--company", company.company_id, "--email", customer)
+    key = make_license("--customer", customer)["license_key"]
+    hw = hwid()
+    api.activate_license(product=product.code, license_key=key, hardware_id=hw)
+    page = sign_in(staff("support"))
+    screenshot(page, "overview")
+
+    open_license(page, customer, key)
+    open_license(page, key, key)
+    expect(page.get_by_text(hw, exact=True)).to_be_visible()
+    screenshot(page, "license")
+
+    page.get_by_role("button", name="Disable").click()
+    expect(page.get_by_role("status")).to_contain_text("License disabled")
+    with expect_error("license_not_enabled"):
+        api.check_license(product=product.code, license_key=key, hardware_id=hw)
+
+    page.get_by_role("button", name="Enable").click()
+    expect(page.get_by_role("status")).to_contain_text("License enabled")
+    api.check_license(product=product.code, license_key=key, hardware_id=hw)
+
+    navigate(page, "Licenses")
+    screenshot(page, "licenses")
+    for screen, name in [("Devices", "devices"), ("Customers", "customers"), ("Products", "products"),
+                         ("Event log", "events"), ("License users", "license-users")]:
+        navigate(page, screen)
+        expect(page.get_by_role("heading", name=screen)).to_be_visible()
+        screenshot(page, name)
+
+
+def test_an_admin_issues_a_license_the_sdk_activates(sign_in, staff, product, api, hwid):
+    page = sign_in(staff("admin"))
+    navigate(page, "Issue licenses")
+    page.get_by_label("Product").select_option(product.code)
+    page.get_by_label("Customer email").fill(f"{unique('order')}@example.com")
+    page.get_by_label("License type").select_option("perpetual")
+    page.get_by_label("Max activations").fill("2")
+    page.get_by_label("Count").fill("2")
+    screenshot(page, "issue")
+    page.get_by_role("button", name="Issue licenses").click()
+    expect(page.get_by_role("status")).to_contain_text("2 licenses issued")
+    expect(page.get_by_role("link", name="Download keys as CSV")).to_be_visible()
+    screenshot(page, "issued")
+    key = page.locator("tbody code").first.inner_text()
+    activated = api.activate_license(product=product.code, license_key=key, hardware_id=hwid())
+    assert activated["license_key"] == key
+
+
+def test_a_released_floating_seat_goes_to_another_device(
+        sign_in, staff, product, make_license, api, hwid):
+    key = make_license("--floating-users", "1", "--max-activations", "5")["license_key"]
+    first, second = hwid(), hwid()
+    api.activate_license(product=product.code, license_key=key, hardware_id=first)
+    with pytest.raises(Exception):
+        api.activate_license(product=product.code, license_key=key, hardware_id=second)
+
+    page = sign_in(staff("support"))
+    open_license(page, key, key)
+    seat = page.get_by_role("row").filter(has_text=first).filter(
+        has=page.get_by_role("button", name="Release"))
+    seat.get_by_role("button", name="Release").click()
+    expect(page.get_by_role("status")).to_contain_text("Seat released")
+    api.activate_license(product=product.code, license_key=key, hardware_id=second)
+
+
+def test_a_viewer_sees_no_actions_and_a_forged_post_is_refused(
+        sign_in, staff, make_license, server):
+    key = make_license()["license_key"]
+    page = sign_in(staff("viewer"))
+    open_license(page, key, key)
+    expect(page.get_by_role("button", name="Disable")).to_have_count(0)
+    license_path = page.url.removeprefix(server.url).split("?")[0]
+    token = page.locator("input[name=csrf_token]").first.input_value()
+    forged = page.request.post(f"{server.url}{license_path}/disable", form={"csrf_token": token})
+    assert forged.status == 403
+    without_token = page.request.post(f"{server.url}{license_path}/disable", form={})
+    assert without_token.status == 403
+
+
+def test_another_companys_staff_get_404(sign_in, staff, other_company, make_license, server):
+    key = make_license()["license_key"]
+    owner = sign_in(staff("viewer"))
+    open_license(owner, key, key)
+    license_url = owner.url.split("?")[0]
+    intruder = sign_in(staff("admin", of=other_company))
+    answer = intruder.goto(license_url)
+    assert answer.status == 404
+    expect(intruder.get_by_role("alert")).to_contain_text("another company")
