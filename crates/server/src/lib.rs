@@ -136,6 +136,8 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
 
 /// How `serve` listens, besides its address.
 pub struct ServeOptions {
+    /// Ends serving; listened for since before the address was announced.
+    pub shutdown: ShutdownSignal,
     pub limits: ConnectionLimits,
     /// When set, the listener speaks HTTPS only.
     pub tls: Option<Arc<Tls>>,
@@ -201,7 +203,7 @@ pub async fn serve(
         slots,
         options.tls,
         metrics,
-        shutdown_signal(),
+        options.shutdown.received(),
     )
     .await;
     #[cfg(unix)]
@@ -233,26 +235,49 @@ fn ignore_file_size_signal() -> std::io::Result<()> {
     signal(SignalKind::from_raw(libc::SIGXFSZ)).map(drop)
 }
 
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGINT and SIGTERM, listened for from the moment this is made: made before the server says where
+/// it listens, a signal sent right after (while storage and workers start) still shuts it down
+/// cleanly instead of killing it.
+pub struct ShutdownSignal {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    pub fn listen() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {},
-        _ = terminate => {},
+        #[cfg(not(unix))]
+        Ok(Self {})
     }
-    tracing::info!("shutting down");
+
+    /// Resolves at the first signal.
+    async fn received(self) {
+        #[cfg(unix)]
+        {
+            let Self {
+                mut interrupt,
+                mut terminate,
+            } = self;
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down");
+    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ pub async fn serve(
     demo: bool,
     json: bool,
 ) -> anyhow::Result<()> {
+    let shutdown = latch_server::ShutdownSignal::listen().context("cannot listen for signals")?;
     let tls = match &config.tls {
         Some(files) => Some(Arc::new(Tls::load(files.clone())?)),
         None => None,
@@ -75,6 +76,7 @@ pub async fn serve(
     }
     tracing::info!(%address, database = %config.redacted_database_url(), "latch started");
     let options = ServeOptions {
+        shutdown,
         limits: config.connections,
         tls,
         metrics_listener,
