@@ -340,6 +340,9 @@ impl Latch {
         };
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
+            // Tests set server idle timeouts as short as 2 s: a pooled connection kept longer may
+            // be closed by the server just as it is reused.
+            .pool_idle_timeout(Duration::from_secs(1))
             .build()
             .expect("HTTP client");
         Server {
