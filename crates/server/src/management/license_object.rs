@@ -18,17 +18,17 @@ pub struct LicenseOut {
     pub status: &'static str,
     /// Devices holding a floating seat now.
     pub floating_in_use_devices: i64,
-    pub customer: Option<CustomerOut>,
+    pub customer: Option<LicenseCustomerOut>,
     pub product_features: Vec<LicenseFeatureOut>,
     /// The product's custom fields the license has not overridden, with their defaults.
     pub product_custom_fields: Vec<CustomFieldOut>,
     /// Every custom field with the value that applies to the license (Latch's own).
     pub custom_fields: Vec<CustomFieldValueOut>,
-    pub license_users: Vec<LicenseUserOut>,
+    pub license_users: Vec<LicenseUserPlaceOut>,
     pub order_store_id: Option<String>,
     pub active_up_to_date_devices: i64,
     pub total_active_devices: i64,
-    pub product: ProductOut,
+    pub product: LicenseProductOut,
     pub created_at: DateTime<Utc>,
     /// The latest recorded change, or the creation.
     pub updated_at: DateTime<Utc>,
@@ -80,7 +80,7 @@ pub struct LicenseOut {
 
 /// The customer holding a license.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CustomerOut {
+pub struct LicenseCustomerOut {
     pub id: i64,
     pub email: String,
     pub first_name: String,
@@ -100,7 +100,7 @@ pub struct CustomerOut {
 
 /// A license's product.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ProductOut {
+pub struct LicenseProductOut {
     pub id: i64,
     pub product_name: String,
     pub short_code: String,
@@ -113,7 +113,7 @@ pub struct ProductOut {
 
 /// A product feature.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ProductFeatureOut {
+pub struct LicenseProductFeatureOut {
     pub id: i64,
     pub name: String,
     pub code: String,
@@ -150,7 +150,7 @@ pub struct LicenseFeatureOut {
     pub id: i64,
     /// The license's id.
     pub license: i64,
-    pub product_feature: ProductFeatureOut,
+    pub product_feature: LicenseProductFeatureOut,
     #[serde(flatten)]
     pub limits: FeatureLimitsOut,
 }
@@ -180,7 +180,7 @@ pub struct CustomFieldValueOut {
 
 /// A license user on a license, with the user's activations on it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct LicenseUserOut {
+pub struct LicenseUserPlaceOut {
     pub id: i64,
     pub email: String,
     pub true_email: String,
@@ -202,7 +202,7 @@ pub fn metadata(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::Object(Default::default()))
 }
 
-impl From<&Customer> for CustomerOut {
+impl From<&Customer> for LicenseCustomerOut {
     fn from(customer: &Customer) -> Self {
         Self {
             id: customer.id.get(),
@@ -223,7 +223,7 @@ impl From<&Customer> for CustomerOut {
     }
 }
 
-impl From<&Product> for ProductOut {
+impl From<&Product> for LicenseProductOut {
     fn from(product: &Product) -> Self {
         Self {
             id: product.id.get(),
@@ -268,7 +268,7 @@ impl From<&LicenseFeature> for LicenseFeatureOut {
         Self {
             id: feature.id.get(),
             license: feature.license_id.get(),
-            product_feature: ProductFeatureOut {
+            product_feature: LicenseProductFeatureOut {
                 id: product_feature.id.get(),
                 name: product_feature.name.clone(),
                 code: product_feature.code.clone(),
@@ -280,7 +280,7 @@ impl From<&LicenseFeature> for LicenseFeatureOut {
     }
 }
 
-impl From<&(LicenseUser, Assignment)> for LicenseUserOut {
+impl From<&(LicenseUser, Assignment)> for LicenseUserPlaceOut {
     fn from((user, assignment): &(LicenseUser, Assignment)) -> Self {
         Self {
             id: user.id.get(),
@@ -331,7 +331,7 @@ pub fn license_object(record: &LicenseRecord) -> LicenseOut {
         id: license.id.get(),
         status,
         floating_in_use_devices: record.floating_in_use,
-        customer: record.customer.as_ref().map(CustomerOut::from),
+        customer: record.customer.as_ref().map(LicenseCustomerOut::from),
         product_features: record.features.iter().map(Into::into).collect(),
         product_custom_fields: record
             .custom_fields

@@ -1,7 +1,9 @@
 //! Webhook endpoints and their deliveries: `/api/v1/webhooks/` (Latch's own, in the Management
 //! API's conventions). See docs/WEBHOOKS.md for what is delivered and how it is signed.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use super::extract::Path;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
