@@ -59,15 +59,6 @@ impl ListSpec for Licenses {
     const MAX_LIMIT: u32 = 100;
 }
 
-/// A path id: one that is not a number names no row.
-fn path_id(text: &str) -> Result<i64, ManagementError> {
-    text.parse().map_err(|_| ManagementError::NotFound)
-}
-
-fn license_id(text: &str) -> Result<LicenseId, ManagementError> {
-    path_id(text).map(LicenseId::new)
-}
-
 /// A boolean as Django REST Framework reads one: `true`/`false`, `1`/`0`, or those as text.
 fn lenient_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
     let value = Value::deserialize(deserializer)?;
@@ -517,9 +508,9 @@ async fn list_licenses(
 async fn show_license(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
 ) -> Result<JsonAnswer<LicenseOut>, ManagementError> {
-    let id = license_id(&id)?;
+    let id = LicenseId::new(id);
     answer_license(&access.tenant(&state).await?, id).await
 }
 
@@ -531,10 +522,10 @@ async fn show_license(
 async fn patch_license(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
     JsonBody(body): JsonBody<LicensePatchIn>,
 ) -> Result<JsonAnswer<LicenseOut>, ManagementError> {
-    let id = license_id(&id)?;
+    let id = LicenseId::new(id);
     let tenant = access.tenant(&state).await?;
     tenant.patch_licenses(&[(id, body.into_patch()?)]).await?;
     answer_license(&tenant, id).await
@@ -548,9 +539,9 @@ async fn patch_license(
 async fn delete_license(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
 ) -> Result<StatusCode, ManagementError> {
-    let id = license_id(&id)?;
+    let id = LicenseId::new(id);
     access.tenant(&state).await?.delete_license(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -644,9 +635,9 @@ async fn custom_bulk_reset(
 async fn enable_license(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
 ) -> Result<JsonAnswer<Message>, ManagementError> {
-    let id = license_id(&id)?;
+    let id = LicenseId::new(id);
     access
         .tenant(&state)
         .await?
@@ -662,9 +653,9 @@ async fn enable_license(
 async fn disable_license(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
 ) -> Result<JsonAnswer<Message>, ManagementError> {
-    let id = license_id(&id)?;
+    let id = LicenseId::new(id);
     access
         .tenant(&state)
         .await?
@@ -680,9 +671,9 @@ async fn disable_license(
 async fn reset_license(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
 ) -> Result<JsonAnswer<Message>, ManagementError> {
-    let id = license_id(&id)?;
+    let id = LicenseId::new(id);
     let tenant = access.tenant(&state).await?;
     tenant.reset_license(id).await?;
     tenant.reset_license_consumption(id).await?;
@@ -696,9 +687,9 @@ async fn reset_license(
 async fn reset_consumption(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
 ) -> Result<JsonAnswer<Message>, ManagementError> {
-    let id = license_id(&id)?;
+    let id = LicenseId::new(id);
     access
         .tenant(&state)
         .await?
@@ -716,10 +707,10 @@ async fn reset_consumption(
 async fn update_features(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
     JsonBody(body): JsonBody<UpdateFeaturesIn>,
 ) -> Result<JsonAnswer<LicenseOut>, ManagementError> {
-    let id = license_id(&id)?;
+    let id = LicenseId::new(id);
     let features = body
         .product_features
         .into_iter()
@@ -767,9 +758,9 @@ async fn create_license_feature(
 async fn show_license_feature(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
 ) -> Result<JsonAnswer<LicenseFeatureDetailOut>, ManagementError> {
-    let id = LicenseFeatureId::new(path_id(&id)?);
+    let id = LicenseFeatureId::new(id);
     let feature = access.tenant(&state).await?.license_feature(id).await?;
     Ok(JsonAnswer(LicenseFeatureDetailOut {
         feature: (&feature).into(),
@@ -785,10 +776,10 @@ async fn show_license_feature(
 async fn assign_user(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
     JsonBody(body): JsonBody<AssignUserIn>,
 ) -> Result<JsonAnswer<AssignedOut>, ManagementError> {
-    let id = license_id(&id)?;
+    let id = LicenseId::new(id);
     let placed = access
         .tenant(&state)
         .await?
@@ -818,10 +809,10 @@ async fn assign_user(
 async fn assign_users(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
     JsonBody(body): JsonBody<AssignUsersIn>,
 ) -> Result<JsonAnswer<Vec<AssignedUserOut>>, ManagementError> {
-    let id = license_id(&id)?;
+    let id = LicenseId::new(id);
     let tenant = access.tenant(&state).await?;
     let mut placed = Vec::with_capacity(body.emails.len());
     for email in body.emails {
@@ -852,10 +843,10 @@ async fn assign_users(
 async fn unassign_user(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
     JsonBody(body): JsonBody<UnassignUserIn>,
 ) -> Result<JsonAnswer<Message>, ManagementError> {
-    let id = license_id(&id)?;
+    let id = LicenseId::new(id);
     access
         .tenant(&state)
         .await?
@@ -877,10 +868,10 @@ async fn unassign_user(
 async fn set_users_activations(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
     JsonBody(body): JsonBody<BTreeMap<String, UserActivationsIn>>,
 ) -> Result<JsonAnswer<Message>, ManagementError> {
-    let id = license_id(&id)?;
+    let id = LicenseId::new(id);
     let mut changes = Vec::with_capacity(body.len());
     for (user, change) in body {
         let user_id = user
@@ -907,9 +898,9 @@ async fn set_users_activations(
 async fn export_license_users(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ManagementError> {
-    let id = license_id(&id)?;
+    let id = LicenseId::new(id);
     let record = access.tenant(&state).await?.license_record(id).await?;
     let mut csv = String::from(
         "id,email,first_name,last_name,phone_number,max_activations,total_activations\n",
@@ -947,9 +938,9 @@ fn csv_cell(text: &str) -> String {
 async fn floating_seats(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
 ) -> Result<JsonAnswer<Vec<FloatingSeatOut>>, ManagementError> {
-    let id = license_id(&id)?;
+    let id = LicenseId::new(id);
     let seats = access.tenant(&state).await?.floating_seats(id).await?;
     Ok(JsonAnswer(seats.into_iter().map(Into::into).collect()))
 }
@@ -963,10 +954,10 @@ async fn floating_seats(
 async fn release_floating_seat(
     State(state): State<AppState>,
     access: ManagementAccess,
-    Path((id, device_id)): Path<(String, String)>,
+    Path((id, device_id)): Path<(i64, i64)>,
 ) -> Result<JsonAnswer<Message>, ManagementError> {
-    let id = license_id(&id)?;
-    let device_id = DeviceId::new(path_id(&device_id)?);
+    let id = LicenseId::new(id);
+    let device_id = DeviceId::new(device_id);
     access
         .tenant(&state)
         .await?
