@@ -56,6 +56,9 @@ pub enum StoreError {
     Duplicate(&'static str),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From SQLite's inline read path (`check_license`'s lookup).
+    #[error("database error: {0}")]
+    InlineRead(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]
@@ -68,8 +71,12 @@ impl StoreError {
     /// Whether this is a database error that means storage cannot serve now (disk full, I/O, no connection in time,
     /// database locked) rather than a broken request or a bug: such failures pass once storage recovers.
     pub fn is_storage_unavailable(&self) -> bool {
-        let StoreError::Database(error) = self else {
-            return false;
+        let error = match self {
+            StoreError::Database(error) => error,
+            StoreError::InlineRead(rusqlite::Error::SqliteFailure(failure, _)) => {
+                return is_unavailable_sqlite_code(failure.extended_code);
+            }
+            _ => return false,
         };
         match error {
             sqlx::Error::Io(_)
@@ -85,15 +92,19 @@ impl StoreError {
                         .iter()
                         .any(|class| state.starts_with(class));
                 }
-                // SQLite result codes, the primary code in the low byte: BUSY 5, LOCKED 6, NOMEM 7,
-                // READONLY 8, IOERR 10, FULL 13, CANTOPEN 14.
                 db.code()
-                    .and_then(|code| code.parse::<i64>().ok())
-                    .is_some_and(|code| matches!(code & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14))
+                    .and_then(|code| code.parse::<i32>().ok())
+                    .is_some_and(is_unavailable_sqlite_code)
             }
             _ => false,
         }
     }
+}
+
+/// SQLite result codes, the primary code in the low byte: BUSY 5, LOCKED 6, NOMEM 7, READONLY 8,
+/// IOERR 10, FULL 13, CANTOPEN 14.
+fn is_unavailable_sqlite_code(code: i32) -> bool {
+    matches!(code & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14)
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
