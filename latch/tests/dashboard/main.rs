@@ -6,6 +6,9 @@
 #[macro_use]
 mod support;
 
+mod imports;
+mod products;
+
 use std::collections::BTreeMap;
 
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
