@@ -8,7 +8,7 @@ use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, COOKIE};
 use reqwest::multipart;
 use serde_json::{json, Value};
 
-use super::{add_staff, csrf_token, location, Browser};
+use super::{add_feature, add_staff, csrf_token, location, Browser};
 use crate::support::{send, Backend, Latch, Reply};
 
 impl Browser<'_> {
@@ -69,18 +69,7 @@ async fn an_import_commits_the_valid_rows_and_reports_the_refused_ones(backend: 
     let admin = add_staff(&latch, &company, "admin@example.com", "admin");
     latch.product(&company, "app");
     let id = company.id.to_string();
-    latch.cli(&[
-        "product",
-        "add-feature",
-        "--company",
-        &id,
-        "--product",
-        "app",
-        "--code",
-        "export",
-        "--name",
-        "Export",
-    ]);
+    add_feature(&latch, &company, "app", "export");
     let server = latch.serve();
     let mut browser = Browser::signed_in(&server, "admin@example.com").await;
 

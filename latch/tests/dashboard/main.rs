@@ -150,6 +150,22 @@ fn add_staff(latch: &Latch, company: &Company, email: &str, role: &str) -> Value
     ])
 }
 
+/// Adds a feature `code` (named as its code) to the product.
+fn add_feature(latch: &Latch, company: &Company, product: &str, code: &str) {
+    latch.cli(&[
+        "product",
+        "add-feature",
+        "--company",
+        &company.id.to_string(),
+        "--product",
+        product,
+        "--code",
+        code,
+        "--name",
+        code,
+    ]);
+}
+
 /// The id of the license with this key.
 fn license_id(latch: &Latch, company: &Company, key: &str) -> i64 {
     latch.show_license(company, key)["license_id"]
@@ -647,20 +663,8 @@ async fn admins_grant_and_manage_keys_support_resets_passwords(backend: Backend)
     let company = latch.company("Acme");
     add_staff(&latch, &company, "admin@example.com", "admin");
     add_staff(&latch, &company, "support@example.com", "support");
-    let id = company.id.to_string();
     latch.product(&company, "app");
-    latch.cli(&[
-        "product",
-        "add-feature",
-        "--company",
-        &id,
-        "--product",
-        "app",
-        "--code",
-        "export",
-        "--name",
-        "Export",
-    ]);
+    add_feature(&latch, &company, "app", "export");
     let key = latch.license(&company, "app", &[]);
     let license = license_id(&latch, &company, &key);
     let page = format!("/dashboard/licenses/{license}");

@@ -6,7 +6,7 @@
 use reqwest::header::AUTHORIZATION;
 use serde_json::{json, Value};
 
-use super::{add_staff, csrf_token, location, Browser};
+use super::{add_feature, add_staff, csrf_token, location, Browser};
 use crate::support::{send, Backend, Company, Latch, Server};
 
 /// The product's id, by its code.
@@ -442,19 +442,7 @@ async fn viewers_get_no_product_forms_and_others_get_404(backend: Backend) {
     add_staff(&latch, &globex, "admin@globex.example", "admin");
     latch.product(&acme, "app");
     latch.product(&globex, "gadget");
-    let acme_id = acme.id.to_string();
-    latch.cli(&[
-        "product",
-        "add-feature",
-        "--company",
-        &acme_id,
-        "--product",
-        "app",
-        "--code",
-        "export",
-        "--name",
-        "Export",
-    ]);
+    add_feature(&latch, &acme, "app", "export");
     let id = product_id(&latch, &acme, "app");
     let gadget = product_id(&latch, &globex, "gadget");
     let page = format!("/dashboard/products/{id}");
@@ -548,5 +536,5 @@ async fn viewers_get_no_product_forms_and_others_get_404(backend: Backend) {
         assert_eq!(reply.status, 404, "{path}: {}", reply.text());
     }
     let features = management(&latch, &server, &acme, "product-features/").await;
-    assert_eq!(features["results"][0]["name"], "Export", "{features}");
+    assert_eq!(features["results"][0]["name"], "export", "{features}");
 }

@@ -18,6 +18,7 @@ use maud::{html, Markup};
 use serde::Serialize;
 
 use super::error::{DashboardError, DashboardResult};
+use super::licenses::path_id;
 use super::lists::Filters;
 use super::page::{empty, page, pager, when};
 use super::session::{Signed, Upload, CSRF_FIELD};
@@ -32,10 +33,6 @@ const ERRORS_SHOWN: u32 = 100;
 /// Where an import's page, progress and report are.
 fn import_path(id: i64) -> String {
     format!("/dashboard/imports/{id}")
-}
-
-fn import_id(text: &str) -> DashboardResult<i64> {
-    text.parse().map_err(|_| DashboardError::NotFound)
 }
 
 fn percent(import: &LicenseImport) -> i64 {
@@ -162,7 +159,7 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> DashboardResult<Markup> {
     signed.require(StaffRole::Admin)?;
-    let id = import_id(&id)?;
+    let id = path_id(&id)?;
     let tenant = signed.tenant(&state).await?;
     let import = tenant.license_import(id).await?;
     let errors = tenant.license_import_errors(id, Some(ERRORS_SHOWN)).await?;
@@ -238,7 +235,7 @@ pub async fn progress(
     let import = signed
         .tenant(&state)
         .await?
-        .license_import(import_id(&id)?)
+        .license_import(path_id(&id)?)
         .await?;
     Ok(Json(Progress {
         finished: import.finished,
@@ -259,7 +256,7 @@ pub async fn errors_csv(
     Path(id): Path<String>,
 ) -> DashboardResult<Response> {
     signed.require(StaffRole::Admin)?;
-    let id = import_id(&id)?;
+    let id = path_id(&id)?;
     let tenant = signed.tenant(&state).await?;
     tenant.license_import(id).await?;
     let errors = tenant.license_import_errors(id, None).await?;

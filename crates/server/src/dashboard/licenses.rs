@@ -32,6 +32,11 @@ pub fn field(fields: &'static [Field], name: &str) -> DashboardResult<&'static F
     })
 }
 
+/// The rows of a listing whose field `name` is `id`.
+pub fn having(fields: &'static [Field], name: &str, id: i64) -> DashboardResult<ListQuery> {
+    Ok(ListQuery::default().with(field(fields, name)?, Lookup::Exact, Value::Int(id)))
+}
+
 /// The licenses search form.
 #[derive(Debug, Default, Deserialize)]
 pub struct Search {
@@ -333,7 +338,7 @@ impl Noticed {
 }
 
 /// An id in a path; one that is not a number names nothing.
-fn path_id(text: &str) -> DashboardResult<i64> {
+pub fn path_id(text: &str) -> DashboardResult<i64> {
     text.parse().map_err(|_| DashboardError::NotFound)
 }
 
@@ -349,11 +354,7 @@ pub async fn detail(
     let record = tenant.license_record(id).await?;
     let devices = tenant
         .devices_matching(
-            &ListQuery::default().with(
-                field(DEVICE_FIELDS, "license")?,
-                Lookup::Exact,
-                Value::Int(id.get()),
-            ),
+            &having(DEVICE_FIELDS, "license", id.get())?,
             Page {
                 limit: 100,
                 offset: 0,
@@ -363,11 +364,7 @@ pub async fn detail(
     let seats = tenant.floating_seats(id).await?;
     let events = tenant
         .events(
-            &ListQuery::default().with(
-                field(EVENT_FIELDS, "license")?,
-                Lookup::Exact,
-                Value::Int(id.get()),
-            ),
+            &having(EVENT_FIELDS, "license", id.get())?,
             Page {
                 limit: 20,
                 offset: 0,

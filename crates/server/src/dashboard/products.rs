@@ -11,7 +11,7 @@ use latch_service::model::{
     ProductCustomField, ProductFeatureRecord, ProductRecord, Release, StaffRole,
 };
 use latch_service::query::fields::INSTALLATION_FILE_FIELDS;
-use latch_service::query::{ListQuery, Lookup, Value};
+use latch_service::query::ListQuery;
 use latch_service::{
     is_user_based, CustomFieldUpdate, FeatureUpdate, Page, ProductRef, ProductSpec, ProductUpdate,
     ReleaseSpec, ReleaseUpdate, Tenant, CUSTOM_FIELD_TYPES, ENVIRONMENTS,
@@ -19,7 +19,7 @@ use latch_service::{
 use maud::{html, Markup};
 
 use super::error::{DashboardError, DashboardResult};
-use super::licenses::{field, Noticed};
+use super::licenses::{having, path_id, Noticed};
 use super::lists::Filters;
 use super::page::{action_button, csrf_field, empty, notice, page, pager, when};
 use super::session::{Action, Form, Signed};
@@ -129,15 +129,8 @@ impl Fields<'_> {
     }
 }
 
-/// A product id in a path; one that is not a number names nothing.
 fn product_id(text: &str) -> DashboardResult<ProductId> {
-    text.parse()
-        .map(ProductId::new)
-        .map_err(|_| DashboardError::NotFound)
-}
-
-fn item_id(text: &str) -> DashboardResult<i64> {
-    text.parse().map_err(|_| DashboardError::NotFound)
+    path_id(text).map(ProductId::new)
 }
 
 /// The JSON object a metadata field holds; empty is `{}`.
@@ -341,11 +334,7 @@ async fn product_page(
     let record = tenant.product_record(id).await?;
     let releases = tenant
         .releases_matching(
-            &ListQuery::default().with(
-                field(INSTALLATION_FILE_FIELDS, "product")?,
-                Lookup::Exact,
-                Value::Int(id.get()),
-            ),
+            &having(INSTALLATION_FILE_FIELDS, "product", id.get())?,
             Page {
                 limit: SHOWN_AT_ONCE,
                 offset: 0,
@@ -481,8 +470,8 @@ fn section_block(
         values: shown(refused, section.path(), blank),
     };
     html! {
-        h2 { (section.title()) }
-        (refusal(refused, section.delete_form()))
+        h2 { (section.names().title) }
+        (refusal(refused, &section.delete_form()))
         (table)
         @if admin {
             (refusal(refused, section.path()))
@@ -512,56 +501,64 @@ enum Section {
     CustomFields,
 }
 
+/// What a section is called in paths, on the page and in notices.
+struct Names {
+    path: &'static str,
+    title: &'static str,
+    singular: &'static str,
+    /// The item in `?notice=` codes.
+    notice: &'static str,
+}
+
 impl Section {
-    fn parse(text: &str) -> DashboardResult<Self> {
-        match text {
-            "features" => Ok(Section::Features),
-            "releases" => Ok(Section::Releases),
-            "custom-fields" => Ok(Section::CustomFields),
-            _ => Err(DashboardError::NotFound),
+    const ALL: [Section; 3] = [Section::Features, Section::Releases, Section::CustomFields];
+
+    fn names(self) -> Names {
+        match self {
+            Section::Features => Names {
+                path: "features",
+                title: "Features",
+                singular: "feature",
+                notice: "feature",
+            },
+            Section::Releases => Names {
+                path: "releases",
+                title: "Installation files",
+                singular: "installation file",
+                notice: "release",
+            },
+            Section::CustomFields => Names {
+                path: "custom-fields",
+                title: "Custom fields",
+                singular: "custom field",
+                notice: "custom-field",
+            },
         }
+    }
+
+    fn parse(text: &str) -> DashboardResult<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|section| section.names().path == text)
+            .ok_or(DashboardError::NotFound)
     }
 
     fn path(self) -> &'static str {
-        match self {
-            Section::Features => "features",
-            Section::Releases => "releases",
-            Section::CustomFields => "custom-fields",
-        }
-    }
-
-    fn delete_form(self) -> &'static str {
-        match self {
-            Section::Features => "features-delete",
-            Section::Releases => "releases-delete",
-            Section::CustomFields => "custom-fields-delete",
-        }
-    }
-
-    fn title(self) -> &'static str {
-        match self {
-            Section::Features => "Features",
-            Section::Releases => "Installation files",
-            Section::CustomFields => "Custom fields",
-        }
+        self.names().path
     }
 
     fn singular(self) -> &'static str {
-        match self {
-            Section::Features => "feature",
-            Section::Releases => "installation file",
-            Section::CustomFields => "custom field",
-        }
+        self.names().singular
+    }
+
+    /// The form id of the section's delete buttons, whose refusal shows above its table.
+    fn delete_form(self) -> String {
+        format!("{}-delete", self.path())
     }
 
     /// The `?notice=` after `done` (`added`, `saved`, `deleted`) to one of the section's items.
     fn notice(self, done: &str) -> String {
-        let item = match self {
-            Section::Features => "feature",
-            Section::Releases => "release",
-            Section::CustomFields => "custom-field",
-        };
-        format!("{item}-{done}")
+        format!("{}-{done}", self.names().notice)
     }
 
     /// The inputs of an item of the section; an existing item's (`editing`) has more.
@@ -583,12 +580,9 @@ impl Section {
                 (fields.textarea("metadata", "Metadata (a JSON object, sent to apps)"))
             },
             Section::Releases => {
-                let environments: Vec<(&str, &str)> = std::iter::once(("", "Any"))
-                    .chain(ENVIRONMENTS.iter().map(|name| (*name, *name)))
-                    .collect();
                 html! {
                     (fields.input("version", "Version", "text", true))
-                    (fields.select("environment", "Environment", &environments))
+                    (fields.select("environment", "Environment", &any_or(ENVIRONMENTS)))
                     (fields.input("channel", "Channel (e.g. stable, beta)", "text", false))
                     (fields.input("full_link", "Download URL", "url", false))
                     (fields.input("hash_md5", "MD5 hash", "text", false))
@@ -601,18 +595,22 @@ impl Section {
                 }
             }
             Section::CustomFields => {
-                let types: Vec<(&str, &str)> = std::iter::once(("", "Any"))
-                    .chain(CUSTOM_FIELD_TYPES.iter().map(|name| (*name, *name)))
-                    .collect();
                 html! {
                     (fields.input("name", "Name", "text", true))
-                    (fields.select("data_type", "Type", &types))
+                    (fields.select("data_type", "Type", &any_or(CUSTOM_FIELD_TYPES)))
                     (fields.input("default_value", "Default value", "text", false))
                     (fields.input("description", "Description", "text", false))
                 }
             }
         }
     }
+}
+
+/// A select's options: "Any" (empty), then each of `names` as itself.
+fn any_or(names: &[&'static str]) -> Vec<(&'static str, &'static str)> {
+    std::iter::once(("", "Any"))
+        .chain(names.iter().map(|name| (*name, *name)))
+        .collect()
 }
 
 /// An existing item of a section, checked to belong to the product.
@@ -629,7 +627,7 @@ impl Item {
         section: Section,
         id: &str,
     ) -> DashboardResult<Self> {
-        let id = item_id(id)?;
+        let id = path_id(id)?;
         let (item, owner) = match section {
             Section::Features => {
                 let feature = tenant.product_feature(ProductFeatureId::new(id)).await?;
@@ -872,13 +870,23 @@ async fn apply_change(
 pub async fn edit_form(
     State(state): State<AppState>,
     signed: Signed,
-    Path((id, section, item)): Path<(String, String, String)>,
+    Path(path): Path<(String, String, String)>,
 ) -> DashboardResult<Markup> {
+    let (id, section, _, item) = item_named(&state, &signed, path).await?;
+    Ok(edit_page(&signed, id, section, &item, None))
+}
+
+/// The product, section and item a path names, for an admin of the product's company.
+async fn item_named<'a>(
+    state: &'a AppState,
+    signed: &Signed,
+    (id, section, item): (String, String, String),
+) -> DashboardResult<(ProductId, Section, Tenant<'a>, Item)> {
     signed.require(StaffRole::Admin)?;
     let (id, section) = (product_id(&id)?, Section::parse(&section)?);
-    let tenant = signed.tenant(&state).await?;
+    let tenant = signed.tenant(state).await?;
     let item = Item::load(&tenant, id, section, &item).await?;
-    Ok(edit_page(&signed, id, section, &item, None))
+    Ok((id, section, tenant, item))
 }
 
 fn edit_page(
@@ -917,13 +925,10 @@ fn edit_page(
 /// `POST /dashboard/products/{id}/{section}/{item}`: saves an item, then the product's page.
 pub async fn save(
     State(state): State<AppState>,
-    Path((id, section, item)): Path<(String, String, String)>,
+    Path(path): Path<(String, String, String)>,
     action: Action,
 ) -> DashboardResult<Response> {
-    action.signed.require(StaffRole::Admin)?;
-    let (id, section) = (product_id(&id)?, Section::parse(&section)?);
-    let tenant = action.signed.tenant(&state).await?;
-    let item = Item::load(&tenant, id, section, &item).await?;
+    let (id, section, tenant, item) = item_named(&state, &action.signed, path).await?;
     let saved = save_item(&tenant, &item, &action.fields)
         .await
         .map(|()| back_to_product(id, section, "saved"));
@@ -979,13 +984,10 @@ async fn save_item(tenant: &Tenant<'_>, item: &Item, fields: &Form) -> Dashboard
 /// `POST /dashboard/products/{id}/{section}/{item}/delete`.
 pub async fn delete(
     State(state): State<AppState>,
-    Path((id, section, item)): Path<(String, String, String)>,
+    Path(path): Path<(String, String, String)>,
     action: Action,
 ) -> DashboardResult<Response> {
-    action.signed.require(StaffRole::Admin)?;
-    let (id, section) = (product_id(&id)?, Section::parse(&section)?);
-    let tenant = action.signed.tenant(&state).await?;
-    let item = Item::load(&tenant, id, section, &item).await?;
+    let (id, section, tenant, item) = item_named(&state, &action.signed, path).await?;
     let deleted = match &item {
         Item::Feature(feature) => tenant.delete_product_feature(feature.feature.id).await,
         Item::Release(release) => tenant.delete_release(release.id).await,
@@ -996,8 +998,9 @@ pub async fn delete(
     match refusal_of(deleted)? {
         Ok(deleted) => Ok(deleted),
         Err(message) => {
+            let form = section.delete_form();
             let refused = Refused {
-                form: section.delete_form(),
+                form: &form,
                 sent: &action.fields,
                 message,
             };
