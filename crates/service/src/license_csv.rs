@@ -772,6 +772,36 @@ mod tests {
     }
 
     #[test]
+    fn an_unfinished_import_that_stops_moving_has_stalled() {
+        let now = Utc::now();
+        let import = LicenseImport {
+            id: 1,
+            company_id: latch_domain::CompanyId::new(1),
+            file_name: "licenses.csv".into(),
+            actor: latch_store::Actor::Staff(1),
+            finished: false,
+            total_rows: 10,
+            processed_rows: 4,
+            imported_rows: 4,
+            failed_rows: 0,
+            created_at: now - chrono::TimeDelta::minutes(10),
+            updated_at: now - chrono::TimeDelta::seconds(30),
+            finished_at: None,
+        };
+        assert!(!import_stalled(&import, now));
+        let quiet = LicenseImport {
+            updated_at: now - chrono::TimeDelta::minutes(3),
+            ..import
+        };
+        assert!(import_stalled(&quiet, now));
+        let finished = LicenseImport {
+            finished: true,
+            ..quiet
+        };
+        assert!(!import_stalled(&finished, now));
+    }
+
+    #[test]
     fn formulas_are_kept_from_spreadsheets_and_read_back() {
         assert_eq!(spreadsheet_safe("=1+1".into()), "'=1+1");
         assert_eq!(spreadsheet_safe("ABC-1".into()), "ABC-1");

@@ -239,6 +239,16 @@ async fn imports_are_for_admins_of_the_company_with_the_form_token(backend: Back
     let listed = latch.cli(&["license", "list", "--company", &acme.id.to_string()]);
     assert_eq!(listed["total"], 0, "{listed}");
 
+    // A file over the limit is refused, and says so. The server answers before reading it all and
+    // closes the connection: a browser of its own, so no other request reuses that connection.
+    let mut uploader = Browser::signed_in(&server, "admin@example.com").await;
+    let page = uploader.get("/dashboard/imports").await;
+    let token = csrf_token(&page.text());
+    let huge = format!("product,note\n{}", "app,x\n".repeat(3_000_000));
+    let reply = uploader.upload(Some(&token), "huge.csv", &huge).await;
+    assert_eq!(reply.status, 400, "{}", &reply.text()[..200]);
+    assert!(reply.text().contains("too large"), "{}", reply.text());
+
     let reply = admin.import(csv).await;
     let import = location(&reply);
     admin.finished(&import).await;

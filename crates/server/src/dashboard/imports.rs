@@ -68,10 +68,12 @@ async fn imports_page(
         @if let Some(refusal) = refusal {
             p.alert role="alert" { (refusal) " Correct the file and upload it again." }
         }
-        form.card method="post" action="/dashboard/imports" enctype="multipart/form-data" {
+        form.card.fields method="post" action="/dashboard/imports" enctype="multipart/form-data" {
             input type="hidden" name=(CSRF_FIELD) value=(signed.csrf_token());
-            label for="file" { "CSV file (UTF-8, first row naming the columns, at most " (MAX_IMPORT_BYTES / (1024 * 1024)) " MB)" }
-            input #file type="file" name="file" accept=".csv,text/csv" required;
+            div.field.wide {
+                label for="file" { "CSV file (UTF-8, first row naming the columns, at most " (MAX_IMPORT_BYTES / (1024 * 1024)) " MB)" }
+                input #file type="file" name="file" accept=".csv,text/csv" required;
+            }
             button type="submit" { "Import licenses" }
         }
         h2 { "Columns" }
@@ -90,8 +92,8 @@ async fn imports_page(
                     td { (import.total_rows) } td { (import.imported_rows) } td { (import.failed_rows) }
                     td { (state_label(import, now)) }
                 } } } }
+            (pager("/dashboard/imports", &[], filters.offset(), imports.total))
         }
-        (pager("/dashboard/imports", &[], filters.offset(), imports.total))
     };
     Ok(page(signed, "/dashboard/settings", "Import licenses", body))
 }

@@ -55,8 +55,17 @@ struct Refused<'a> {
 fn refusal(refused: Option<&Refused>, form: &str) -> Markup {
     html! {
         @if let Some(refused) = refused.filter(|refused| refused.form == form) {
-            p.alert role="alert" { (refused.message) " Correct it and send the form again." }
+            p.alert role="alert" { (sentence(&refused.message)) " Correct it and send the form again." }
         }
+    }
+}
+
+/// A refusal as a sentence of its own, whatever its last character.
+fn sentence(message: &str) -> String {
+    if message.ends_with(['.', '!', '?']) {
+        message.to_owned()
+    } else {
+        format!("{message}.")
     }
 }
 
@@ -97,15 +106,19 @@ impl Fields<'_> {
     fn input(&self, name: &str, label: &str, kind: &str, required: bool) -> Markup {
         let id = self.id(name);
         html! {
-            label for=(id) { (label) }
-            input id=(id) type=(kind) name=(name) value=(self.values.text(name)) required[required]
-                min=[(kind == "number").then_some("0")];
+            div.field {
+                label for=(id) { (label) }
+                input id=(id) type=(kind) name=(name) value=(self.values.text(name)) required[required]
+                    min=[(kind == "number").then_some("0")];
+            }
         }
     }
 
     fn checkbox(&self, name: &str, label: &str) -> Markup {
         html! {
-            label.check { input type="checkbox" name=(name) value="true" checked[self.values.flag(name)]; " " (label) }
+            div.field.check {
+                label { input type="checkbox" name=(name) value="true" checked[self.values.flag(name)]; " " (label) }
+            }
         }
     }
 
@@ -113,9 +126,11 @@ impl Fields<'_> {
         let id = self.id(name);
         let chosen = self.values.text(name);
         html! {
-            label for=(id) { (label) }
-            select id=(id) name=(name) {
-                @for (value, text) in options { option value=(value) selected[*value == chosen] { (text) } }
+            div.field {
+                label for=(id) { (label) }
+                select id=(id) name=(name) {
+                    @for (value, text) in options { option value=(value) selected[*value == chosen] { (text) } }
+                }
             }
         }
     }
@@ -123,8 +138,10 @@ impl Fields<'_> {
     fn textarea(&self, name: &str, label: &str) -> Markup {
         let id = self.id(name);
         html! {
-            label for=(id) { (label) }
-            textarea id=(id) name=(name) rows="3" { (self.values.text(name)) }
+            div.field.wide {
+                label for=(id) { (label) }
+                textarea id=(id) name=(name) rows="2" { (self.values.text(name)) }
+            }
         }
     }
 }
@@ -237,7 +254,7 @@ async fn new_product_page(
         p.crumbs { a href="/dashboard/products" { "Products" } " / " }
         h1 { "New product" }
         (refusal(refused, "product"))
-        form.card method="post" action="/dashboard/products" {
+        form.card.fields method="post" action="/dashboard/products" {
             (csrf_field(signed))
             (fields.input("name", "Name", "text", true))
             (fields.input("code", "Short code (what apps send as product; it cannot change later)", "text", true))
@@ -247,7 +264,7 @@ async fn new_product_page(
             (fields.input("trial_days", "Trial days", "number", false))
             (fields.textarea("metadata", "Metadata (a JSON object, sent to apps)"))
             @if !choices.is_empty() {
-                p.hint { "Tick products to make this a bundle of them: each license of it comes with one license per included product." }
+                p.hint.wide { "Tick products to make this a bundle of them: each license of it comes with one license per included product." }
                 (bundle_boxes(&choices, fields.values))
             }
             button type="submit" { "Create product" }
@@ -381,7 +398,7 @@ async fn product_page(
                 div.card {
                     h2 { "Settings" }
                     (refusal(refused, "settings"))
-                    form method="post" action={ (base) "/settings" } {
+                    form.fields method="post" action={ (base) "/settings" } {
                         (csrf_field(signed))
                         (settings.input("name", "Name", "text", true))
                         (settings.select("authorization_method", "Licenses are held by", AUTHORIZATION_METHODS))
@@ -391,7 +408,7 @@ async fn product_page(
                         (settings.input("floating_timeout", "Floating lease (minutes)", "number", false))
                         (settings.textarea("metadata", "Metadata (a JSON object, sent to apps)"))
                         (settings.checkbox("is_archived", "Archived"))
-                        p.hint { "The short code cannot change: apps name the product by it." }
+                        p.hint.wide { "The short code cannot change: apps name the product by it." }
                         button type="submit" { "Save settings" }
                     }
                 }
@@ -412,10 +429,10 @@ async fn product_page(
         }
         @if admin && !choices.is_empty() {
             (refusal(refused, "bundle"))
-            form.card method="post" action={ (base) "/bundle" } {
+            form.card.fields method="post" action={ (base) "/bundle" } {
                 (csrf_field(signed))
                 (bundle_boxes(&choices, shown(refused, "bundle", &stored_bundle)))
-                p.hint { "Untick every product to make it a product of its own again; licenses issued before keep the licenses they came with." }
+                p.hint.wide { "Untick every product to make it a product of its own again; licenses issued before keep the licenses they came with." }
                 button type="submit" { "Save bundle" }
             }
         }
@@ -475,7 +492,7 @@ fn section_block(
         (table)
         @if admin {
             (refusal(refused, section.path()))
-            form.card method="post" action={ (base) "/" (section.path()) } {
+            form.card.fields method="post" action={ (base) "/" (section.path()) } {
                 h3 { "Add " (section.singular()) }
                 (csrf_field(signed))
                 (section.fields(&fields, false))
@@ -912,7 +929,7 @@ fn edit_page(
         p.crumbs { a href="/dashboard/products" { "Products" } " / " a href=(base) { "Product" } " / " }
         h1 { (title) }
         (refusal(refused, "edit"))
-        form.card method="post" action={ (base) "/" (section.path()) "/" (id) } {
+        form.card.fields method="post" action={ (base) "/" (section.path()) "/" (id) } {
             (csrf_field(signed))
             (section.fields(&fields, true))
             button type="submit" { "Save " (section.singular()) }
