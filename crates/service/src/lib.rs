@@ -86,6 +86,7 @@ pub mod model {
         LicenseCustomField, LicenseRecord, ProductCustomField, ProductFeatureRecord, ProductRecord,
         SeatHolder, UserActivationsChange,
     };
+    pub use latch_store::{AuthorizationMethod, ImportRowError, LicenseImport};
     pub use latch_store::{
         ClaimedDelivery, DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint,
     };
@@ -93,7 +94,6 @@ pub mod model {
         CustomerChanges, CustomerRecord, LicenseUserChanges, LicenseUserRecord, Order,
         OrderChanges, OrderRecord,
     };
-    pub use latch_store::{ImportRowError, LicenseImport};
     pub use latch_store::{Staff, StaffRole, StaffSession};
 }
 

@@ -70,26 +70,40 @@ async fn an_import_commits_the_valid_rows_and_reports_the_refused_ones(backend: 
     latch.product(&company, "app");
     let id = company.id.to_string();
     add_feature(&latch, &company, "app", "export");
+    latch.cli(&[
+        "product",
+        "create",
+        "--company",
+        &id,
+        "--code",
+        "team",
+        "--name",
+        "Team",
+        "--user-based",
+    ]);
     let server = latch.serve();
     let mut browser = Browser::signed_in(&server, "admin@example.com").await;
 
     let csv =
-        "Product,License Key,license_type,valid_until,max_activations,customer_email,features\n\
-               app,IMP-0001,perpetual,,2,Buyer@Example.com,export\n\
-               app,,time-limited,2030-12-31,1,,\n\
-               nope,IMP-0003,,,,,\n\
-               app,IMP-0004,,,two,,\n\
-               app,IMP-0001,,,,,\n\
-               app,IMP-0006,perpetual,2030-12-31,,,\n\
-               app,IMP-0007,,,,,render\n";
+        "Product,License Key,license_type,valid_until,max_activations,customer_email,features,\
+               users\n\
+               app,IMP-0001,perpetual,,2,Buyer@Example.com,export,\n\
+               app,,time-limited,2030-12-31,1,,,\n\
+               nope,IMP-0003,,,,,,\n\
+               app,IMP-0004,,,two,,,\n\
+               app,IMP-0001,,,,,,\n\
+               app,IMP-0006,perpetual,2030-12-31,,,,\n\
+               app,IMP-0007,,,,,render,\n\
+               team,,,,3,,,ann@example.com; bob@example.com\n\
+               team,,,,,,,\n";
     let reply = browser.import(csv).await;
     let import = location(&reply);
     assert!(import.starts_with("/dashboard/imports/"), "{import}");
     let progress = browser.finished(&import).await;
     assert_eq!(
         progress,
-        json!({"finished": true, "stalled": false, "total": 7, "processed": 7, "imported": 2,
-               "failed": 5, "percent": 100})
+        json!({"finished": true, "stalled": false, "total": 9, "processed": 9, "imported": 3,
+               "failed": 6, "percent": 100})
     );
 
     let report = browser.get(&format!("{import}/errors.csv")).await;
@@ -115,6 +129,7 @@ async fn an_import_commits_the_valid_rows_and_reports_the_refused_ones(backend: 
             ("6", "license_key"),
             ("7", "valid_until"),
             ("8", "features"),
+            ("10", "users"),
         ],
         "{}",
         report.text()
@@ -129,16 +144,17 @@ async fn an_import_commits_the_valid_rows_and_reports_the_refused_ones(backend: 
     );
     assert!(rows[2][2].contains("already exists"), "{rows:?}");
     assert!(rows[4][2].contains("no feature \"render\""), "{rows:?}");
+    assert!(rows[5][2].contains("needs at least one user"), "{rows:?}");
 
     let page = browser.get(&import).await;
     let text = page.text();
     assert!(
-        text.contains("Import finished: 2 licenses imported, 5 rows refused.")
+        text.contains("Import finished: 3 licenses imported, 6 rows refused.")
             && text.contains("Valid rows were imported even where others were refused."),
         "{text}"
     );
     assert!(
-        text.contains("value=\"7\"") && text.contains("100%"),
+        text.contains("value=\"9\"") && text.contains("100%"),
         "{text}"
     );
     assert!(text.contains("No product with code"), "{text}");
@@ -166,7 +182,14 @@ async fn an_import_commits_the_valid_rows_and_reports_the_refused_ones(backend: 
         .ok();
     assert_eq!(activated["license_key"], "IMP-0001", "{activated}");
     let listed = latch.cli(&["license", "list", "--company", &id]);
-    assert_eq!(listed["total"], 2, "{listed}");
+    assert_eq!(listed["total"], 3, "{listed}");
+    // The user-based row placed both its users on its license.
+    for user in ["ann%40example.com", "bob%40example.com"] {
+        let held = browser
+            .get(&format!("/dashboard/licenses?user={user}"))
+            .await;
+        assert!(held.text().contains("user-based #"), "{}", held.text());
+    }
 
     // The event log has the import's start and end, and each license, naming the member.
     let events = latch.cli(&[
@@ -184,6 +207,7 @@ async fn an_import_commits_the_valid_rows_and_reports_the_refused_ones(backend: 
             "license_import.finished",
             "license.created",
             "license.created",
+            "license.created",
             "license_import.started"
         ],
         "{events}"
@@ -192,8 +216,8 @@ async fn an_import_commits_the_valid_rows_and_reports_the_refused_ones(backend: 
         assert_eq!(event["actor"]["type"], "staff", "{events}");
         assert_eq!(event["actor"]["id"], admin["id"].to_string(), "{events}");
     }
-    assert_eq!(logged[0]["data"]["imported"], 2, "{events}");
-    assert_eq!(logged[0]["data"]["failed"], 5, "{events}");
+    assert_eq!(logged[0]["data"]["imported"], 3, "{events}");
+    assert_eq!(logged[0]["data"]["failed"], 6, "{events}");
 
     // A file whose header is wrong is refused as a whole, on the form.
     for (csv, says) in [

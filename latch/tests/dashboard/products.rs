@@ -415,6 +415,12 @@ async fn an_admin_creates_a_bundle_and_changes_what_it_includes(backend: Backend
         .await
         .text();
     assert!(products.contains("Included in: "), "{products}");
+    // What is in a bundle is offered no bundle form of its own.
+    assert!(
+        products.contains("A product included in a bundle cannot be a bundle itself.")
+            && !products.contains(&format!("/dashboard/products/{app}/bundle\"")),
+        "{products}"
+    );
     let items = browser
         .get(&format!("/dashboard/products/{tool}"))
         .await

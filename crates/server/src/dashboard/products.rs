@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use latch_domain::{ProductFeatureId, ProductId, ReleaseId};
 use latch_service::model::{
-    ProductCustomField, ProductFeatureRecord, ProductRecord, Release, StaffRole,
+    AuthorizationMethod, ProductCustomField, ProductFeatureRecord, ProductRecord, Release,
+    StaffRole,
 };
 use latch_service::query::fields::INSTALLATION_FILE_FIELDS;
 use latch_service::query::ListQuery;
@@ -427,7 +428,11 @@ async fn product_page(
                 @if i > 0 { ", " } a href={ "/dashboard/products/" (item.product.id) } { (item.product.name) }
             } }
         }
-        @if admin && !choices.is_empty() {
+        @if admin && !including.is_empty() {
+            p.hint { "A product included in a bundle cannot be a bundle itself." }
+        } @else if admin && product.authorization_method != AuthorizationMethod::LicenseKey {
+            p.hint { "Only key-based products can be bundles." }
+        } @else if admin && !choices.is_empty() {
             (refusal(refused, "bundle"))
             form.card.fields method="post" action={ (base) "/bundle" } {
                 (csrf_field(signed))
