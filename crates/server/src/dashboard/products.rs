@@ -461,6 +461,9 @@ async fn product_page(
                         td { (if release.enabled { "yes" } else { "no" }) }
                         @if admin { td { (item_actions(signed, &base, Section::Releases, release.id.get(), &release.version)) } }
                     } } } }
+                @if releases.total > i64::from(SHOWN_AT_ONCE) {
+                    p.hint { "The newest " (SHOWN_AT_ONCE) " of " (releases.total) " are shown; the Management API's installation-files listing has them all." }
+                }
             }
         }))
         (section_block(signed, &base, Section::CustomFields, admin, refused, &none, html! {
