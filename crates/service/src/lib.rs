@@ -23,6 +23,7 @@ mod customers;
 mod demo;
 mod devices;
 mod license_admin;
+mod license_csv;
 mod licenses;
 mod management;
 mod master_key;
@@ -50,6 +51,10 @@ pub use devices::DeviceDetails;
 pub use error::{ServiceError, ServiceResult};
 pub use license_admin::{
     duration_end, FeaturePatch, LicensePatch, LicenseReset, PlacedUser, UserPlacement,
+};
+pub use license_csv::{
+    import_errors_csv, import_stalled, ImportFile, LicenseExport, EXPORT_ONLY_COLUMNS,
+    IMPORT_COLUMNS, MAX_IMPORT_BYTES,
 };
 pub use licenses::{LicenseDetails, LicenseQuery, LicenseRef};
 pub use management::{management_key_hash, CreatedManagementKey};
@@ -81,6 +86,7 @@ pub mod model {
         LicenseCustomField, LicenseRecord, ProductCustomField, ProductFeatureRecord, ProductRecord,
         SeatHolder, UserActivationsChange,
     };
+    pub use latch_store::{AuthorizationMethod, ImportRowError, LicenseImport};
     pub use latch_store::{
         ClaimedDelivery, DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint,
     };

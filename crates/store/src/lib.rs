@@ -1189,6 +1189,65 @@ pub trait DashboardStore: Send + Sync {
     ) -> StoreResult<Vec<(i64, i64)>>;
 }
 
+/// Bulk license imports from CSV files, and the walk over licenses that CSV exports take.
+#[async_trait]
+pub trait LicenseCsvStore: Send + Sync {
+    /// Starts an import of `total_rows` rows and records `license_import.started`.
+    async fn insert_license_import(
+        &self,
+        company_id: CompanyId,
+        file_name: &str,
+        total_rows: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LicenseImport>;
+    /// Counts the rows processed since the last report (`imported` licenses and the `refused` rows,
+    /// kept for the error report) and marks the import alive at `now`.
+    async fn record_license_import_progress(
+        &self,
+        company_id: CompanyId,
+        import_id: i64,
+        imported: i64,
+        refused: &[ImportRowError],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Marks the import finished and records `license_import.finished` with its counts.
+    async fn finish_license_import(
+        &self,
+        company_id: CompanyId,
+        import_id: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LicenseImport>;
+    /// The company's import with this id; `NotFound` for another company's.
+    async fn license_import(
+        &self,
+        company_id: CompanyId,
+        import_id: i64,
+    ) -> StoreResult<LicenseImport>;
+    /// The company's imports, newest first.
+    async fn license_imports(
+        &self,
+        company_id: CompanyId,
+        page: Page,
+    ) -> StoreResult<Listing<LicenseImport>>;
+    /// The import's refused rows in row order; the first `limit` of them when given.
+    async fn license_import_errors(
+        &self,
+        company_id: CompanyId,
+        import_id: i64,
+        limit: Option<u32>,
+    ) -> StoreResult<Vec<ImportRowError>>;
+    /// Ids of the company's licenses that match, above `after`, lowest first, at most `limit`: each
+    /// step of an export costs the same however far it has walked, and no count is taken.
+    async fn license_ids_after(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        after: Option<LicenseId>,
+        limit: u32,
+    ) -> StoreResult<Vec<LicenseId>>;
+}
+
 /// All of storage.
 pub trait Store:
     TenantStore
@@ -1206,6 +1265,7 @@ pub trait Store:
     + WebhookStore
     + BundleStore
     + DashboardStore
+    + LicenseCsvStore
     + 'static
 {
 }
@@ -1225,6 +1285,7 @@ impl<T> Store for T where
         + WebhookStore
         + BundleStore
         + DashboardStore
+        + LicenseCsvStore
         + 'static
 {
 }

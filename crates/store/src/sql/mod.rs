@@ -14,6 +14,7 @@ mod catalog_admin;
 mod dashboard;
 mod database;
 mod guards;
+mod imports;
 mod license_api;
 mod licenses;
 mod listing;
