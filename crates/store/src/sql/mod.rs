@@ -18,6 +18,7 @@ mod license_api;
 mod licenses;
 mod listing;
 mod management;
+mod oauth;
 mod orders;
 mod people;
 mod rows;
