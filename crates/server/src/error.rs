@@ -299,9 +299,7 @@ impl TokenError {
         match self {
             TokenError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
             TokenError::InvalidClient { .. } => (StatusCode::UNAUTHORIZED, "invalid_client"),
-            TokenError::UnsupportedGrantType => {
-                (StatusCode::BAD_REQUEST, "unsupported_grant_type")
-            }
+            TokenError::UnsupportedGrantType => (StatusCode::BAD_REQUEST, "unsupported_grant_type"),
             TokenError::Refused(error) => error.status_and_code(),
         }
     }

@@ -956,7 +956,10 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(from_env.oauth.public_url.as_deref(), Some("http://10.0.0.5:8080"));
+        assert_eq!(
+            from_env.oauth.public_url.as_deref(),
+            Some("http://10.0.0.5:8080")
+        );
         assert_eq!(from_env.oauth.token_lifetime, Duration::from_secs(5));
         for (key, value) in [
             ("LATCH_PUBLIC_URL", "licensing.example.com"),
@@ -966,7 +969,9 @@ mod tests {
             ("LATCH_OAUTH_TOKEN_LIFETIME", "0"),
             ("LATCH_OAUTH_TOKEN_LIFETIME", "86401"),
         ] {
-            let error = Config::load(None, env(&[(key, value)])).unwrap_err().to_string();
+            let error = Config::load(None, env(&[(key, value)]))
+                .unwrap_err()
+                .to_string();
             let name = key.trim_start_matches("LATCH_").to_ascii_lowercase();
             assert!(error.contains(&name), "{key}={value}: {error}");
         }

@@ -7,7 +7,8 @@ use crate::ServiceError;
 /// Letters and digits that cannot be misread for one another (no 0/O, 1/I).
 pub(crate) const KEY_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
-pub(crate) const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+pub(crate) const SECRET_ALPHABET: &[u8] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 pub(crate) fn random_string(alphabet: &[u8], len: usize) -> Result<String, ServiceError> {
     let mut bytes = vec![0u8; len];

@@ -75,8 +75,8 @@ pub use latch_store::{Listing, Page};
 pub mod model {
     pub use latch_store::{
         Actor, ApiKey, Assignment, CheckCount, Company, Customer, Device, DeviceVariable, Event,
-        EventSubjects, FeatureType, License, LicenseFeature, LicenseUser, ManagementKey, OAuthClient,
-        OAuthToken, Product, ProductFeature, Release,
+        EventSubjects, FeatureType, License, LicenseFeature, LicenseUser, ManagementKey,
+        OAuthClient, OAuthToken, Product, ProductFeature, Release,
     };
     pub use latch_store::{
         AppliedCustomField, CustomFieldValue, DeviceBorrow, DeviceRecord, FeatureDefaults,

@@ -48,12 +48,7 @@ impl Tenant<'_> {
         let client_secret = generate_shared_key()?;
         Ok(self
             .store
-            .create_oauth_client(
-                self.company_id(),
-                &client_id,
-                &client_secret,
-                self.change(),
-            )
+            .create_oauth_client(self.company_id(), &client_id, &client_secret, self.change())
             .await?)
     }
 
@@ -68,7 +63,10 @@ impl Service {
     /// working and it gets no new ones.
     pub async fn revoke_oauth_client(&self, client_id: &str) -> ServiceResult<OAuthClient> {
         self.store
-            .revoke_oauth_client(client_id, latch_store::Change::now(&latch_store::Actor::Cli))
+            .revoke_oauth_client(
+                client_id,
+                latch_store::Change::now(&latch_store::Actor::Cli),
+            )
             .await
             .map_err(|error| match error {
                 StoreError::NotFound(_) => {
@@ -141,14 +139,20 @@ mod tests {
 
     #[test]
     fn only_text_shaped_like_an_issued_token_has_a_hash() {
-        let token = format!("{ACCESS_TOKEN_PREFIX}{}", "a".repeat(ACCESS_TOKEN_RANDOM_CHARS));
+        let token = format!(
+            "{ACCESS_TOKEN_PREFIX}{}",
+            "a".repeat(ACCESS_TOKEN_RANDOM_CHARS)
+        );
         assert_eq!(access_token_hash(&token), Some(secret_hash(&token)));
         for garbled in [
             String::new(),
             "a".repeat(ACCESS_TOKEN_RANDOM_CHARS),
             format!("{token}a"),
             token[..token.len() - 1].to_owned(),
-            format!("{ACCESS_TOKEN_PREFIX}{}!", "a".repeat(ACCESS_TOKEN_RANDOM_CHARS - 1)),
+            format!(
+                "{ACCESS_TOKEN_PREFIX}{}!",
+                "a".repeat(ACCESS_TOKEN_RANDOM_CHARS - 1)
+            ),
         ] {
             assert_eq!(access_token_hash(&garbled), None, "{garbled}");
         }

@@ -214,7 +214,12 @@ impl Tenant<'_> {
                 .await?;
             let licenses = activations
                 .iter()
-                .map(|activation| Ok((activation.view.product.code.clone(), license_file(activation)?)))
+                .map(|activation| {
+                    Ok((
+                        activation.view.product.code.clone(),
+                        license_file(activation)?,
+                    ))
+                })
                 .collect::<OfflineResult<Vec<_>>>()?;
             let shape =
                 bundle_shape.unwrap_or_else(|| BundleFileShape::for_sdk(info.sdk_ver.as_deref()));

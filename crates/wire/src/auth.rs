@@ -49,9 +49,7 @@ pub fn bearer_token(header: &str) -> Option<&str> {
     let (scheme, token) = header
         .split_once(char::is_whitespace)
         .unwrap_or((header, ""));
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// The parameters of an `Authorization` header.

@@ -101,9 +101,10 @@ mod tests {
     #[test]
     fn python_files_list_the_bundle_first_and_sign_the_list() {
         let signer = signer();
-        let file: Value =
-            serde_json::from_slice(&bundle_file(BundleFileShape::Python, &licenses(), &signer).unwrap())
-                .unwrap();
+        let file: Value = serde_json::from_slice(
+            &bundle_file(BundleFileShape::Python, &licenses(), &signer).unwrap(),
+        )
+        .unwrap();
         let listed = file["licenses"].as_array().unwrap();
         assert_eq!(listed[0]["product_details"]["short_code"], "suite");
         assert_eq!(listed[1]["id"], 2);
@@ -115,7 +116,10 @@ mod tests {
     fn node_files_map_product_codes_to_licenses_in_order() {
         let text = bundle_file(BundleFileShape::Node, &licenses(), &signer()).unwrap();
         let text = String::from_utf8(text).unwrap();
-        assert!(text.find("\"suite\"").unwrap() < text.find("\"editor\"").unwrap(), "{text}");
+        assert!(
+            text.find("\"suite\"").unwrap() < text.find("\"editor\"").unwrap(),
+            "{text}"
+        );
         let file: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(file["suite"]["id"], 1);
         assert_eq!(file["editor"]["id"], 2);

@@ -80,11 +80,7 @@ pub async fn token(
     state.rate_limits.secret_attempt(client)?;
     let form = TokenForm::read(&headers, &read_body(body).await?)?;
     match form.value("grant_type") {
-        None => {
-            return Err(TokenError::InvalidRequest(
-                "grant_type is required".into(),
-            ))
-        }
+        None => return Err(TokenError::InvalidRequest("grant_type is required".into())),
         Some(CLIENT_CREDENTIALS) => {}
         Some(_) => return Err(TokenError::UnsupportedGrantType),
     }
@@ -227,7 +223,11 @@ mod tests {
             Some(("oauth_ABC".to_owned(), "s/cret with:parts".to_owned()))
         );
         assert_eq!(basic_credentials(&HeaderMap::new()).unwrap(), None);
-        for broken in ["Basic", "Basic !!!", &format!("Basic {}", B64.encode("no-colon"))] {
+        for broken in [
+            "Basic",
+            "Basic !!!",
+            &format!("Basic {}", B64.encode("no-colon")),
+        ] {
             assert!(
                 matches!(
                     basic_credentials(&with_authorization(broken)),
@@ -249,7 +249,10 @@ mod tests {
             headers.insert(header::HOST, HeaderValue::from_str(value).unwrap());
             request_host(&headers).map(str::to_owned)
         };
-        assert_eq!(host("licensing.example.com").unwrap(), "licensing.example.com");
+        assert_eq!(
+            host("licensing.example.com").unwrap(),
+            "licensing.example.com"
+        );
         assert_eq!(host("127.0.0.1:8080").unwrap(), "127.0.0.1:8080");
         assert_eq!(host("[::1]:8080").unwrap(), "[::1]:8080");
         for bad in ["evil@example.com", "example.com/path", "a b", ""] {
