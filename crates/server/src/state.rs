@@ -208,7 +208,7 @@ impl AppState {
                 client
             }
         };
-        if !client.is_some_and(|client| !client.revoked) {
+        if client.is_none_or(|client| client.revoked) {
             return Err(AuthError::OAuthClientRevoked.into());
         }
         Ok(grant)

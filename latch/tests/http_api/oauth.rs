@@ -7,7 +7,7 @@ use base64::Engine as _;
 use reqwest::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HOST, RETRY_AFTER, WWW_AUTHENTICATE,
 };
-use reqwest::Method;
+use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
 
 use crate::support::{send, Backend, Company, Latch, Reply, Server};
@@ -21,53 +21,86 @@ both_backends!(
     failed_client_authentications_make_the_address_wait,
 );
 
+/// Form fields of a token request.
+type Form<'a> = &'a [(&'a str, &'a str)];
+
 /// An OAuth client's id and secret.
 struct Client {
     id: String,
     secret: String,
 }
 
-fn oauth_client(latch: &Latch, company: &Company) -> Client {
-    let created = latch.cli(&[
-        "oauth-client",
-        "create",
-        "--company",
-        &company.id.to_string(),
-    ]);
-    let field = |name: &str| {
-        created[name]
-            .as_str()
-            .unwrap_or_else(|| panic!("{name} in {created}"))
-            .to_owned()
-    };
-    Client {
-        id: field("client_id"),
-        secret: field("client_secret"),
+impl Client {
+    fn create(latch: &Latch, company: &Company) -> Self {
+        let created = latch.cli(&[
+            "oauth-client",
+            "create",
+            "--company",
+            &company.id.to_string(),
+        ]);
+        let field = |name: &str| {
+            created[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name} in {created}"))
+                .to_owned()
+        };
+        Self {
+            id: field("client_id"),
+            secret: field("client_secret"),
+        }
+    }
+
+    /// The token request of this client, sending `secret` as its secret.
+    fn form<'a>(&'a self, secret: &'a str) -> [(&'a str, &'a str); 3] {
+        [
+            ("grant_type", "client_credentials"),
+            ("client_id", &self.id),
+            ("client_secret", secret),
+        ]
     }
 }
 
+/// A deployment with product `app`, one license of it and an OAuth client of its company, and a
+/// server started with `env`.
+struct Deployment {
+    latch: Latch,
+    company: Company,
+    key: String,
+    client: Client,
+    server: Server,
+}
+
+async fn deployment(
+    backend: Backend,
+    name: &str,
+    license_args: &[&str],
+    env: &[(&str, &str)],
+) -> Deployment {
+    let latch = Latch::new(backend, name).await;
+    let (company, key) = set_up(&latch, license_args);
+    let client = Client::create(&latch, &company);
+    let server = latch.serve_with(env);
+    Deployment {
+        latch,
+        company,
+        key,
+        client,
+        server,
+    }
+}
+
+fn token_post(server: &Server) -> RequestBuilder {
+    server.http.post(server.url("/api/v4/oauth/token"))
+}
+
 /// `POST /api/v4/oauth/token` with a form of `fields`.
-async fn token_request(server: &Server, fields: &[(&str, &str)]) -> Reply {
-    send(
-        server
-            .http
-            .post(server.url("/api/v4/oauth/token"))
-            .form(fields),
-    )
-    .await
+async fn token_request(server: &Server, fields: Form<'_>) -> Reply {
+    send(token_post(server).form(fields)).await
 }
 
 /// A new access token for `client` (the form way), asserting the RFC 6749 answer.
 async fn access_token(server: &Server, client: &Client) -> String {
-    let reply = token_request(
-        server,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client.id),
-            ("client_secret", &client.secret),
-        ],
-    )
-    .await;
+    let reply = token_request(server, &client.form(&client.secret)).await;
     let body = reply.ok();
     assert_eq!(body["token_type"], "Bearer", "{body}");
     assert_eq!(reply.headers[CACHE_CONTROL], "no-store");
@@ -92,7 +125,7 @@ fn assert_token_error(reply: &Reply, status: u16, error: &str) {
 }
 
 /// `GET /api/v4/ENDPOINT?QUERY` with `Authorization: Bearer <token>` and no `Date`.
-async fn bearer_get(server: &Server, token: &str, endpoint: &str, query: &[(&str, &str)]) -> Reply {
+async fn bearer_get(server: &Server, token: &str, endpoint: &str, query: Form<'_>) -> Reply {
     send(
         server
             .http
@@ -115,97 +148,60 @@ async fn bearer_post(server: &Server, token: &str, endpoint: &str, body: &Value)
     .await
 }
 
-async fn token_endpoint(backend: Backend) {
-    let latch = Latch::new(backend, "token_endpoint").await;
-    let (company, _key) = set_up(&latch, &[]);
-    let client = oauth_client(&latch, &company);
-    let server = latch.serve();
+const APP_DETAILS: Form = &[("product", "app")];
 
-    let reply = token_request(
-        &server,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client.id),
-            ("client_secret", &client.secret),
-            ("scope", "ignored"),
-        ],
-    )
-    .await;
+async fn token_endpoint(backend: Backend) {
+    let Deployment {
+        latch,
+        company,
+        client,
+        server,
+        ..
+    } = deployment(backend, "token_endpoint", &[], &[]).await;
+
+    let mut with_scope = client.form(&client.secret).to_vec();
+    with_scope.push(("scope", "ignored"));
+    let reply = token_request(&server, &with_scope).await;
     let body = reply.ok();
     assert_eq!(body["expires_in"], 3600, "{body}");
     assert_eq!(reply.headers["pragma"], "no-cache");
-    let first = body["access_token"].as_str().unwrap().to_owned();
     assert_ne!(
         access_token(&server, &client).await,
-        first,
+        body["access_token"].as_str().unwrap(),
         "every request gets a token of its own"
     );
 
     // HTTP Basic client authentication (RFC 6749 §2.3.1): form-encoded halves, base64.
-    let basic = |id: &str, secret: &str| format!("Basic {}", B64.encode(format!("{id}:{secret}")));
-    let with_basic = |authorization: String, fields: &[(&str, &str)]| {
-        let request = server
-            .http
-            .post(server.url("/api/v4/oauth/token"))
-            .header(AUTHORIZATION, authorization)
-            .form(fields);
-        send(request)
+    let with_basic = |secret: &str, fields: Form| {
+        let credentials = B64.encode(format!("{}:{secret}", client.id));
+        send(
+            token_post(&server)
+                .header(AUTHORIZATION, format!("Basic {credentials}"))
+                .form(fields),
+        )
     };
-    let grant = [("grant_type", "client_credentials")];
-    let reply = with_basic(basic(&client.id, &client.secret), &grant).await;
+    let grant_only: Form = &[("grant_type", "client_credentials")];
+    let reply = with_basic(&client.secret, grant_only).await;
     assert_eq!(reply.ok()["token_type"], "Bearer");
-    let reply = with_basic(basic(&client.id, "wrong"), &grant).await;
+    let reply = with_basic("wrong", grant_only).await;
     assert_token_error(&reply, 401, "invalid_client");
     assert!(reply.headers.contains_key(WWW_AUTHENTICATE));
-    let both = [
-        ("grant_type", "client_credentials"),
-        ("client_id", client.id.as_str()),
-    ];
-    assert_token_error(
-        &with_basic(basic(&client.id, &client.secret), &both).await,
-        400,
-        "invalid_request",
-    );
+    let both = with_basic(&client.secret, &client.form(&client.secret)).await;
+    assert_token_error(&both, 400, "invalid_request");
 
     // Refusals, each in RFC 6749's form.
-    let refusals: [(&[(&str, &str)], u16, &str); 5] = [
+    let unknown = Client {
+        id: "oauth_NOSUCHCLIENT".into(),
+        secret: client.secret.clone(),
+    };
+    let [grant, id, secret] = client.form(&client.secret);
+    let refusals: [(Form, u16, &str); 5] = [
+        (&client.form("wrong"), 401, "invalid_client"),
+        (&unknown.form(&unknown.secret), 401, "invalid_client"),
+        (&[grant, id], 401, "invalid_client"),
+        (&[id, secret], 400, "invalid_request"),
         (
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client.id),
-                ("client_secret", "wrong"),
-            ],
-            401,
-            "invalid_client",
-        ),
-        (
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", "oauth_NOSUCHCLIENT"),
-                ("client_secret", &client.secret),
-            ],
-            401,
-            "invalid_client",
-        ),
-        (
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client.id),
-            ],
-            401,
-            "invalid_client",
-        ),
-        (
-            &[("client_id", &client.id), ("client_secret", &client.secret)],
-            400,
-            "invalid_request",
-        ),
-        (
-            &[
-                ("grant_type", "password"),
-                ("client_id", &client.id),
-                ("client_secret", &client.secret),
-            ],
+            &[("grant_type", "password"), id, secret],
             400,
             "unsupported_grant_type",
         ),
@@ -223,9 +219,7 @@ async fn token_endpoint(backend: Backend) {
         ("application/json", not_a_form.to_string()),
     ] {
         let reply = send(
-            server
-                .http
-                .post(server.url("/api/v4/oauth/token"))
+            token_post(&server)
                 .header(CONTENT_TYPE, content_type)
                 .body(body),
         )
@@ -253,13 +247,16 @@ async fn token_endpoint(backend: Backend) {
 }
 
 async fn bearer_tokens(backend: Backend) {
-    let latch = Latch::new(backend, "bearer_tokens").await;
-    let (company, key) = set_up(&latch, &["--max-activations", "2"]);
+    let Deployment {
+        latch,
+        company,
+        key,
+        client,
+        server,
+    } = deployment(backend, "bearer_tokens", &["--max-activations", "2"], &[]).await;
     let other = latch.company("Other");
     latch.product(&other, "theirs");
-    let client = oauth_client(&latch, &company);
-    let spare = oauth_client(&latch, &company);
-    let server = latch.serve();
+    let spare = Client::create(&latch, &company);
     let token = access_token(&server, &client).await;
 
     // The License API takes the token in place of Date and the HMAC Authorization, and signs as usual.
@@ -289,19 +286,14 @@ async fn bearer_tokens(backend: Backend) {
 
     // Another node of the deployment accepts a token this one issued.
     let second_node = latch.serve();
-    bearer_get(
-        &second_node,
-        &token,
-        "product_details",
-        &[("product", "app")],
-    )
-    .await
-    .ok();
+    bearer_get(&second_node, &token, "product_details", APP_DETAILS)
+        .await
+        .ok();
     second_node.stop();
 
     let unknown = format!("latch_at_{}", "A".repeat(43));
     for garbled in ["garbage", "", unknown.as_str(), &token[..token.len() - 1]] {
-        bearer_get(&server, garbled, "product_details", &[("product", "app")])
+        bearer_get(&server, garbled, "product_details", APP_DETAILS)
             .await
             .assert_error(401, "oauth_token_malformed");
     }
@@ -312,27 +304,14 @@ async fn bearer_tokens(backend: Backend) {
     let revoked = latch.cli(&["oauth-client", "revoke", &client.id]);
     assert_eq!(revoked["revoked"], true, "{revoked}");
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    bearer_get(&server, &token, "product_details", &[("product", "app")])
+    bearer_get(&server, &token, "product_details", APP_DETAILS)
         .await
         .assert_error(401, "oauth_token_expired");
-    let reply = token_request(
-        &server,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client.id),
-            ("client_secret", &client.secret),
-        ],
-    )
-    .await;
+    let reply = token_request(&server, &client.form(&client.secret)).await;
     assert_token_error(&reply, 401, "invalid_client");
-    bearer_get(
-        &server,
-        &spare_token,
-        "product_details",
-        &[("product", "app")],
-    )
-    .await
-    .ok();
+    bearer_get(&server, &spare_token, "product_details", APP_DETAILS)
+        .await
+        .ok();
     let listed = latch.cli(&["oauth-client", "list", "--company", &company.id.to_string()]);
     let states: Vec<(&str, bool)> = listed["oauth_clients"]
         .as_array()
@@ -357,39 +336,41 @@ async fn bearer_tokens(backend: Backend) {
 }
 
 async fn expired_tokens(backend: Backend) {
-    let latch = Latch::new(backend, "expired_tokens").await;
-    let (company, _key) = set_up(&latch, &[]);
-    let client = oauth_client(&latch, &company);
-    let server = latch.serve_with(&[("LATCH_OAUTH_TOKEN_LIFETIME", "1")]);
-
-    let reply = token_request(
-        &server,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client.id),
-            ("client_secret", &client.secret),
-        ],
+    // Bound, so that the deployment (data dir, database schema) lasts until the test ends.
+    let Deployment {
+        latch: _latch,
+        client,
+        server,
+        ..
+    } = deployment(
+        backend,
+        "expired_tokens",
+        &[],
+        &[("LATCH_OAUTH_TOKEN_LIFETIME", "1")],
     )
     .await;
-    let body = reply.ok();
+
+    let body = token_request(&server, &client.form(&client.secret))
+        .await
+        .ok();
     assert_eq!(body["expires_in"], 1, "{body}");
-    let token = body["access_token"].as_str().unwrap().to_owned();
-    bearer_get(&server, &token, "product_details", &[("product", "app")])
+    let token = body["access_token"].as_str().unwrap();
+    bearer_get(&server, token, "product_details", APP_DETAILS)
         .await
         .ok();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    bearer_get(&server, &token, "product_details", &[("product", "app")])
+    bearer_get(&server, token, "product_details", APP_DETAILS)
         .await
         .assert_error(401, "oauth_token_expired");
     // A fresh token is never refused as expired or malformed.
     let fresh = access_token(&server, &client).await;
-    bearer_get(&server, &fresh, "product_details", &[("product", "app")])
+    bearer_get(&server, &fresh, "product_details", APP_DETAILS)
         .await
         .ok();
     server.stop();
 }
 
-/// `GET /api/v4/oauth_url?login_type=client_credentials` with an optional `Host` header.
+/// `GET /api/v4/oauth_url?login_type=LOGIN_TYPE` with an optional `Host` header.
 async fn oauth_url(server: &Server, host: Option<&str>, login_type: &str) -> Reply {
     let mut request = server
         .http
@@ -404,30 +385,22 @@ async fn oauth_url(server: &Server, host: Option<&str>, login_type: &str) -> Rep
 async fn oauth_url_names_the_token_endpoint(backend: Backend) {
     let latch = Latch::new(backend, "oauth_url").await;
     let server = latch.serve();
+    let client_credentials = |host| oauth_url(&server, host, "client_credentials");
     // Neither Date nor Authorization: this is how a client finds where to get its credential.
-    let body = oauth_url(&server, None, "client_credentials").await.ok();
     assert_eq!(
-        body,
+        client_credentials(None).await.ok(),
         json!({"url": server.url("/api/v4/oauth/token"), "login_type": "client_credentials"})
     );
-    let body = oauth_url(
-        &server,
-        Some("licensing.example.com:8443"),
-        "client_credentials",
-    )
-    .await
-    .ok();
+    let body = client_credentials(Some("licensing.example.com:8443"))
+        .await
+        .ok();
     assert_eq!(
         body["url"],
         "http://licensing.example.com:8443/api/v4/oauth/token"
     );
-    oauth_url(
-        &server,
-        Some("evil@licensing.example.com"),
-        "client_credentials",
-    )
-    .await
-    .assert_error(400, "validation_error");
+    client_credentials(Some("evil@licensing.example.com"))
+        .await
+        .assert_error(400, "validation_error");
     oauth_url(&server, None, "password")
         .await
         .assert_error(400, "validation_error");
@@ -446,35 +419,25 @@ async fn oauth_url_names_the_token_endpoint(backend: Backend) {
 }
 
 async fn failed_client_authentications_make_the_address_wait(backend: Backend) {
-    let latch = Latch::new(backend, "oauth_failures").await;
-    let (company, _key) = set_up(&latch, &[]);
-    let client = oauth_client(&latch, &company);
-    let server = latch.serve_with(&[("LATCH_PASSWORD_ADDRESS_FAILURES", "2")]);
-    let form = |secret: &str| {
-        [
-            ("grant_type", "client_credentials".to_owned()),
-            ("client_id", client.id.clone()),
-            ("client_secret", secret.to_owned()),
-        ]
-    };
+    // Bound, so that the deployment (data dir, database schema) lasts until the test ends.
+    let Deployment {
+        latch: _latch,
+        client,
+        server,
+        ..
+    } = deployment(
+        backend,
+        "oauth_failures",
+        &[],
+        &[("LATCH_PASSWORD_ADDRESS_FAILURES", "2")],
+    )
+    .await;
     for _ in 0..2 {
-        let reply = send(
-            server
-                .http
-                .post(server.url("/api/v4/oauth/token"))
-                .form(&form("wrong")),
-        )
-        .await;
+        let reply = token_request(&server, &client.form("wrong")).await;
         assert_token_error(&reply, 401, "invalid_client");
     }
     // The address now waits, even with the right secret.
-    let reply = send(
-        server
-            .http
-            .post(server.url("/api/v4/oauth/token"))
-            .form(&form(&client.secret)),
-    )
-    .await;
+    let reply = token_request(&server, &client.form(&client.secret)).await;
     assert_token_error(&reply, 429, "too_many_requests");
     assert!(reply.headers.contains_key(RETRY_AFTER));
     server.stop();
