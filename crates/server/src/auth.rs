@@ -1,6 +1,6 @@
 //! Request authentication and response signing for the License API, as one middleware: it resolves the
-//! tenant from the API key, hands it to the handler, and signs whatever body the handler answers with
-//! that tenant's key.
+//! tenant from the API key (or the OAuth access token), hands it to the handler, and signs whatever
+//! body the handler answers with that tenant's key.
 
 use std::sync::Arc;
 
@@ -15,7 +15,9 @@ use base64::Engine as _;
 use chrono::Utc;
 use latch_domain::{CompanyId, DeviceId};
 use latch_store::DeferredWrite;
-use latch_wire::auth::{check_date, parse_authorization, verify_request_signature, AuthError};
+use latch_wire::auth::{
+    bearer_token, check_date, parse_authorization, verify_request_signature, AuthError,
+};
 use latch_wire::signing::Signer;
 use secrecy::ExposeSecret;
 
@@ -26,7 +28,7 @@ use crate::rate_limits::ClientAddr;
 use crate::replays;
 use crate::state::AppState;
 
-/// The company a request acts for, resolved from its API key.
+/// The company a request acts for, resolved from its API key or access token.
 #[derive(Clone)]
 pub struct Tenant {
     pub company_id: CompanyId,
@@ -85,9 +87,12 @@ pub async fn authenticate_and_sign(
         Ok(()) => authenticate(&state, request.headers()).await,
         Err(limited) => Err(limited),
     };
-    let (tenant, authorization) = match admitted
-        .and_then(|found| state.rate_limits.api_key(&found.1.api_key).map(|()| found))
-    {
+    let (tenant, credential) = match admitted.and_then(|found| {
+        state
+            .rate_limits
+            .api_key(found.1.rate_limit_key())
+            .map(|()| found)
+    }) {
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
@@ -102,17 +107,27 @@ pub async fn authenticate_and_sign(
         Ok(body) => body,
         Err(error) => return signed(&state, &tenant, error.into_response()).await,
     };
-    let request_hash = replays::request_hash(&authorization, &parts, &body);
+    let request_hash = match &credential {
+        Credential::Signed(authorization) => {
+            Some(replays::request_hash(authorization, &parts, &body))
+        }
+        // A bearer token authorizes any request until it expires: a replayed request gains nothing
+        // a new one would not, so none is claimed.
+        Credential::Bearer { .. } => None,
+    };
     let request = Request::from_parts(parts, Body::from(body));
-    replays::answer_once(&state, &request_hash, async {
+    let run = async {
         let response = next.run(request).await;
         // A refusal changed nothing the check cache could have cached.
         if !response.status().is_client_error() {
             state.after_write().await;
         }
         signed(&state, &tenant, response).await
-    })
-    .await
+    };
+    match request_hash {
+        Some(request_hash) => replays::answer_once(&state, &request_hash, run).await,
+        None => run.await,
+    }
 }
 
 async fn signed(state: &AppState, tenant: &Tenant, response: Response) -> Response {
@@ -124,7 +139,21 @@ async fn signed(state: &AppState, tenant: &Tenant, response: Response) -> Respon
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<(Tenant, Authorization), ApiError> {
+) -> Result<(Tenant, Credential), ApiError> {
+    if let Some(token) = header_str(headers, header::AUTHORIZATION).and_then(bearer_token) {
+        let grant = state.access_token(token).await?;
+        let tenant = Tenant {
+            company_id: grant.company_id,
+            signer: state.signer(grant.company_id).await?,
+            read_only: false,
+        };
+        return Ok((
+            tenant,
+            Credential::Bearer {
+                client_id: grant.client_id,
+            },
+        ));
+    }
     let (Some(date), Some(authorization)) = (
         header_str(headers, header::DATE),
         header_str(headers, header::AUTHORIZATION),
@@ -148,15 +177,33 @@ async fn authenticate(
     };
     Ok((
         tenant,
-        Authorization {
+        Credential::Signed(Authorization {
             api_key: params.api_key,
             date: date.to_owned(),
             signature: params.signature,
-        },
+        }),
     ))
 }
 
-/// What authenticated a request: with its method, path and body, it identifies a replay.
+/// What authenticated a request.
+enum Credential {
+    /// The HMAC scheme.
+    Signed(Authorization),
+    /// An OAuth access token of this client.
+    Bearer { client_id: String },
+}
+
+impl Credential {
+    /// Whose requests one rate limit counts: the API key's, or the OAuth client's.
+    fn rate_limit_key(&self) -> &str {
+        match self {
+            Credential::Signed(authorization) => &authorization.api_key,
+            Credential::Bearer { client_id } => client_id,
+        }
+    }
+}
+
+/// A signed request's authorization: with its method, path and body, it identifies a replay.
 pub struct Authorization {
     pub api_key: String,
     pub date: String,

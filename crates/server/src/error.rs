@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use latch_domain::DomainError;
 use latch_store::StoreError;
 use latch_wire::auth::AuthError;
-use latch_wire::body::{to_json, ErrorBody};
+use latch_wire::body::{to_json, ErrorBody, TokenErrorBody};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -138,6 +138,12 @@ impl ApiError {
                 AuthError::InvalidApiKey => (S::BAD_REQUEST, "invalid_api_key"),
                 AuthError::RevokedApiKey => (S::BAD_REQUEST, "revoked_api_key"),
                 AuthError::ReadOnlyApiKey => (S::BAD_REQUEST, "read_only_api_key"),
+                // The Python SDK fetches a new token on these two codes and tries again; a revoked
+                // client then fails at the token endpoint, which stops it.
+                AuthError::OAuthTokenExpired | AuthError::OAuthClientRevoked => {
+                    (S::UNAUTHORIZED, "oauth_token_expired")
+                }
+                AuthError::OAuthTokenMalformed => (S::UNAUTHORIZED, "oauth_token_malformed"),
             },
             ApiError::Domain(error) => match error {
                 DomainError::LicenseNotEnabled => (S::BAD_REQUEST, "license_not_enabled"),
@@ -270,6 +276,77 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A refusal of the OAuth token endpoint, answered in RFC 6749 §5.2's form
+/// `{"error": CODE, "error_description": WHY}` rather than the License API's.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// Unknown or revoked client, or a wrong secret; `basic` when the client authenticated with HTTP
+    /// Basic, which the answer then asks for again.
+    #[error("client authentication failed")]
+    InvalidClient { basic: bool },
+    #[error("only the client_credentials grant is supported")]
+    UnsupportedGrantType,
+    /// Limits and storage failures, with the License API's code and status.
+    #[error(transparent)]
+    Refused(#[from] ApiError),
+}
+
+impl TokenError {
+    /// The status and `error` code of each refusal.
+    pub fn status_and_error(&self) -> (StatusCode, &'static str) {
+        match self {
+            TokenError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            TokenError::InvalidClient { .. } => (StatusCode::UNAUTHORIZED, "invalid_client"),
+            TokenError::UnsupportedGrantType => (StatusCode::BAD_REQUEST, "unsupported_grant_type"),
+            TokenError::Refused(error) => error.status_and_code(),
+        }
+    }
+}
+
+impl From<latch_service::ServiceError> for TokenError {
+    fn from(error: latch_service::ServiceError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl IntoResponse for TokenError {
+    fn into_response(self) -> Response {
+        if let TokenError::Refused(ApiError::Internal(cause)) = &self {
+            tracing::error!(error = %cause, "internal error");
+        }
+        let (status, error) = self.status_and_error();
+        let description = self.to_string();
+        let body = to_json(&TokenErrorBody {
+            error,
+            error_description: &description,
+        });
+        let mut response = (
+            status,
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            body,
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        if let TokenError::InvalidClient { basic: true } = self {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Basic realm=\"latch\""),
+            );
+        }
+        if let TokenError::Refused(error) = &self {
+            if let Some(seconds) = error.retry_after() {
+                headers.insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+            }
+        }
+        response
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,6 +362,9 @@ mod tests {
         let samples = [
             ApiError::Domain(DomainError::LicenseExpired),
             ApiError::Auth(AuthError::SignatureMismatch),
+            ApiError::Auth(AuthError::OAuthTokenExpired),
+            ApiError::Auth(AuthError::OAuthClientRevoked),
+            ApiError::Auth(AuthError::OAuthTokenMalformed),
             ApiError::UnknownProduct,
             ApiError::NotABundle,
             ApiError::MissingParameter("product"),

@@ -25,7 +25,9 @@ use axum::extract::State;
 use axum::http::Request;
 use axum::routing::get;
 use axum::{middleware, Router};
-use latch_service::config::{ConnectionLimits, PasswordLimits, RateLimitSettings, WebhookSettings};
+use latch_service::config::{
+    ConnectionLimits, OAuthSettings, PasswordLimits, RateLimitSettings, WebhookSettings,
+};
 use latch_store::Store;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -51,7 +53,11 @@ fn public_router(state: AppState, with_metrics: bool) -> Router {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate_and_sign,
-        ));
+        ))
+        .merge(
+            license_api::credential_router()
+                .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed }),
+        );
     let mut app = Router::new()
         .nest("/api/v4", license_api)
         .nest_service("/api/v1", management::service(state.clone()))
@@ -149,6 +155,7 @@ pub struct ServeOptions {
     pub password_limits: PasswordLimits,
     pub rate_limits: RateLimitSettings,
     pub webhooks: WebhookSettings,
+    pub oauth: OAuthSettings,
 }
 
 /// Serves until SIGINT or SIGTERM, then drains requests and flushes deferred writes.
@@ -168,7 +175,8 @@ pub async fn serve(
         .with_tls_links(options.tls.is_some())
         .with_check_cache(changes, options.check_cache_entries)
         .with_limits(options.rate_limits, options.password_limits)
-        .with_webhook_targets(options.webhooks.allow_private);
+        .with_webhook_targets(options.webhooks.allow_private)
+        .with_oauth(options.oauth);
     let metrics = state.metrics.clone();
     let webhooks = webhooks::Webhooks::start(
         state.service.clone(),

@@ -324,11 +324,7 @@ impl RateLimits {
         subject: &str,
         address: Option<ClientAddr>,
     ) -> Result<(), ApiError> {
-        if let (Some(backoff), Some(ClientAddr(ip))) =
-            (&self.password_failures_per_address, address)
-        {
-            backoff.admit(ip, Instant::now())?;
-        }
+        self.secret_attempt(address)?;
         take_attempt(
             store,
             company_id,
@@ -339,8 +335,18 @@ impl RateLimits {
         .await
     }
 
-    /// A wrong password (or an unknown user) counts against the address it came from.
-    pub fn password_wrong(&self, address: Option<ClientAddr>) {
+    /// Before a password or an OAuth client's secret is checked: refuses an address that must wait
+    /// after its failures.
+    pub fn secret_attempt(&self, address: Option<ClientAddr>) -> Result<(), ApiError> {
+        match (&self.password_failures_per_address, address) {
+            (Some(backoff), Some(ClientAddr(ip))) => backoff.admit(ip, Instant::now()),
+            _ => Ok(()),
+        }
+    }
+
+    /// A wrong password (or an unknown user), or a wrong OAuth client secret (or an unknown client),
+    /// counts against the address it came from.
+    pub fn secret_wrong(&self, address: Option<ClientAddr>) {
         if let (Some(backoff), Some(ClientAddr(ip))) =
             (&self.password_failures_per_address, address)
         {

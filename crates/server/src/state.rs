@@ -3,13 +3,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
 use latch_domain::{CompanyId, ProductId};
-use latch_service::config::{PasswordLimits, RateLimitSettings};
-use latch_service::model::ManagementKey;
+use latch_service::config::{OAuthSettings, PasswordLimits, RateLimitSettings};
+use latch_service::model::{ManagementKey, OAuthClient, OAuthToken};
+use latch_service::oauth::access_token_hash;
 use latch_service::passwords::PasswordPool;
 use latch_service::{management_key_hash, Service, WebhookTargets};
 use latch_store::changes::LicenseChanges;
 use latch_store::{ApiKey, DeferredWrite, DeviceKey, LicenseLookup, Product, Release, Store};
+use latch_wire::auth::AuthError;
 use latch_wire::signing::Signer;
 use quick_cache::sync::Cache;
 
@@ -26,6 +29,9 @@ pub const API_KEY_TTL: Duration = Duration::from_secs(2);
 /// How long a looked-up management key is trusted before it is read again: a revocation reaches
 /// every node within this time.
 pub const MANAGEMENT_KEY_TTL: Duration = Duration::from_secs(2);
+/// How long a looked-up OAuth client is trusted before it is read again: a revocation reaches every
+/// node within this time.
+pub const OAUTH_CLIENT_TTL: Duration = Duration::from_secs(2);
 /// How long a product's release list is reused before it is read again.
 pub const RELEASES_TTL: Duration = Duration::from_secs(5);
 
@@ -64,6 +70,13 @@ pub struct AppState {
     api_keys: Arc<Expiring<String, Option<ApiKey>>>,
     /// Management keys by the SHA-256 of the key.
     management_keys: Arc<Expiring<String, Option<ManagementKey>>>,
+    /// What access tokens grant, by the token's SHA-256: a token never changes, so entries stay until
+    /// evicted; whether its client is still usable is asked of `oauth_clients`.
+    access_tokens: Arc<Cache<String, OAuthToken>>,
+    /// OAuth clients by client id.
+    oauth_clients: Arc<Expiring<String, Option<OAuthClient>>>,
+    /// How access tokens are issued and where clients are told to get them.
+    pub oauth: OAuthSettings,
     /// The vendor operations, for the Management API.
     pub service: Service,
     /// `https` when this node serves TLS itself: the scheme of links in Management API answers.
@@ -90,6 +103,10 @@ impl AppState {
             store,
             api_keys: Arc::new(Expiring::new(10_000, API_KEY_TTL)),
             management_keys: Arc::new(Expiring::new(1_000, MANAGEMENT_KEY_TTL)),
+            // A token per running app: sized like the check cache's devices.
+            access_tokens: Arc::new(Cache::new(50_000)),
+            oauth_clients: Arc::new(Expiring::new(10_000, OAUTH_CLIENT_TTL)),
+            oauth: OAuthSettings::default(),
             scheme: "http",
             signers: Arc::new(Cache::new(10_000)),
             // 20k signatures of ~350 bytes: a few MB, enough for the devices that check repeatedly.
@@ -110,6 +127,11 @@ impl AppState {
     /// Whether webhook endpoints may be on loopback, private or link-local addresses.
     pub fn with_webhook_targets(mut self, allow_private: bool) -> Self {
         self.webhook_targets = WebhookTargets { allow_private };
+        self
+    }
+
+    pub fn with_oauth(mut self, oauth: OAuthSettings) -> Self {
+        self.oauth = oauth;
         self
     }
 
@@ -156,6 +178,40 @@ impl AppState {
         let found = self.store.api_key(api_key).await?;
         self.api_keys.insert(api_key.to_owned(), found.clone());
         Ok(found)
+    }
+
+    /// What a bearer token grants, if it is a current access token of a usable client. The refusals
+    /// are the codes on which the Python SDK fetches a new token and tries again.
+    pub async fn access_token(&self, token: &str) -> Result<OAuthToken, ApiError> {
+        let hash = access_token_hash(token).ok_or(AuthError::OAuthTokenMalformed)?;
+        let grant = match self.access_tokens.get(&hash) {
+            Some(grant) => grant,
+            None => {
+                let grant = self
+                    .service
+                    .access_token(token)
+                    .await?
+                    .ok_or(AuthError::OAuthTokenMalformed)?;
+                self.access_tokens.insert(hash, grant.clone());
+                grant
+            }
+        };
+        if Utc::now() >= grant.expires_at {
+            return Err(AuthError::OAuthTokenExpired.into());
+        }
+        let client = match self.oauth_clients.get(&grant.client_id) {
+            Some(client) => client,
+            None => {
+                let client = self.service.oauth_client(&grant.client_id).await?;
+                self.oauth_clients
+                    .insert(grant.client_id.clone(), client.clone());
+                client
+            }
+        };
+        if client.is_none_or(|client| client.revoked) {
+            return Err(AuthError::OAuthClientRevoked.into());
+        }
+        Ok(grant)
     }
 
     /// The management key `secret` is, revoked or not; read through a short-lived cache.

@@ -24,6 +24,7 @@ pub const DEFAULT_PASSWORD_ADDRESS_MAX_BACKOFF: Duration = Duration::from_secs(1
 pub const MAX_PASSWORD_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 /// About 1.5 KB of memory per device.
 pub const DEFAULT_CHECK_CACHE_ENTRIES: usize = 50_000;
+pub const DEFAULT_OAUTH_TOKEN_LIFETIME: Duration = Duration::from_secs(60 * 60);
 
 /// What the TOML file may set; every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -57,6 +58,8 @@ struct FileConfig {
     rate_limit_trials: Option<u32>,
     webhook_allow_private: Option<bool>,
     webhook_retry_delays: Option<Vec<u64>>,
+    public_url: Option<String>,
+    oauth_token_lifetime: Option<u64>,
 }
 
 /// How log lines are written.
@@ -217,6 +220,40 @@ impl Default for WebhookSettings {
     }
 }
 
+/// How OAuth clients get their access tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthSettings {
+    /// How long an access token is valid.
+    pub token_lifetime: Duration,
+    /// Where clients reach Latch (scheme, host and any path prefix, no trailing slash): the base of
+    /// the token URL `oauth_url` answers. Unset, it answers with the address the client used.
+    pub public_url: Option<String>,
+}
+
+impl Default for OAuthSettings {
+    fn default() -> Self {
+        Self {
+            token_lifetime: DEFAULT_OAUTH_TOKEN_LIFETIME,
+            public_url: None,
+        }
+    }
+}
+
+/// An http(s) URL without credentials, query or fragment, its trailing slash dropped.
+fn public_url(value: &str) -> Result<String, ()> {
+    let url = url::Url::parse(value.trim()).map_err(drop)?;
+    let usable = matches!(url.scheme(), "http" | "https")
+        && url.has_host()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none();
+    if !usable {
+        return Err(());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
 /// Waits between webhook attempts, written as whole seconds separated by commas (`5,300,1800`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryDelays(pub Vec<Duration>);
@@ -266,6 +303,7 @@ pub struct Config {
     /// Most connections each node opens to PostgreSQL.
     pub database_pool_size: u32,
     pub webhooks: WebhookSettings,
+    pub oauth: OAuthSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -577,9 +615,29 @@ impl Config {
             .unwrap_or(false),
             retry_delays: retry_delays.unwrap_or_else(|| WebhookSettings::default().retry_delays),
         };
+        const PUBLIC_URL: &str = "an http(s) URL such as https://licensing.example.com";
+        let oauth = OAuthSettings {
+            token_lifetime: at_most_a_day(
+                "oauth_token_lifetime",
+                env("LATCH_OAUTH_TOKEN_LIFETIME"),
+                from_file.oauth_token_lifetime,
+                DEFAULT_OAUTH_TOKEN_LIFETIME,
+            )?,
+            public_url: env("LATCH_PUBLIC_URL")
+                .or(from_file.public_url)
+                .map(|value| {
+                    public_url(&value).map_err(|()| ConfigError::Invalid {
+                        key: "public_url",
+                        value,
+                        expected: PUBLIC_URL,
+                    })
+                })
+                .transpose()?,
+        };
         Ok(Self {
             listen,
             webhooks,
+            oauth,
             database_pool_size,
             check_cache_entries,
             password_limits,
@@ -872,6 +930,50 @@ mod tests {
             let error = Config::load(None, env(&[(key, value)])).unwrap_err();
             let setting = key.trim_start_matches("LATCH_").to_lowercase();
             assert!(error.to_string().contains(&setting), "{key}: {error}");
+        }
+    }
+
+    #[test]
+    fn oauth_settings_come_from_file_or_environment() {
+        let defaults = Config::load(None, env(&[])).unwrap();
+        assert_eq!(defaults.oauth, OAuthSettings::default());
+        let file = file_with(
+            "public_url = \"https://licensing.example.com/latch/\"\noauth_token_lifetime = 600\n",
+        );
+        let from_file = Config::load(Some(&file.0), env(&[])).unwrap();
+        assert_eq!(
+            from_file.oauth,
+            OAuthSettings {
+                token_lifetime: Duration::from_secs(600),
+                public_url: Some("https://licensing.example.com/latch".into()),
+            }
+        );
+        let from_env = Config::load(
+            Some(&file.0),
+            env(&[
+                ("LATCH_PUBLIC_URL", "http://10.0.0.5:8080"),
+                ("LATCH_OAUTH_TOKEN_LIFETIME", "5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            from_env.oauth.public_url.as_deref(),
+            Some("http://10.0.0.5:8080")
+        );
+        assert_eq!(from_env.oauth.token_lifetime, Duration::from_secs(5));
+        for (key, value) in [
+            ("LATCH_PUBLIC_URL", "licensing.example.com"),
+            ("LATCH_PUBLIC_URL", "ftp://licensing.example.com"),
+            ("LATCH_PUBLIC_URL", "https://user:pw@licensing.example.com"),
+            ("LATCH_PUBLIC_URL", "https://licensing.example.com/?a=b"),
+            ("LATCH_OAUTH_TOKEN_LIFETIME", "0"),
+            ("LATCH_OAUTH_TOKEN_LIFETIME", "86401"),
+        ] {
+            let error = Config::load(None, env(&[(key, value)]))
+                .unwrap_err()
+                .to_string();
+            let name = key.trim_start_matches("LATCH_").to_ascii_lowercase();
+            assert!(error.contains(&name), "{key}={value}: {error}");
         }
     }
 

@@ -1,6 +1,7 @@
-//! Every vendor operation, once: companies, API keys, products, features, releases, customers, license
-//! users, licenses, devices and the master key. The CLI, the management API and the dashboard parse
-//! their input, call one function here and show the result; none of them talks to the store itself.
+//! Every vendor operation, once: companies, API keys, OAuth clients, products, features, releases,
+//! customers, license users, licenses, devices and the master key. The CLI, the management API and
+//! the dashboard parse their input, call one function here and show the result; none of them talks
+//! to the store itself.
 //!
 //! Operations on a company's data go through a [`Tenant`], which can only reach that company's rows.
 
@@ -9,6 +10,7 @@ pub mod config;
 mod error;
 pub mod keys;
 pub mod license_body;
+pub mod oauth;
 pub mod offline;
 pub mod passwords;
 pub mod setup;
@@ -78,8 +80,8 @@ pub use latch_store::{Listing, Page};
 pub mod model {
     pub use latch_store::{
         Actor, ApiKey, Assignment, CheckCount, Company, Customer, Device, DeviceVariable, Event,
-        EventSubjects, FeatureType, License, LicenseFeature, LicenseUser, ManagementKey, Product,
-        ProductFeature, Release,
+        EventSubjects, FeatureType, License, LicenseFeature, LicenseUser, ManagementKey,
+        OAuthClient, OAuthToken, Product, ProductFeature, Release,
     };
     pub use latch_store::{
         AppliedCustomField, CustomFieldValue, DeviceBorrow, DeviceRecord, FeatureDefaults,

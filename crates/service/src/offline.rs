@@ -3,6 +3,9 @@
 //! `latch offline activate`), and the license file (`.lic`) that comes back is carried to the device.
 //! Deactivation files free the seat the same ways; refresh files bring an activated device's license
 //! up to date. Every front door calls these operations, so the same limits, events and signatures apply.
+//!
+//! A request file naming a bundle activates (or deactivates) the bundle license and every license it
+//! came with, all or none, and is answered with a bundle file in the shape the requesting SDK reads.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -11,9 +14,11 @@ use latch_domain::{
     decide_activation, decide_deactivation, decide_device_use, DomainError, Email, LicenseId,
 };
 use latch_store::{
-    Actor, DeviceInfo, DeviceKey, LicenseIdent, LicenseView, OfflineOrigin, StoreError,
+    Activation, Actor, DeviceInfo, DeviceKey, LicenseIdent, LicenseView, OfflineOrigin, StoreError,
 };
 use latch_wire::body::{to_json, RequestExtras};
+use latch_wire::bundle_file::bundle_file;
+pub use latch_wire::bundle_file::BundleFileShape;
 use latch_wire::offline::{
     offline_signature, same, OfflineLicenseBody, RequestFile, RequestFileError,
 };
@@ -50,6 +55,8 @@ pub enum OfflineError {
     ReadOnlyApiKey,
     #[error("the request file names an OAuth client this company does not have")]
     UnknownOAuthClient,
+    #[error("the request file's OAuth client has been revoked")]
+    RevokedOAuthClient,
     #[error("Wrong username or password")]
     InvalidCredentials,
     #[error("Floating cloud licenses cannot be activated offline")]
@@ -86,8 +93,8 @@ struct VerifiedRequest {
     key_id: String,
 }
 
-/// An answered activation: the license object, as the License API answers it and as a `.lic` file
-/// holds it (base64).
+/// An answered activation: the license object (or, for a bundle, the bundle file), as the License
+/// API answers it and as a `.lic` file holds it (base64).
 #[derive(Debug, Clone)]
 pub struct OfflineLicense {
     json: Vec<u8>,
@@ -110,21 +117,19 @@ impl OfflineLicense {
 pub struct RefreshTarget<'a> {
     pub license_id: LicenseId,
     pub hardware_id: &'a str,
-    /// The API key whose shared key signs `offline_signature` (the one the device's app is configured
-    /// with); may be left out when the company has exactly one usable key.
-    pub api_key: Option<&'a str>,
+    /// The credentials the device's app is configured with, whose secret signs `offline_signature`.
+    pub signed_for: RefreshSigner<'a>,
 }
 
-/// The OAuth client secret the company's client `client_id` signs offline files with.
-///
-/// Extension point: Latch has no OAuth clients yet, so no client is known and files signed by one are
-/// refused with [`OfflineError::UnknownOAuthClient`]. Once clients exist, look the secret up here; the
-/// rest (including the Python SDK's deactivation files HMAC'd with the client id) already handles them.
-async fn oauth_client_secret(
-    _tenant: &Tenant<'_>,
-    _client_id: &str,
-) -> OfflineResult<SecretString> {
-    Err(OfflineError::UnknownOAuthClient)
+/// Whose secret signs a refresh file's `offline_signature`.
+#[derive(Debug, Clone, Copy)]
+pub enum RefreshSigner<'a> {
+    /// This API key's shared key.
+    ApiKey(&'a str),
+    /// This OAuth client's secret (apps configured with OAuth credentials).
+    OAuthClient(&'a str),
+    /// The company's only API key that may change licenses.
+    OnlyApiKey,
 }
 
 /// Whom a request file names (a license key, or a license user's name), read without verifying the
@@ -152,11 +157,13 @@ pub fn requested_holder(file: &str) -> Option<RequestedHolder> {
 }
 
 impl Tenant<'_> {
-    /// Activates the device a request file describes and answers its license file.
+    /// Activates the device a request file describes and answers its license file; a bundle's
+    /// file is in `bundle_shape`, or else in the shape the SDK named by the request's `sdk_ver` reads.
     pub async fn activate_offline(
         &self,
         file: &str,
         passwords: &PasswordPool,
+        bundle_shape: Option<BundleFileShape>,
     ) -> OfflineResult<OfflineLicense> {
         let request = self.verified(file, Kind::Activation).await?;
         let now = Utc::now();
@@ -181,38 +188,51 @@ impl Tenant<'_> {
         }
         let info = fields.device_info()?;
         let variables = fields.variables()?;
+        let rule = |license: &_, device| decide_activation(license, device, info.is_vm, now);
+        let signer = self.signer().await?;
+        let license_file = |activation: &Activation| {
+            offline_license_file(
+                &signer,
+                activation,
+                &identity,
+                &request,
+                fields.text("request_id")?,
+                now,
+            )
+        };
+        if self.names_bundle(&identity).await? {
+            let activations = self
+                .store
+                .activate_bundle(
+                    &key,
+                    &info,
+                    &variables,
+                    &rule,
+                    now,
+                    Some(self.offline_origin()),
+                )
+                .await?;
+            let licenses = activations
+                .iter()
+                .map(|activation| {
+                    Ok((
+                        activation.view.product.code.clone(),
+                        license_file(activation)?,
+                    ))
+                })
+                .collect::<OfflineResult<Vec<_>>>()?;
+            let shape =
+                bundle_shape.unwrap_or_else(|| BundleFileShape::for_sdk(info.sdk_ver.as_deref()));
+            return Ok(OfflineLicense {
+                json: bundle_file(shape, &licenses, &signer)?,
+            });
+        }
         let activation = self
             .store
-            .activate_offline(
-                &key,
-                &info,
-                &variables,
-                &|license, device| decide_activation(license, device, info.is_vm, now),
-                now,
-                self.offline_origin(),
-            )
+            .activate_offline(&key, &info, &variables, &rule, now, self.offline_origin())
             .await?;
-        let extras = RequestExtras::Activation {
-            active: true,
-            request: "activation",
-            username: None,
-            variables: activation.variables.iter().map(variable_iso).collect(),
-        };
-        let signer = self.signer().await?;
-        let body = offline_body(&signer, &activation.view, &identity, &request, now, extras)?;
-        // The license file's v2 signature covers the object without either signature.
-        let unsigned = OfflineLicenseBody {
-            request_id: fields.text("request_id")?.map(str::to_owned),
-            license_signature: None,
-            ..body.clone()
-        };
-        let signature_v2 = sign(&signer, &to_json(&unsigned))?;
         Ok(OfflineLicense {
-            json: to_json(&OfflineLicenseBody {
-                license_signature: body.license_signature,
-                license_signature_v2: Some(signature_v2),
-                ..unsigned
-            }),
+            json: to_json(&license_file(&activation)?),
         })
     }
 
@@ -221,14 +241,26 @@ impl Tenant<'_> {
         let request = self.verified(file, Kind::Deactivation).await?;
         let fields = Fields(&request.fields);
         let identity = Identity::from_fields(&fields)?;
-        self.store
-            .deactivate_offline(
-                &identity.device_key(self.company_id()),
-                &decide_deactivation,
-                self.offline_origin(),
-            )
-            .await?;
+        let key = identity.device_key(self.company_id());
+        let origin = self.offline_origin();
+        if self.names_bundle(&identity).await? {
+            self.store
+                .deactivate_bundle(&key, &decide_deactivation, Some(origin))
+                .await?;
+        } else {
+            self.store
+                .deactivate_offline(&key, &decide_deactivation, origin)
+                .await?;
+        }
         Ok(())
+    }
+
+    /// Whether the request file's product is a bundle (`UnknownProduct` when there is no product).
+    async fn names_bundle(&self, identity: &Identity<'_>) -> OfflineResult<bool> {
+        Ok(self
+            .store
+            .product_is_bundle(self.company_id(), identity.product)
+            .await?)
     }
 
     /// A refresh file for a device that holds an activation of the license: the license as a check
@@ -238,7 +270,7 @@ impl Tenant<'_> {
         target: &RefreshTarget<'_>,
     ) -> OfflineResult<OfflineLicense> {
         let now = Utc::now();
-        let (signing_key, key_id) = self.refresh_signing_key(target.api_key).await?;
+        let (signing_key, key_id) = self.refresh_signing_key(target.signed_for).await?;
         let details = self.license_details(target.license_id).await?;
         let license_key = details.license.license_key.as_deref().ok_or_else(|| {
             OfflineError::Invalid("refresh files are made for key-based licenses".into())
@@ -314,7 +346,7 @@ impl Tenant<'_> {
         }
         let (signing_key, key_id) = match (fields.text("api_key")?, fields.text("client_id")?) {
             (Some(api_key), _) => (self.offline_api_key(api_key).await?, api_key),
-            (None, Some(client_id)) => (oauth_client_secret(self, client_id).await?, client_id),
+            (None, Some(client_id)) => (self.offline_oauth_client(client_id).await?, client_id),
             (None, None) => return Err(OfflineError::Missing("api_key")),
         };
         let signed = match &file.wrapper {
@@ -369,14 +401,37 @@ impl Tenant<'_> {
         Ok(key.shared_key)
     }
 
-    /// The key a refresh file's `offline_signature` is made with: the named API key, or the company's
-    /// only usable one.
+    /// The secret of the company's OAuth client `client_id`, which signs its offline files.
+    async fn offline_oauth_client(&self, client_id: &str) -> OfflineResult<SecretString> {
+        let client = self
+            .store
+            .oauth_client(client_id)
+            .await?
+            .filter(|client| client.company_id == self.company_id())
+            .ok_or(OfflineError::UnknownOAuthClient)?;
+        if client.revoked {
+            return Err(OfflineError::RevokedOAuthClient);
+        }
+        Ok(client.client_secret)
+    }
+
+    /// The secret a refresh file's `offline_signature` is made with, and the public name it signs
+    /// with it.
     async fn refresh_signing_key(
         &self,
-        api_key: Option<&str>,
+        signed_for: RefreshSigner<'_>,
     ) -> OfflineResult<(SecretString, String)> {
-        if let Some(api_key) = api_key {
-            return Ok((self.offline_api_key(api_key).await?, api_key.to_owned()));
+        match signed_for {
+            RefreshSigner::ApiKey(api_key) => {
+                return Ok((self.offline_api_key(api_key).await?, api_key.to_owned()))
+            }
+            RefreshSigner::OAuthClient(client_id) => {
+                return Ok((
+                    self.offline_oauth_client(client_id).await?,
+                    client_id.to_owned(),
+                ))
+            }
+            RefreshSigner::OnlyApiKey => {}
         }
         let mut usable: Vec<_> = self
             .store
@@ -459,6 +514,36 @@ fn offline_body(
         offline_signature,
         license_signature: Some(device.license_signature),
         license_signature_v2: None,
+    })
+}
+
+/// The license file of one offline activation: the license object with the request's id, its v1
+/// signature and a v2 signature over the object without either signature.
+fn offline_license_file(
+    signer: &Signer,
+    activation: &Activation,
+    identity: &Identity<'_>,
+    request: &VerifiedRequest,
+    request_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> OfflineResult<OfflineLicenseBody> {
+    let extras = RequestExtras::Activation {
+        active: true,
+        request: "activation",
+        username: None,
+        variables: activation.variables.iter().map(variable_iso).collect(),
+    };
+    let body = offline_body(signer, &activation.view, identity, request, now, extras)?;
+    let unsigned = OfflineLicenseBody {
+        request_id: request_id.map(str::to_owned),
+        license_signature: None,
+        ..body.clone()
+    };
+    let signature_v2 = sign(signer, &to_json(&unsigned))?;
+    Ok(OfflineLicenseBody {
+        license_signature: body.license_signature,
+        license_signature_v2: Some(signature_v2),
+        ..unsigned
     })
 }
 

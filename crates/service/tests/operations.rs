@@ -119,6 +119,88 @@ async fn companies_api_keys_and_tenant_scoping() {
 }
 
 #[tokio::test]
+async fn oauth_clients_get_access_tokens_until_revoked() {
+    let second = std::time::Duration::from_secs(1);
+    for (backend, store, _) in stores("oauth").await {
+        let service = Service::new(store);
+        let acme = service.create_company("Acme").await.unwrap().company;
+        let tenant = service.tenant(acme.id).await.unwrap();
+        let client = tenant.create_oauth_client().await.unwrap();
+        let (id, secret) = (&client.client_id, client.client_secret.expose_secret());
+        let now = Utc::now();
+
+        assert!(service
+            .issue_access_token(id, "wrong", second, now)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(service
+            .issue_access_token("oauth_NONE", secret, second, now)
+            .await
+            .unwrap()
+            .is_none());
+        let issued = service
+            .issue_access_token(id, secret, second * 60, now)
+            .await
+            .unwrap()
+            .expect("a token for the right secret");
+        let token = issued.access_token.expose_secret();
+        let grant = service.access_token(token).await.unwrap().unwrap();
+        assert_eq!(
+            (grant.company_id, &grant.client_id),
+            (acme.id, id),
+            "{backend}"
+        );
+        assert_eq!(
+            grant.expires_at.timestamp(),
+            (now + chrono::Duration::minutes(1)).timestamp()
+        );
+        assert!(service
+            .access_token("latch_at_short")
+            .await
+            .unwrap()
+            .is_none());
+
+        // An expired token is still known for a day (answered as expired, not unknown), then
+        // forgotten when another token is issued.
+        let long_ago = now - chrono::Duration::days(2);
+        let old = service
+            .issue_access_token(id, secret, second, long_ago)
+            .await
+            .unwrap()
+            .unwrap();
+        let old = old.access_token.expose_secret();
+        assert!(
+            service.access_token(old).await.unwrap().is_some(),
+            "{backend}"
+        );
+        service
+            .issue_access_token(id, secret, second, now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            service.access_token(old).await.unwrap().is_none(),
+            "{backend}"
+        );
+        assert!(
+            service.access_token(token).await.unwrap().is_some(),
+            "{backend}"
+        );
+
+        let revoked = service.revoke_oauth_client(id).await.unwrap();
+        assert!(revoked.revoked);
+        assert!(service
+            .issue_access_token(id, secret, second, now)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(tenant.oauth_clients().await.unwrap()[0].revoked);
+        assert_not_found(service.revoke_oauth_client("oauth_NONE").await);
+    }
+}
+
+#[tokio::test]
 async fn initial_password_exposure_is_a_company_setting_off_by_default() {
     for (backend, store, _) in stores("exposure").await {
         let service = Service::new(store);

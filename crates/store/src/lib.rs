@@ -186,6 +186,43 @@ pub trait TenantStore: Send + Sync {
     async fn reseal_secrets(&self, new: &SecretBox) -> StoreResult<u64>;
 }
 
+/// An access token to store: the SHA-256 of the token, for which client and until when.
+pub struct NewOAuthToken<'a> {
+    pub token_hash: &'a str,
+    pub client_id: &'a str,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Rows of tokens that expired before this are deleted with the insert.
+    pub forget_expired_before: DateTime<Utc>,
+}
+
+/// OAuth clients of the License API and the access tokens issued to them.
+#[async_trait]
+pub trait OAuthStore: Send + Sync {
+    /// Stores a client (sealing its secret) and records `oauth_client.created`.
+    async fn create_oauth_client(
+        &self,
+        company_id: CompanyId,
+        client_id: &str,
+        client_secret: &str,
+        change: Change<'_>,
+    ) -> StoreResult<OAuthClient>;
+    /// The client with this id, of any company, revoked or not.
+    async fn oauth_client(&self, client_id: &str) -> StoreResult<Option<OAuthClient>>;
+    /// The company's clients (revoked ones too), newest first.
+    async fn oauth_clients(&self, company_id: CompanyId) -> StoreResult<Vec<OAuthClient>>;
+    /// Revokes the client, whichever company holds it, and records `oauth_client.revoked`.
+    async fn revoke_oauth_client(
+        &self,
+        client_id: &str,
+        change: Change<'_>,
+    ) -> StoreResult<OAuthClient>;
+    /// Stores an access token of an existing client.
+    async fn insert_oauth_token(&self, token: NewOAuthToken<'_>) -> StoreResult<()>;
+    /// What the token whose SHA-256 this is grants, expired or not, while its row is kept.
+    async fn oauth_token(&self, token_hash: &str) -> StoreResult<Option<OAuthToken>>;
+}
+
 /// What vendors set up and inspect: products, features, releases, customers, users, licenses, devices.
 #[async_trait]
 pub trait CatalogStore: Send + Sync {
@@ -1119,6 +1156,7 @@ pub trait BundleStore: Send + Sync {
     ) -> StoreResult<Vec<(LicenseId, String)>>;
     /// Activates the bundle license the key names and every license it came with on the device,
     /// in one transaction: all of them or none. The bundle license's activation comes first.
+    /// `offline` names who brought the offline request file, when the activation comes in one.
     async fn activate_bundle(
         &self,
         key: &DeviceKey<'_>,
@@ -1126,11 +1164,16 @@ pub trait BundleStore: Send + Sync {
         variables: &[(String, String)],
         rule: ActivationRule<'_>,
         now: DateTime<Utc>,
+        offline: Option<OfflineOrigin<'_>>,
     ) -> StoreResult<Vec<Activation>>;
     /// Deactivates the device on the bundle license (as `rule` allows) and on every license it came
-    /// with that the device holds, in one transaction.
-    async fn deactivate_bundle(&self, key: &DeviceKey<'_>, rule: DeviceRule<'_>)
-        -> StoreResult<()>;
+    /// with that the device holds, in one transaction; `offline` as for `activate_bundle`.
+    async fn deactivate_bundle(
+        &self,
+        key: &DeviceKey<'_>,
+        rule: DeviceRule<'_>,
+        offline: Option<OfflineOrigin<'_>>,
+    ) -> StoreResult<()>;
 }
 
 /// Dashboard staff accounts, their sessions, and the overview's daily counts.
@@ -1266,6 +1309,7 @@ pub trait Store:
     + BundleStore
     + DashboardStore
     + LicenseCsvStore
+    + OAuthStore
     + 'static
 {
 }
@@ -1286,6 +1330,7 @@ impl<T> Store for T where
         + BundleStore
         + DashboardStore
         + LicenseCsvStore
+        + OAuthStore
         + 'static
 {
 }

@@ -29,6 +29,26 @@ pub struct ApiKey {
     pub revoked: bool,
 }
 
+/// An OAuth client of the License API with its opened secret.
+#[derive(Debug, Clone)]
+pub struct OAuthClient {
+    pub company_id: CompanyId,
+    /// The client's public name, sent with its secret to get a token.
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub revoked: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What an issued access token grants, found by the token's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthToken {
+    pub company_id: CompanyId,
+    /// The client it was issued to.
+    pub client_id: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// How clients of a product prove which license they hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthorizationMethod {

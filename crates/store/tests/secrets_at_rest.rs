@@ -10,6 +10,7 @@ use support::{databases, master_key, open};
 
 const SIGNING_KEY: &[u8] = b"pretend PKCS#8 bytes";
 const SHARED_KEY: &str = "shared-key-in-the-clear";
+const CLIENT_SECRET: &str = "oauth-client-secret-in-the-clear";
 
 #[tokio::test]
 async fn secrets_are_sealed_and_rotation_reseals_them() {
@@ -37,6 +38,15 @@ async fn secrets_are_sealed_and_rotation_reseals_them() {
             )
             .await
             .unwrap();
+        store
+            .create_oauth_client(
+                company.id,
+                "oauth_client_1",
+                CLIENT_SECRET,
+                Change::now(&Actor::Cli),
+            )
+            .await
+            .unwrap();
         assert_eq!(
             store.company_signing_key(company.id).await.unwrap(),
             SIGNING_KEY
@@ -45,7 +55,7 @@ async fn secrets_are_sealed_and_rotation_reseals_them() {
             // What is on disk (database and write-ahead log) holds neither secret in the clear.
             for path in [file.to_owned(), format!("{file}-wal")] {
                 let bytes = std::fs::read(&path).unwrap_or_default();
-                for secret in [SHARED_KEY.as_bytes(), SIGNING_KEY] {
+                for secret in [SHARED_KEY.as_bytes(), SIGNING_KEY, CLIENT_SECRET.as_bytes()] {
                     assert!(
                         !bytes.windows(secret.len()).any(|w| w == secret),
                         "{path} holds a secret"
@@ -60,7 +70,7 @@ async fn secrets_are_sealed_and_rotation_reseals_them() {
                 .reseal_secrets(&SecretBox::from_base64(&new_key).unwrap())
                 .await
                 .unwrap(),
-            2
+            3
         );
         drop(store);
 
@@ -72,6 +82,12 @@ async fn secrets_are_sealed_and_rotation_reseals_them() {
         );
         let api_key = reopened.api_key("api-key-1").await.unwrap().unwrap();
         assert_eq!(api_key.shared_key.expose_secret(), SHARED_KEY, "{url}");
+        let client = reopened
+            .oauth_client("oauth_client_1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(client.client_secret.expose_secret(), CLIENT_SECRET, "{url}");
 
         let with_old_key = open(&url, schema.as_deref(), &old_key).await;
         assert!(
@@ -80,6 +96,10 @@ async fn secrets_are_sealed_and_rotation_reseals_them() {
         );
         assert!(
             with_old_key.api_key("api-key-1").await.is_err(),
+            "{url}: old key still opens"
+        );
+        assert!(
+            with_old_key.oauth_client("oauth_client_1").await.is_err(),
             "{url}: old key still opens"
         );
     }

@@ -1,7 +1,8 @@
-//! `Date` + `Authorization` HMAC request authentication.
+//! `Date` + `Authorization` HMAC request authentication, or an OAuth access token.
 //!
 //! The client signs `licenseSpring\ndate: <Date>` with HMAC-SHA256 under its shared key and sends
-//! `algorithm="hmac-sha256",headers="date",signature="<b64>",apiKey="<key>"`.
+//! `algorithm="hmac-sha256",headers="date",signature="<b64>",apiKey="<key>"`. An OAuth client sends
+//! `Bearer <access token>` instead (no `Date` needed).
 
 use aws_lc_rs::{constant_time, hmac};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -33,6 +34,22 @@ pub enum AuthError {
     RevokedApiKey,
     #[error("read-only API key cannot change licenses")]
     ReadOnlyApiKey,
+    #[error("the access token has expired; get a new one")]
+    OAuthTokenExpired,
+    #[error("the access token's OAuth client has been revoked")]
+    OAuthClientRevoked,
+    #[error("the bearer token is not an access token this server issued")]
+    OAuthTokenMalformed,
+}
+
+/// The token of an `Authorization: Bearer <token>` header (possibly empty), or `None` for any other
+/// scheme. The scheme name is case-insensitive (RFC 7235).
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let header = header.trim();
+    let (scheme, token) = header
+        .split_once(char::is_whitespace)
+        .unwrap_or((header, ""));
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// The parameters of an `Authorization` header.

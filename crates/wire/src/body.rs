@@ -454,6 +454,29 @@ pub struct ErrorBody<'a> {
     pub message: &'a str,
 }
 
+/// `oauth_url`'s answer: where OAuth clients get their access tokens.
+#[derive(Debug, Clone, Serialize)]
+pub struct OAuthUrlBody<'a> {
+    pub url: &'a str,
+    pub login_type: &'a str,
+}
+
+/// The token endpoint's answer (RFC 6749 §5.1).
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessTokenBody<'a> {
+    pub access_token: &'a str,
+    pub token_type: &'a str,
+    /// Seconds the token is valid for.
+    pub expires_in: u64,
+}
+
+/// The token endpoint's refusal (RFC 6749 §5.2): `error` is a code, `error_description` says why.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenErrorBody<'a> {
+    pub error: &'a str,
+    pub error_description: &'a str,
+}
+
 /// The plain-string success of `deactivate_license`.
 pub const LICENSE_DEACTIVATED: &str = "license_deactivated";
 /// The plain-string success of `change_password`.

@@ -5,6 +5,7 @@ mod companies;
 mod licenses;
 mod management;
 mod master_key;
+mod oauth;
 mod offline;
 mod output;
 mod people;
@@ -50,6 +51,9 @@ enum Command {
     /// API keys of a company.
     #[command(subcommand, name = "api-key")]
     ApiKey(companies::ApiKeyCommand),
+    /// OAuth clients of a company: credentials apps trade for License API access tokens.
+    #[command(subcommand, name = "oauth-client")]
+    OAuthClient(oauth::OAuthClientCommand),
     /// Products, their features and releases.
     #[command(subcommand)]
     Product(products::ProductCommand),
@@ -158,6 +162,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
         Command::Company(command) => companies::company(&service, command).await,
         Command::ApiKey(command) => companies::api_key(&service, command).await,
+        Command::OAuthClient(command) => oauth::oauth_client(&service, command).await,
         Command::Product(command) => products::product(&service, command).await,
         Command::Customer(command) => people::customer(&service, command).await,
         Command::User(command) => people::user(&service, command).await,

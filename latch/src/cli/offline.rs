@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use clap::Subcommand;
+use clap::{Subcommand, ValueEnum};
 use latch_domain::CompanyId;
 use latch_server::error::ApiError;
-use latch_service::offline::{OfflineError, RefreshTarget};
+use latch_service::offline::{BundleFileShape, OfflineError, RefreshSigner, RefreshTarget};
 use latch_service::passwords::PasswordPool;
 use latch_service::{LicenseRef, Service};
 use serde_json::{json, Value};
@@ -17,7 +17,8 @@ use super::CompanyArg;
 #[derive(Debug, Subcommand)]
 pub enum OfflineCommand {
     /// Activate the device of an activation request file (`activate_offline.req`) and write the
-    /// license file (`.lic`) to carry back to it.
+    /// license file (`.lic`) to carry back to it. A bundle's request file activates the bundle and
+    /// every license it came with, and gets a bundle file.
     Activate {
         #[command(flatten)]
         company: CompanyArg,
@@ -27,6 +28,9 @@ pub enum OfflineCommand {
         /// Where to write the license file.
         #[arg(long, value_name = "FILE.lic")]
         out: PathBuf,
+        /// The shape of a bundle file; by default the one the SDK that wrote the request reads.
+        #[arg(long, value_enum)]
+        format: Option<BundleFormat>,
     },
     /// Deactivate the device of a deactivation request file (`deactivate_offline.req`), freeing its
     /// activation.
@@ -49,11 +53,32 @@ pub enum OfflineCommand {
         hardware_id: String,
         /// The API key the device's app is configured with (Node checks the file's
         /// `offline_signature` with it); needed when the company has several that may change licenses.
-        #[arg(long, allow_hyphen_values = true)]
+        #[arg(long, allow_hyphen_values = true, conflicts_with = "client_id")]
         api_key: Option<String>,
+        /// The OAuth client the device's app is configured with instead of an API key.
+        #[arg(long)]
+        client_id: Option<String>,
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+}
+
+/// Which SDK a bundle file is made for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BundleFormat {
+    /// `{"licenses": [...], "bundle_signature_v2": ...}`, the bundle's own license first.
+    Python,
+    /// Licenses by product code.
+    Node,
+}
+
+impl From<BundleFormat> for BundleFileShape {
+    fn from(format: BundleFormat) -> Self {
+        match format {
+            BundleFormat::Python => Self::Python,
+            BundleFormat::Node => Self::Node,
+        }
+    }
 }
 
 /// Runs the command; a refusal names the License API's error code (`license_activated_max_times`,
@@ -64,6 +89,7 @@ pub async fn offline(service: &Service, command: OfflineCommand) -> anyhow::Resu
             company,
             request,
             out,
+            format,
         } => {
             let file = read_request(&request)?;
             // The CLI verifies at most one password at a time: one worker, no queue.
@@ -71,7 +97,7 @@ pub async fn offline(service: &Service, command: OfflineCommand) -> anyhow::Resu
             let license = service
                 .tenant(company.id())
                 .await?
-                .activate_offline(&file, &passwords)
+                .activate_offline(&file, &passwords, format.map(BundleFileShape::from))
                 .await
                 .map_err(refused)?;
             write(&out, &license.file_content())?;
@@ -92,6 +118,7 @@ pub async fn offline(service: &Service, command: OfflineCommand) -> anyhow::Resu
             license,
             hardware_id,
             api_key,
+            client_id,
             out,
         } => {
             let (tenant, found) = service
@@ -105,7 +132,11 @@ pub async fn offline(service: &Service, command: OfflineCommand) -> anyhow::Resu
                 .offline_refresh(&RefreshTarget {
                     license_id: found.id,
                     hardware_id: &hardware_id,
-                    api_key: api_key.as_deref(),
+                    signed_for: match (&api_key, &client_id) {
+                        (Some(api_key), _) => RefreshSigner::ApiKey(api_key),
+                        (None, Some(client_id)) => RefreshSigner::OAuthClient(client_id),
+                        (None, None) => RefreshSigner::OnlyApiKey,
+                    },
                 })
                 .await
                 .map_err(refused)?;

@@ -84,6 +84,7 @@ pub async fn serve(
         password_limits: config.password_limits,
         rate_limits: config.rate_limits,
         webhooks: config.webhooks.clone(),
+        oauth: config.oauth.clone(),
     };
     latch_server::serve(listener, service.store().clone(), options).await
 }

@@ -11,6 +11,7 @@ mod auth;
 mod bad_input;
 mod cli_errors;
 mod health;
+mod oauth;
 mod offline;
 mod signatures;
 mod tenants;

@@ -1,9 +1,13 @@
 'use strict';
 // Bundles through the SDK's BundleManager: a bundle license comes with one license per included
 // product; activateBundle / checkBundle verify every element's v1 signature and the header signature.
+// Offline, `latch offline activate` answers a bundle's request file with the licenses by product code,
+// which the SDK's bundle file reader and checkBundleOffline take.
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
 const sdk = require('@licensespring/node-sdk');
 const { Latch, uniq, expectApiError, expectOk, licenseSignatureV1Valid } = require('./helpers/latch');
 
@@ -62,6 +66,41 @@ describe('BundleManager', () => {
     parts.forEach((found) => assert.equal(timesActivated(found[0]), 0));
     await expectApiError(() => lt.api().checkBundle({ product: bundle, hardware_id: hw, license_key: lic.license_key }),
       400, 'license_not_active');
+  });
+
+  it('offline: createOfflineActivationPayload → latch offline activate → the bundle file by product code', () => {
+    const { bundle, included } = createBundle();
+    const lic = lt.createLicenseWith(bundle);
+    const hw = uniq('hw-bundle-offline');
+    const bm = bundleManager(bundle, hw);
+    const dir = lt.scratchDir('latch-e2e-bundle-offline-');
+    const request = path.join(dir, 'activate_offline.req');
+    fs.writeFileSync(request, bm.createOfflineActivationPayload({ license_key: lic.license_key }));
+    const out = path.join(dir, 'bundle.lic');
+    const run = lt.cliRaw('offline', 'activate', '--company', lt.cid, '--request', request, '--out', out);
+    assert.equal(run.status, 0, run.stderr);
+    const content = fs.readFileSync(out, 'utf8');
+
+    // Every product's v1 signature and offline_signature (HMAC with the app's shared key) verify.
+    const licenses = bm.licenseAPI.checkBundleOffline(content);
+    assert.deepEqual(Object.keys(licenses), [bundle, ...included]);
+    for (const code of Object.keys(licenses)) {
+      assert.equal(licenses[code].product_details.short_code, code);
+      assert.equal(licenses[code].hardware_id, hw);
+    }
+    assert.equal(timesActivated(lic), 1);
+    included.forEach((code) => assert.equal(timesActivated(lt.cli('license', 'list', '--company', lt.cid, '--product', code).licenses[0]), 1));
+
+    // The SDK's bundle file reader takes every product from it; saved, the bundle loads as active.
+    bm.licenseFile.parseOfflineFile(out);
+    bm.licenseFile.saveLicenseFile();
+    assert.equal(bm.loadBundle().licenseActive, true);
+
+    // A file whose date was changed no longer matches its offline_signature.
+    const tampered = JSON.parse(Buffer.from(content, 'base64').toString());
+    tampered[included[0]].date = 'Thu, 01 Jan 2099 00:00:00 GMT';
+    assert.throws(() => bm.licenseAPI.checkBundleOffline(Buffer.from(JSON.stringify(tampered)).toString('base64')),
+      (error) => error.code === 'license_signature_invalid');
   });
 
   it('refuses a product that is not a bundle', async () => {

@@ -394,7 +394,7 @@ pub async fn sign_in_submit(
             credentials.staff
         }
         _ => {
-            state.rate_limits.password_wrong(address);
+            state.rate_limits.secret_wrong(address);
             return sign_in_page(
                 &state,
                 email,

@@ -57,6 +57,7 @@ pub async fn activate_bundle(
             &variables,
             &|license, device| decide_activation(license, device, info.is_vm, now),
             now,
+            None,
         )
         .await?;
     let bodies = activations
@@ -107,6 +108,7 @@ pub async fn deactivate_bundle(
         .deactivate_bundle(
             &identity.device_key(tenant.company_id),
             &decide_deactivation,
+            None,
         )
         .await?;
     Ok(json(&LICENSE_DEACTIVATED))

@@ -9,6 +9,7 @@ mod consumption;
 mod deactivate;
 mod features;
 mod floating;
+mod oauth;
 mod offline;
 mod product_details;
 mod releases;
@@ -70,6 +71,14 @@ pub fn router() -> Router<AppState> {
         .route("/activate_bundle", post(bundles::activate_bundle))
         .route("/check_bundle", get(bundles::check_bundle))
         .route("/deactivate_bundle", post(bundles::deactivate_bundle))
+}
+
+/// The endpoints a client reaches before it has a credential: where to get an access token, and
+/// getting one. The authentication layer is not in front of them.
+pub fn credential_router() -> Router<AppState> {
+    Router::new()
+        .route("/oauth_url", get(oauth::oauth_url))
+        .route(oauth::TOKEN_ENDPOINT, post(oauth::token))
 }
 
 /// License API paths are declared without a trailing slash, as the SDKs call them; a client that

@@ -83,7 +83,8 @@ async fn device_side<'s>(
 }
 
 /// `POST /api/v4/activate_offline`: answers the license object a license file holds, with its
-/// `license_signature_v2` (and the usual `LicenseSignature` header).
+/// `license_signature_v2` (and the usual `LicenseSignature` header); for a bundle, the bundle file
+/// in the shape the requesting SDK reads.
 pub async fn activate_offline(
     State(state): State<AppState>,
     WritableTenant(tenant): WritableTenant,
@@ -111,11 +112,11 @@ pub async fn activate_offline(
     }
     let activated = device_side(&state, &tenant)
         .await?
-        .activate_offline(&file, &state.passwords)
+        .activate_offline(&file, &state.passwords, None)
         .await;
     if let Some(holder) = holder.filter(|holder| holder.is_user) {
         match &activated {
-            Err(OfflineError::InvalidCredentials) => state.rate_limits.password_wrong(client),
+            Err(OfflineError::InvalidCredentials) => state.rate_limits.secret_wrong(client),
             Ok(_) => {
                 state
                     .rate_limits
@@ -165,7 +166,9 @@ impl From<OfflineError> for ApiError {
             OfflineError::UnknownApiKey | OfflineError::UnknownOAuthClient => {
                 AuthError::InvalidApiKey.into()
             }
-            OfflineError::RevokedApiKey => AuthError::RevokedApiKey.into(),
+            OfflineError::RevokedApiKey | OfflineError::RevokedOAuthClient => {
+                AuthError::RevokedApiKey.into()
+            }
             OfflineError::ReadOnlyApiKey => AuthError::ReadOnlyApiKey.into(),
             OfflineError::InvalidCredentials => ApiError::InvalidCredentials,
             OfflineError::FloatingCloudNotSupported => ApiError::OfflineFloatingCloudNotSupported,

@@ -62,7 +62,7 @@ pub async fn verify_user_password(
             Ok(user)
         }
         _ => {
-            limits.password_wrong(client);
+            limits.secret_wrong(client);
             Err(ApiError::InvalidCredentials)
         }
     }

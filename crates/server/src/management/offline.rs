@@ -1,12 +1,14 @@
 //! Offline activation for devices without network access: `/api/v1/licenses/offline_activation/`
 //! turns a device's request file into its license file, `/api/v1/licenses/offline_deactivation/` frees
 //! the seat a deactivation request file names. The request file comes as JSON
-//! `{"request_file": "<base64 text>"}` or as the `file` field of a `multipart/form-data` form.
+//! `{"request_file": "<base64 text>"}` or as the `file` field of a `multipart/form-data` form. A
+//! request file of a bundle is answered with a bundle file, in the shape the requesting SDK reads
+//! unless `?format=python|node` says otherwise.
 
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use latch_service::offline::OfflineError;
+use latch_service::offline::{BundleFileShape, OfflineError};
 use latch_store::StoreError;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -15,6 +17,7 @@ use utoipa_axum::routes;
 
 use super::auth::ManagementAccess;
 use super::error::ManagementError;
+use super::extract::Query;
 use super::json::{parse, JsonAnswer};
 use super::keys::Message;
 use super::responses::Writes;
@@ -33,6 +36,29 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct RequestFileIn {
     /// The file's content: base64 text.
     request_file: String,
+}
+
+/// `offline_activation`'s query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BundleFormat {
+    /// For a bundle's request file, the shape of the bundle file: `python`
+    /// (`{"licenses": [...], "bundle_signature_v2": ...}`) or `node` (licenses by product code). By
+    /// default the shape the SDK that wrote the request file reads.
+    pub format: Option<String>,
+}
+
+impl BundleFormat {
+    fn shape(&self) -> Result<Option<BundleFileShape>, ManagementError> {
+        self.format
+            .as_deref()
+            .map(|format| {
+                format.parse().map_err(|()| {
+                    ManagementError::field("format", "Expected \"python\" or \"node\".")
+                })
+            })
+            .transpose()
+    }
 }
 
 /// The request file of a JSON body or of a form's `file` field.
@@ -112,7 +138,7 @@ fn refuses_the_file(error: &StoreError) -> bool {
 /// Activates the device a request file describes, with the same limits as an online activation, and
 /// answers the license file (`.lic`) to carry back to it: base64 text, as the SDKs read it. A refused
 /// file is a 400 on `request_file` naming the License API's error code.
-#[utoipa::path(post, path = "/licenses/offline_activation/", tag = "licenses",
+#[utoipa::path(post, path = "/licenses/offline_activation/", tag = "licenses", params(BundleFormat),
     request_body(content(
         (RequestFileIn = "application/json"),
         (RequestFileIn = "multipart/form-data"),
@@ -121,12 +147,14 @@ fn refuses_the_file(error: &StoreError) -> bool {
 async fn offline_activation(
     State(state): State<AppState>,
     access: ManagementAccess,
+    Query(format): Query<BundleFormat>,
     RequestFile(file): RequestFile,
 ) -> Result<Response, ManagementError> {
+    let bundle_shape = format.shape()?;
     let license = access
         .tenant(&state)
         .await?
-        .activate_offline(&file, &state.passwords)
+        .activate_offline(&file, &state.passwords, bundle_shape)
         .await?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -200,13 +200,14 @@ impl<DB: Backend> BundleStore for SqlStore<DB> {
         variables: &[(String, String)],
         rule: ActivationRule<'_>,
         now: DateTime<Utc>,
+        offline: Option<OfflineOrigin<'_>>,
     ) -> StoreResult<Vec<Activation>> {
         // The bundle license is locked first, then its licenses in id order: every bundle
         // activation takes the locks in the same order.
         let report = DeviceReport {
             info,
             variables,
-            offline: None,
+            offline,
         };
         let mut tx = self.begin_write().await?;
         let bundle = self.activate_on(&mut tx, key, report, rule, now).await?;
@@ -234,10 +235,11 @@ impl<DB: Backend> BundleStore for SqlStore<DB> {
         &self,
         key: &DeviceKey<'_>,
         rule: DeviceRule<'_>,
+        offline: Option<OfflineOrigin<'_>>,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let (_, bundle, device) = self.locked_device(&mut tx, key, rule).await?;
-        Self::deactivate_on(&mut tx, &bundle, &device, None).await?;
+        Self::deactivate_on(&mut tx, &bundle, &device, offline).await?;
         let included = Self::bundle_license_codes(&mut tx, bundle.company_id, bundle.id).await?;
         for (license_id, code) in &included {
             let included_key = DeviceKey {
@@ -249,7 +251,7 @@ impl<DB: Backend> BundleStore for SqlStore<DB> {
             // left as they are.
             let (found, license) = self.lock_lookup(&mut tx, &included_key).await?;
             if let Some(device) = found.device.filter(|d| d.active) {
-                Self::deactivate_on(&mut tx, &license, &device, None).await?;
+                Self::deactivate_on(&mut tx, &license, &device, offline).await?;
             }
         }
         tx.commit().await?;

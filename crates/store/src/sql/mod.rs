@@ -19,6 +19,7 @@ mod license_api;
 mod licenses;
 mod listing;
 mod management;
+mod oauth;
 mod orders;
 mod people;
 mod rows;

@@ -130,3 +130,19 @@ fn the_client_header_round_trips_through_the_parser() {
     assert_eq!(params.api_key, "key-9");
     assert_eq!(params.signature, VECTOR_SIGNATURE);
 }
+
+#[test]
+fn bearer_tokens_are_told_from_the_hmac_scheme() {
+    assert_eq!(bearer_token("Bearer abc.def"), Some("abc.def"));
+    assert_eq!(bearer_token("bearer   abc "), Some("abc"));
+    assert_eq!(bearer_token("BEARER"), Some(""));
+    assert_eq!(
+        bearer_token(&authorization_header("key-9", VECTOR_KEY, VECTOR_DATE)),
+        None
+    );
+    assert_eq!(
+        bearer_token("algorithm=\"hmac-sha256\", headers=\"date\""),
+        None
+    );
+    assert_eq!(bearer_token("Basic dXNlcjpwYXNz"), None);
+}
