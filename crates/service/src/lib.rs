@@ -19,6 +19,7 @@ mod activity;
 mod bundles;
 mod catalog_admin;
 mod companies;
+mod customer_accounts;
 mod customers;
 mod demo;
 mod devices;
@@ -44,6 +45,10 @@ pub use catalog_admin::{
     CUSTOM_FIELD_TYPES, ENVIRONMENTS,
 };
 pub use companies::CreatedCompany;
+pub use customer_accounts::{
+    check_issuer, check_redirect_uris, AccountName, CustomerAccountSpec, OidcSpec,
+    DEFAULT_EMAIL_CLAIM,
+};
 pub use customers::CustomerSpec;
 pub use demo::Demo;
 pub use devices::DeviceDetails;
@@ -84,6 +89,7 @@ pub mod model {
     pub use latch_store::{
         ClaimedDelivery, DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint,
     };
+    pub use latch_store::{CustomerAccount, CustomerAccountRef, OidcProvider};
     pub use latch_store::{
         CustomerChanges, CustomerRecord, LicenseUserChanges, LicenseUserRecord, Order,
         OrderChanges, OrderRecord,

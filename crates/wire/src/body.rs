@@ -30,8 +30,16 @@ pub struct CustomerBody {
     pub state: String,
     pub country: String,
     pub address: String,
-    pub customer_account: Option<Value>,
+    pub customer_account: Option<CustomerAccountBody>,
     pub metadata: Value,
+}
+
+/// `customer.customer_account`: the customer account the customer belongs to.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerAccountBody {
+    pub id: i64,
+    pub name: String,
+    pub code: String,
 }
 
 /// `product_details` inside a license body.

@@ -14,9 +14,10 @@ const PURPOSE_SHARED_KEY: &str = "api_key.shared_key";
 pub(super) const PURPOSE_INITIAL_PASSWORD: &str = "license_user.initial_password";
 pub(super) const PURPOSE_WEBHOOK_SECRET: &str = "webhook.secret";
 pub(super) const PURPOSE_STAFF_TOTP: &str = "staff.totp_secret";
+pub(super) const PURPOSE_OIDC_CLIENT_SECRET: &str = "customer_account.oidc_client_secret";
 
 /// Every sealed column: table, key column, secret column, purpose.
-const SEALED_COLUMNS: [(&str, &str, &str, &str); 6] = [
+const SEALED_COLUMNS: [(&str, &str, &str, &str); 7] = [
     ("companies", "id", "signing_key", PURPOSE_SIGNING_KEY),
     ("api_keys", "id", "shared_key", PURPOSE_SHARED_KEY),
     (
@@ -33,6 +34,12 @@ const SEALED_COLUMNS: [(&str, &str, &str, &str); 6] = [
         PURPOSE_WEBHOOK_SECRET,
     ),
     ("staff", "id", "totp_secret", PURPOSE_STAFF_TOTP),
+    (
+        "customer_accounts",
+        "id",
+        "oidc_client_secret",
+        PURPOSE_OIDC_CLIENT_SECRET,
+    ),
 ];
 
 pub(super) const API_KEY_COLUMNS: &str = "company_id, api_key, shared_key, read_only, revoked";
