@@ -178,7 +178,9 @@ impl App {
         let (write_behind, _writer) =
             WriteBehind::start(store.clone(), chrono::Duration::minutes(30));
         Self {
-            router: latch_server::router(AppState::new(store.clone(), write_behind)),
+            router: latch_server::router(
+                AppState::new(store.clone(), write_behind).expect("the server's state"),
+            ),
             store,
             company,
             product,
