@@ -121,13 +121,13 @@ impl IdentityProviders {
             return Ok(self.fetched(issuer).await?.keys);
         };
         if fetched.keys_fetched_at.elapsed() >= KEY_REFETCH_INTERVAL {
-            let keys = self
-                .key_set(&fetched.discovery)
-                .await
-                .map_err(|reason| SsoError::Provider {
-                    issuer: issuer.to_owned(),
-                    reason,
-                })?;
+            let keys =
+                self.key_set(&fetched.discovery)
+                    .await
+                    .map_err(|reason| SsoError::Provider {
+                        issuer: issuer.to_owned(),
+                        reason,
+                    })?;
             tracing::info!(issuer, keys = keys.len(), "fetched a provider's keys again");
             fetched.keys = Arc::new(keys);
             fetched.keys_fetched_at = Instant::now();
@@ -172,7 +172,10 @@ impl IdentityProviders {
             .as_deref()
             .ok_or_else(|| failed("its discovery document names no token endpoint".into()))?;
         let auth = discovery.client_auth().ok_or_else(|| {
-            failed("its token endpoint takes neither client_secret_basic nor client_secret_post".into())
+            failed(
+                "its token endpoint takes neither client_secret_basic nor client_secret_post"
+                    .into(),
+            )
         })?;
         let request = token_request_form(
             code,
@@ -189,7 +192,10 @@ impl IdentityProviders {
         if let Some(credentials) = request.authorization {
             post = post.header(AUTHORIZATION, credentials);
         }
-        let response = post.send().await.map_err(|error| failed(describe(&error)))?;
+        let response = post
+            .send()
+            .await
+            .map_err(|error| failed(describe(&error)))?;
         let status = response.status();
         let body = read_limited(response).await.map_err(failed)?;
         let answer = id_token_from_response(&body).map_err(|DocumentError(reason)| {
@@ -206,7 +212,9 @@ impl IdentityProviders {
             TokenResponse::Refused { error, .. } => Err(failed(format!(
                 "its token endpoint refused Latch's request: {error}"
             ))),
-            TokenResponse::IdToken(_) => Err(failed(format!("its token endpoint answered {status}"))),
+            TokenResponse::IdToken(_) => {
+                Err(failed(format!("its token endpoint answered {status}")))
+            }
         }
     }
 

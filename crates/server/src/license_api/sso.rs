@@ -38,8 +38,18 @@ async fn account_with_provider(
 /// The request's `redirect_uri`, which must be one the account registered, or else the account's
 /// first (the Python SDK sends none).
 fn redirect_uri<'a>(params: &'a Params, oidc: &'a OidcProvider) -> Result<&'a str, ApiError> {
-    match params.optional_str("redirect_uri")?.filter(|uri| !uri.is_empty()) {
-        Some(uri) if oidc.redirect_uris.iter().any(|registered| registered == uri) => Ok(uri),
+    match params
+        .optional_str("redirect_uri")?
+        .filter(|uri| !uri.is_empty())
+    {
+        Some(uri)
+            if oidc
+                .redirect_uris
+                .iter()
+                .any(|registered| registered == uri) =>
+        {
+            Ok(uri)
+        }
         Some(_) => Err(ApiError::Validation(
             "redirect_uri is not registered for this customer account".into(),
         )),
@@ -76,9 +86,8 @@ pub async fn sso_url(
     let (_, oidc) = account_with_provider(&state, &tenant, &params).await?;
     let response_type = match params.optional_str("response_type")? {
         None | Some("") => ResponseType::Code,
-        Some(value) => ResponseType::from_request(value).ok_or_else(|| {
-            ApiError::Validation("response_type must be code or token".into())
-        })?,
+        Some(value) => ResponseType::from_request(value)
+            .ok_or_else(|| ApiError::Validation("response_type must be code or token".into()))?,
     };
     let redirect_uri = redirect_uri(&params, &oidc)?;
     let discovery = state.identity_providers.discovery(&oidc.issuer).await?;
