@@ -496,6 +496,40 @@ async fn an_id_token_acts_for_the_accounts_license_user(backend: Backend) {
         .await
         .ok();
     assert_eq!(check["license_active"], true);
+    // A renamed account shows in the next checks (the check cache learns of it from the database).
+    let id = setup.company.id.to_string();
+    setup.latch.cli(&[
+        "customer-account",
+        "update",
+        "--company",
+        &id,
+        "--code",
+        "acme",
+        "--name",
+        "Acme Group",
+    ]);
+    let renamed_at = Instant::now();
+    loop {
+        let check = setup
+            .server
+            .get(
+                creds,
+                "check_license",
+                &[
+                    ("product", "app"),
+                    ("hardware_id", "HW-Token-1"),
+                    ("username", USER),
+                    ("include_expired_features", "false"),
+                ],
+            )
+            .await
+            .ok();
+        if check["customer"]["customer_account"]["name"] == "Acme Group" {
+            break;
+        }
+        assert!(renamed_at.elapsed() < Duration::from_secs(2), "{check}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     let held = setup
         .server
