@@ -301,6 +301,43 @@ impl Setup {
             .await
     }
 
+    /// `latch customer-account update` of the account `code` with `changes`.
+    fn update_account(&self, code: &str, changes: &[&str]) {
+        let id = self.company.id.to_string();
+        let mut args = vec![
+            "customer-account",
+            "update",
+            "--company",
+            &id,
+            "--code",
+            code,
+        ];
+        args.extend_from_slice(changes);
+        self.latch.cli(&args);
+    }
+
+    /// `GET endpoint` (`sso_url`, spelled one way or another) for the account `acme`.
+    async fn acme_sso_url(&self, endpoint: &str) -> Reply {
+        let query = [("product", "app"), ("customer_account_code", "acme")];
+        self.server.get(&self.company.creds, endpoint, &query).await
+    }
+
+    /// `check_license` naming the license user, as the SDKs do after a sign-in.
+    async fn check_as_user(&self, hardware_id: &str) -> Reply {
+        self.server
+            .get(
+                &self.company.creds,
+                "check_license",
+                &[
+                    ("product", "app"),
+                    ("hardware_id", hardware_id),
+                    ("username", USER),
+                    ("include_expired_features", "false"),
+                ],
+            )
+            .await
+    }
+
     async fn activate_with_token(&self, hardware_id: &str, token: &str) -> Reply {
         self.activate(
             hardware_id,
@@ -351,14 +388,7 @@ async fn sso_url_points_at_the_providers_sign_in_page(backend: Backend) {
     let setup = Setup::new(backend, "sso_url").await;
     let creds = &setup.company.creds;
     let issuer = &setup.issuer.url;
-    let reply = setup
-        .server
-        .get(
-            creds,
-            "sso_url",
-            &[("product", "app"), ("customer_account_code", "acme")],
-        )
-        .await;
+    let reply = setup.acme_sso_url("sso_url").await;
     reply.assert_signed_by(&setup.company.public_key_pem);
     let answer = reply.ok();
     assert_eq!(
@@ -446,14 +476,7 @@ async fn sso_url_points_at_the_providers_sign_in_page(backend: Backend) {
             .assert_error(status, code);
     }
     // The trailing-slash spelling reaches the same endpoint.
-    let slashed = setup
-        .server
-        .get(
-            creds,
-            "sso_url/",
-            &[("product", "app"), ("customer_account_code", "acme")],
-        )
-        .await;
+    let slashed = setup.acme_sso_url("sso_url/").await;
     assert!(slashed.ok()["url"].is_string());
 }
 
@@ -481,49 +504,13 @@ async fn an_id_token_acts_for_the_accounts_license_user(backend: Backend) {
     ));
 
     // Later calls name the license user, as both SDKs do after an activation.
-    let check = setup
-        .server
-        .get(
-            creds,
-            "check_license",
-            &[
-                ("product", "app"),
-                ("hardware_id", "HW-Token-1"),
-                ("username", USER),
-                ("include_expired_features", "false"),
-            ],
-        )
-        .await
-        .ok();
+    let check = setup.check_as_user("HW-Token-1").await.ok();
     assert_eq!(check["license_active"], true);
     // A renamed account shows in the next checks (the check cache learns of it from the database).
-    let id = setup.company.id.to_string();
-    setup.latch.cli(&[
-        "customer-account",
-        "update",
-        "--company",
-        &id,
-        "--code",
-        "acme",
-        "--name",
-        "Acme Group",
-    ]);
+    setup.update_account("acme", &["--name", "Acme Group"]);
     let renamed_at = Instant::now();
     loop {
-        let check = setup
-            .server
-            .get(
-                creds,
-                "check_license",
-                &[
-                    ("product", "app"),
-                    ("hardware_id", "HW-Token-1"),
-                    ("username", USER),
-                    ("include_expired_features", "false"),
-                ],
-            )
-            .await
-            .ok();
+        let check = setup.check_as_user("HW-Token-1").await.ok();
         if check["customer"]["customer_account"]["name"] == "Acme Group" {
             break;
         }
@@ -607,17 +594,7 @@ async fn a_code_is_exchanged_at_the_providers_token_endpoint(backend: Backend) {
         .assert_error(400, "sso_token_invalid");
 
     // A wrong client secret is the vendor's to fix: the app is told the provider cannot be used.
-    let id = setup.company.id.to_string();
-    setup.latch.cli(&[
-        "customer-account",
-        "update",
-        "--company",
-        &id,
-        "--code",
-        "acme",
-        "--oidc-client-secret",
-        "not-the-secret",
-    ]);
+    setup.update_account("acme", &["--oidc-client-secret", "not-the-secret"]);
     let code = setup.issuer.issue_code(USER, FIRST_REDIRECT);
     let reply = setup
         .activate(
@@ -735,23 +712,19 @@ async fn refused_sign_ins_get_coded_answers(backend: Backend) {
     assert_eq!(devices, 0);
 
     // An unreachable provider is not the app's fault, and is never a bare 500.
-    let id = setup.company.id.to_string();
-    setup.latch.cli(&[
-        "customer-account",
-        "update",
-        "--company",
-        &id,
-        "--code",
+    setup.update_account(
         "plain",
-        "--oidc-issuer",
-        "http://127.0.0.1:9",
-        "--oidc-client-id",
-        CLIENT_ID,
-        "--oidc-client-secret",
-        CLIENT_SECRET,
-        "--oidc-redirect-uri",
-        FIRST_REDIRECT,
-    ]);
+        &[
+            "--oidc-issuer",
+            "http://127.0.0.1:9",
+            "--oidc-client-id",
+            CLIENT_ID,
+            "--oidc-client-secret",
+            CLIENT_SECRET,
+            "--oidc-redirect-uri",
+            FIRST_REDIRECT,
+        ],
+    );
     let reply = setup
         .activate(
             "HW-Refused",

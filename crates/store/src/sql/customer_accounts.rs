@@ -7,7 +7,7 @@ use secrecy::ExposeSecret;
 
 use super::database::{query, ReadColumn, SqlRow};
 use super::listing::Table;
-use super::rows::{id_column, returned_id, unique_violation, user_from_row};
+use super::rows::{id_column, returned_id, unique_violation};
 use super::tenant::PURPOSE_OIDC_CLIENT_SECRET;
 use super::{Backend, SqlStore, USER_COLUMNS};
 use crate::query::ListQuery;
@@ -338,10 +338,7 @@ impl<DB: Backend> CustomerAccountStore for SqlStore<DB> {
         .bind(email)
         .fetch_optional(&mut *self.reader.acquire().await?)
         .await?;
-        match row.as_ref().map(user_from_row).transpose()?.flatten() {
-            Some(user) => Ok(Some(self.open_user(user)?)),
-            None => Ok(None),
-        }
+        self.opened_user(row)
     }
 }
 
