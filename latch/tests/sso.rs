@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use latch_oidc::testing::{hs256_token, key_set, unsigned_token, TestKey};
+use latch_oidc::testing::{discovery_document, hs256_token, key_set, unsigned_token, TestKey};
 use serde_json::{json, Value};
 use support::{spki_der, Backend, Company, Latch, Reply, Server};
 
@@ -46,16 +46,7 @@ impl Provider {
 }
 
 async fn discovery(State(provider): State<Arc<Provider>>) -> Json<Value> {
-    let issuer = &provider.issuer;
-    Json(json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/authorize"),
-        "token_endpoint": format!("{issuer}/token"),
-        "jwks_uri": format!("{issuer}/jwks"),
-        "end_session_endpoint": format!("{issuer}/logout"),
-        "response_types_supported": ["code", "id_token"],
-        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-    }))
+    Json(discovery_document(&provider.issuer))
 }
 
 async fn jwks(State(provider): State<Arc<Provider>>) -> Json<Value> {

@@ -65,6 +65,20 @@ impl TestKey {
     }
 }
 
+/// The discovery document of a provider at `issuer` that serves its keys at `/jwks`, exchanges codes
+/// at `/token` (client_secret_basic) and signs people in at `/authorize`.
+pub fn discovery_document(issuer: &str) -> Value {
+    json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "end_session_endpoint": format!("{issuer}/logout"),
+        "response_types_supported": ["code", "id_token"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+    })
+}
+
 /// A JWK Set of these keys.
 pub fn key_set(keys: &[&TestKey]) -> Value {
     json!({"keys": keys.iter().map(|key| key.jwk()).collect::<Vec<_>>()})
