@@ -35,7 +35,8 @@ async fn activate(server: &Server, company: &Company, key: &str, hardware_id: &s
         .ok();
 }
 
-/// Checks of other devices in a loop until dropped, so the cache is busy while changes land.
+/// Checks of other devices in a loop until dropped, so the cache is busy while changes land. Paced to
+/// stay under the per-address request limit (500/s) together with the test's own checks.
 struct BackgroundLoad {
     running: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<u64>,
@@ -50,6 +51,7 @@ impl BackgroundLoad {
             while flag.load(Ordering::Relaxed) {
                 check(&server, &company, &key, "busy-device").await.ok();
                 checks += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(4)).await;
             }
             checks
         });

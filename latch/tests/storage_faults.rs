@@ -106,9 +106,11 @@ async fn kill_9_loses_no_acknowledged_activation(backend: Backend) {
     latch.product(&company, "app");
     let key = latch.license(&company, "app", &["--max-activations", "100000"]);
     let server = Arc::new(latch.serve_with(&[("LATCH_RATE_LIMIT_ACTIVATIONS", "0")]));
+    let acknowledged_so_far = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let clients: Vec<_> = (0..4)
         .map(|client| {
             let (server, creds, key) = (server.clone(), company.creds.clone(), key.clone());
+            let acknowledged_so_far = acknowledged_so_far.clone();
             tokio::spawn(async move {
                 let mut acknowledged = Vec::new();
                 for n in 0.. {
@@ -119,7 +121,10 @@ async fn kill_9_loses_no_acknowledged_activation(backend: Backend) {
                         .signed(Method::POST, "activate_license", &creds)
                         .body(body.to_string());
                     match request.send().await {
-                        Ok(response) if response.status() == 200 => acknowledged.push(hardware_id),
+                        Ok(response) if response.status() == 200 => {
+                            acknowledged.push(hardware_id);
+                            acknowledged_so_far.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
                         Ok(_) => {}
                         Err(_) => return acknowledged,
                     }
@@ -128,7 +133,14 @@ async fn kill_9_loses_no_acknowledged_activation(backend: Backend) {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Killed mid-stream, once a fair number of activations were acknowledged (however slow the
+    // machine), while more are in flight.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while acknowledged_so_far.load(std::sync::atomic::Ordering::Relaxed) < 40
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let killed = std::process::Command::new("kill")
         .args(["-9", &server.pid().to_string()])
         .status()

@@ -106,7 +106,10 @@ pub async fn authenticate_and_sign(
     let request = Request::from_parts(parts, Body::from(body));
     replays::answer_once(&state, &request_hash, async {
         let response = next.run(request).await;
-        state.after_write().await;
+        // A refusal changed nothing the check cache could have cached.
+        if !response.status().is_client_error() {
+            state.after_write().await;
+        }
         signed(&state, &tenant, response).await
     })
     .await

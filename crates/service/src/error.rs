@@ -56,6 +56,9 @@ pub enum ServiceError {
     Secret(#[from] latch_store::secrets::SecretError),
     #[error(transparent)]
     Store(StoreError),
+    /// Writing CSV into memory failed: a broken invariant, not the caller's input.
+    #[error("writing CSV failed: {0}")]
+    Csv(#[from] csv::Error),
     /// Several values the caller gave are not acceptable, each with its field.
     #[error("{}", describe_fields(.0))]
     InvalidFields(Vec<(&'static str, String)>),

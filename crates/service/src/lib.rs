@@ -24,6 +24,7 @@ mod customers;
 mod demo;
 mod devices;
 mod license_admin;
+mod license_csv;
 mod licenses;
 mod management;
 mod master_key;
@@ -56,6 +57,10 @@ pub use error::{ServiceError, ServiceResult};
 pub use license_admin::{
     duration_end, FeaturePatch, LicensePatch, LicenseReset, PlacedUser, UserPlacement,
 };
+pub use license_csv::{
+    import_errors_csv, import_stalled, ImportFile, LicenseExport, EXPORT_ONLY_COLUMNS,
+    IMPORT_COLUMNS, MAX_IMPORT_BYTES,
+};
 pub use licenses::{LicenseDetails, LicenseQuery, LicenseRef};
 pub use management::{management_key_hash, CreatedManagementKey};
 pub use master_key::{generate_master_key, MasterKeyRotation};
@@ -86,6 +91,7 @@ pub mod model {
         LicenseCustomField, LicenseRecord, ProductCustomField, ProductFeatureRecord, ProductRecord,
         SeatHolder, UserActivationsChange,
     };
+    pub use latch_store::{AuthorizationMethod, ImportRowError, LicenseImport};
     pub use latch_store::{
         ClaimedDelivery, DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint,
     };

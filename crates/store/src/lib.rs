@@ -58,6 +58,9 @@ pub enum StoreError {
     Duplicate(&'static str),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From SQLite's inline read path (`check_license`'s lookup).
+    #[error("database error: {0}")]
+    InlineRead(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]
@@ -70,8 +73,12 @@ impl StoreError {
     /// Whether this is a database error that means storage cannot serve now (disk full, I/O, no connection in time,
     /// database locked) rather than a broken request or a bug: such failures pass once storage recovers.
     pub fn is_storage_unavailable(&self) -> bool {
-        let StoreError::Database(error) = self else {
-            return false;
+        let error = match self {
+            StoreError::Database(error) => error,
+            StoreError::InlineRead(rusqlite::Error::SqliteFailure(failure, _)) => {
+                return is_unavailable_sqlite_code(failure.extended_code);
+            }
+            _ => return false,
         };
         match error {
             sqlx::Error::Io(_)
@@ -87,15 +94,19 @@ impl StoreError {
                         .iter()
                         .any(|class| state.starts_with(class));
                 }
-                // SQLite result codes, the primary code in the low byte: BUSY 5, LOCKED 6, NOMEM 7,
-                // READONLY 8, IOERR 10, FULL 13, CANTOPEN 14.
                 db.code()
-                    .and_then(|code| code.parse::<i64>().ok())
-                    .is_some_and(|code| matches!(code & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14))
+                    .and_then(|code| code.parse::<i32>().ok())
+                    .is_some_and(is_unavailable_sqlite_code)
             }
             _ => false,
         }
     }
+}
+
+/// SQLite result codes, the primary code in the low byte: BUSY 5, LOCKED 6, NOMEM 7, READONLY 8,
+/// IOERR 10, FULL 13, CANTOPEN 14.
+fn is_unavailable_sqlite_code(code: i32) -> bool {
+    matches!(code & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14)
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -1180,6 +1191,65 @@ pub trait DashboardStore: Send + Sync {
     ) -> StoreResult<Vec<(i64, i64)>>;
 }
 
+/// Bulk license imports from CSV files, and the walk over licenses that CSV exports take.
+#[async_trait]
+pub trait LicenseCsvStore: Send + Sync {
+    /// Starts an import of `total_rows` rows and records `license_import.started`.
+    async fn insert_license_import(
+        &self,
+        company_id: CompanyId,
+        file_name: &str,
+        total_rows: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LicenseImport>;
+    /// Counts the rows processed since the last report (`imported` licenses and the `refused` rows,
+    /// kept for the error report) and marks the import alive at `now`.
+    async fn record_license_import_progress(
+        &self,
+        company_id: CompanyId,
+        import_id: i64,
+        imported: i64,
+        refused: &[ImportRowError],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Marks the import finished and records `license_import.finished` with its counts.
+    async fn finish_license_import(
+        &self,
+        company_id: CompanyId,
+        import_id: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LicenseImport>;
+    /// The company's import with this id; `NotFound` for another company's.
+    async fn license_import(
+        &self,
+        company_id: CompanyId,
+        import_id: i64,
+    ) -> StoreResult<LicenseImport>;
+    /// The company's imports, newest first.
+    async fn license_imports(
+        &self,
+        company_id: CompanyId,
+        page: Page,
+    ) -> StoreResult<Listing<LicenseImport>>;
+    /// The import's refused rows in row order; the first `limit` of them when given.
+    async fn license_import_errors(
+        &self,
+        company_id: CompanyId,
+        import_id: i64,
+        limit: Option<u32>,
+    ) -> StoreResult<Vec<ImportRowError>>;
+    /// Ids of the company's licenses that match, above `after`, lowest first, at most `limit`: each
+    /// step of an export costs the same however far it has walked, and no count is taken.
+    async fn license_ids_after(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        after: Option<LicenseId>,
+        limit: u32,
+    ) -> StoreResult<Vec<LicenseId>>;
+}
+
 /// All of storage.
 pub trait Store:
     TenantStore
@@ -1198,6 +1268,7 @@ pub trait Store:
     + BundleStore
     + DashboardStore
     + CustomerAccountStore
+    + LicenseCsvStore
     + 'static
 {
 }
@@ -1218,6 +1289,7 @@ impl<T> Store for T where
         + BundleStore
         + DashboardStore
         + CustomerAccountStore
+        + LicenseCsvStore
         + 'static
 {
 }

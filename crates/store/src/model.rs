@@ -1509,3 +1509,33 @@ pub struct StaffSession {
     pub staff: Staff,
     pub expires_at: DateTime<Utc>,
 }
+
+/// A bulk import of licenses from a CSV file, as far as it got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenseImport {
+    pub id: i64,
+    pub company_id: CompanyId,
+    pub file_name: String,
+    /// Who started it; its licenses are recorded as made by the same actor.
+    pub actor: Actor,
+    /// Every row has been processed.
+    pub finished: bool,
+    pub total_rows: i64,
+    pub processed_rows: i64,
+    pub imported_rows: i64,
+    pub failed_rows: i64,
+    pub created_at: DateTime<Utc>,
+    /// When progress was last written: an unfinished import that stops moving was cut short.
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Why one row of an import was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRowError {
+    /// As a spreadsheet numbers rows: the header is row 1.
+    pub row: i64,
+    /// The column at fault; empty when the row as a whole was refused.
+    pub column: String,
+    pub message: String,
+}

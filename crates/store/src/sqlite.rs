@@ -13,6 +13,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{Pool, Sqlite, Transaction, TransactionManager};
 
+mod inline_reads;
+
+pub(crate) use inline_reads::InlineReader;
+
 use crate::changes::sqlite::{SqliteChanges, TRIM_CHANGES};
 use crate::changes::LicenseChanges;
 use crate::secrets::SecretBox;
@@ -82,10 +86,12 @@ impl SqlStore<Sqlite> {
         // Few readers: each sqlx-sqlite connection runs on its own thread, and hand-offs between
         // threads cost more than the reads themselves on a small machine. A 16 MiB page cache each keeps
         // hot licenses and devices in memory without a large resident set.
+        let database = options.get_filename().to_owned();
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true).pragma("cache_size", "-16384"))
             .await?;
-        Ok(Self::new(reader, writer, secrets))
+        let inline = InlineReader::open(&database)?;
+        Ok(Self::new(reader, writer, secrets).with_inline_lookups(inline))
     }
 }

@@ -6,6 +6,9 @@
 #[macro_use]
 mod support;
 
+mod imports;
+mod products;
+
 use std::collections::BTreeMap;
 
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
@@ -145,6 +148,22 @@ fn add_staff(latch: &Latch, company: &Company, email: &str, role: &str) -> Value
         "--role",
         role,
     ])
+}
+
+/// Adds a feature `code` (named as its code) to the product.
+fn add_feature(latch: &Latch, company: &Company, product: &str, code: &str) {
+    latch.cli(&[
+        "product",
+        "add-feature",
+        "--company",
+        &company.id.to_string(),
+        "--product",
+        product,
+        "--code",
+        code,
+        "--name",
+        code,
+    ]);
 }
 
 /// The id of the license with this key.
@@ -644,20 +663,8 @@ async fn admins_grant_and_manage_keys_support_resets_passwords(backend: Backend)
     let company = latch.company("Acme");
     add_staff(&latch, &company, "admin@example.com", "admin");
     add_staff(&latch, &company, "support@example.com", "support");
-    let id = company.id.to_string();
     latch.product(&company, "app");
-    latch.cli(&[
-        "product",
-        "add-feature",
-        "--company",
-        &id,
-        "--product",
-        "app",
-        "--code",
-        "export",
-        "--name",
-        "Export",
-    ]);
+    add_feature(&latch, &company, "app", "export");
     let key = latch.license(&company, "app", &[]);
     let license = license_id(&latch, &company, &key);
     let page = format!("/dashboard/licenses/{license}");

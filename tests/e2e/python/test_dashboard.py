@@ -192,3 +192,87 @@ def test_another_companys_staff_get_404(sign_in, staff, other_company, make_lice
     answer = intruder.goto(license_url)
     assert answer.status == 404
     expect(intruder.get_by_role("alert")).to_contain_text("another company")
+
+
+def test_an_admin_adds_a_feature_to_a_product_and_the_sdk_sees_it(
+        sign_in, staff, cli, company, api, hwid):
+    code = unique("feat")
+    cli("product", "create", "--company", company.company_id, "--code", code, "--name", code)
+    page = sign_in(staff("admin"))
+    navigate(page, "Products")
+    expect(page.get_by_role("link", name="New product")).to_be_visible()
+    screenshot(page, "products-admin")
+    page.get_by_role("link", name=code, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(code)
+
+    add = page.locator("form").filter(has=page.get_by_role("button", name="Add feature"))
+    add.get_by_label("Code (what apps check the feature by)").fill("export")
+    add.get_by_label("Name", exact=True).fill("Export")
+    add.get_by_label("Type", exact=True).select_option("consumption")
+    add.get_by_label("Max consumptions (consumption features)").fill("5")
+    add.get_by_label("Metadata (a JSON object, sent to apps)").fill("{not json")
+    add.get_by_role("button", name="Add feature").click()
+    # Refused: the alert says why, beside the form, and what was typed is still there.
+    expect(page.get_by_role("alert")).to_contain_text("metadata: is not JSON")
+    add = page.locator("form").filter(has=page.get_by_role("button", name="Add feature"))
+    expect(add.get_by_label("Name", exact=True)).to_have_value("Export")
+    expect(add.get_by_label("Max consumptions (consumption features)")).to_have_value("5")
+    screenshot(page, "product-refused")
+
+    add.get_by_label("Metadata (a JSON object, sent to apps)").fill('{"plan": "pro"}')
+    add.get_by_role("button", name="Add feature").click()
+    expect(page.get_by_role("status")).to_contain_text("Feature added to the product.")
+    features = page.locator("table").filter(has_text="Max consumptions").first
+    expect(features.get_by_role("cell", name="export", exact=True)).to_be_visible()
+    screenshot(page, "product")
+
+    # A license of the product is granted the new feature, and the SDK sees it with its limit.
+    key = cli("license", "create", "--company", company.company_id, "--product", code)["license_key"]
+    cli("license", "add-feature", "--company", company.company_id, "--license", key,
+        "--feature", "export", "--max-consumptions", "5")
+    activated = api.activate_license(product=code, license_key=key, hardware_id=hwid())
+    granted = {feature["code"]: feature for feature in activated["product_features"]}
+    assert granted["export"]["feature_type"] == "consumption"
+    assert granted["export"]["max_consumption"] == 5
+
+
+def test_an_admin_imports_licenses_and_follows_the_progress_to_the_report(
+        sign_in, staff, product, api, hwid, tmp_path):
+    prefix = unique("IMP").upper()
+    rows = [f"{product.code},{prefix}-{n:04},2,buyer-{n % 5}@example.com" for n in range(400)]
+    rows += [f"no-such-product,{prefix}-BAD1,1,", f"{product.code},{prefix}-BAD2,two,"]
+    path = tmp_path / "licenses.csv"
+    path.write_text("product,license_key,max_activations,customer_email\n" + "\n".join(rows) + "\n")
+
+    page = sign_in(staff("admin"))
+    navigate(page, "Settings")
+    page.get_by_role("link", name="Import licenses from a CSV file").click()
+    expect(page.get_by_role("heading", name="Import licenses")).to_be_visible()
+    expect(page.get_by_role("cell", name="customer_email", exact=True)).to_be_visible()
+    screenshot(page, "import-form")
+    page.get_by_label("CSV file").set_input_files(str(path))
+    page.get_by_role("button", name="Import licenses").click()
+
+    expect(page.get_by_role("heading", name="Import of licenses.csv")).to_be_visible()
+    progress = page.get_by_role("progressbar", name="Rows processed")
+    expect(progress).to_have_attribute("max", "402")
+    # The bar follows the import while it runs; the page then shows the report.
+    expect(page.get_by_role("status")).to_contain_text(
+        "Import finished: 400 licenses imported, 2 rows refused.", timeout=180_000)
+    expect(progress).to_have_attribute("value", "402")
+    expect(page.locator("#import-counts")).to_contain_text("100%")
+    refused = page.get_by_role("table")
+    expect(refused).to_contain_text('No product with code "no-such-product".')
+    expect(refused).to_contain_text('"two" is not a whole number.')
+    screenshot(page, "import")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the error report (CSV)").click()
+    report = Path(download.value.path()).read_text().splitlines()
+    assert report[0] == "row,column,message"
+    assert [line.split(",")[:2] for line in report[1:]] == [["402", "product"], ["403", "max_activations"]]
+
+    key = f"{prefix}-0007"
+    activated = api.activate_license(product=product.code, license_key=key, hardware_id=hwid())
+    assert activated["license_key"] == key
+    assert activated["max_activations"] == 2

@@ -4,7 +4,6 @@
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
 use latch_service::keys::generate_license_key;
 use latch_service::model::{CustomerChanges, StaffRole};
 use latch_service::{LicenseTerms, OrderItemSpec, OrderLicenseSpec, OrderSpec, Page};
@@ -96,18 +95,7 @@ pub async fn submit(State(state): State<AppState>, action: Action) -> DashboardR
     } else {
         pasted.into_iter().map(Some).collect()
     };
-    let validity_period = match fields.optional("valid_until") {
-        Some(text) => Some(
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .ok()
-                .and_then(|day| day.and_hms_opt(0, 0, 0))
-                .map(|at| at.and_utc())
-                .ok_or_else(|| {
-                    DashboardError::Invalid("Valid until must be a date (YYYY-MM-DD).".into())
-                })?,
-        ),
-        None => None,
-    };
+    let validity_period = fields.day("valid_until", "Valid until")?;
     let max_activations = fields
         .number("max_activations", "Max activations")?
         .unwrap_or(1);

@@ -1,12 +1,11 @@
-//! Read-only screens: devices, customers, license users, products and the event log, each one page
+//! Read-only screens: devices, customers, license users and the event log, each one page
 //! of the same listings the Management API serves, filtered by a few indexed fields.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use chrono::NaiveDate;
-use latch_domain::ProductId;
 use latch_service::model::StaffRole;
 use latch_service::query::fields::{
-    CUSTOMER_FIELDS, DEVICE_FIELDS, EVENT_FIELDS, INSTALLATION_FILE_FIELDS, LICENSE_USER_FIELDS,
+    CUSTOMER_FIELDS, DEVICE_FIELDS, EVENT_FIELDS, LICENSE_USER_FIELDS,
 };
 use latch_service::query::{Field, FieldKind, ListQuery, Lookup, Value};
 use latch_service::Page;
@@ -26,7 +25,7 @@ pub struct Filters(std::collections::BTreeMap<String, String>);
 
 impl Filters {
     /// Rows to skip; an unusable offset starts at the first page.
-    fn offset(&self) -> u64 {
+    pub(super) fn offset(&self) -> u64 {
         self.get("offset").parse().unwrap_or(0)
     }
 
@@ -34,7 +33,7 @@ impl Filters {
         self.0.get(name).map_or("", |value| value.trim())
     }
 
-    fn page(&self) -> Page {
+    pub(super) fn page(&self) -> Page {
         Page {
             limit: PAGE_SIZE,
             offset: self.offset(),
@@ -200,94 +199,6 @@ pub async fn license_users(
         "License users",
         body,
     ))
-}
-
-/// `GET /dashboard/products`.
-pub async fn products(
-    State(state): State<AppState>,
-    signed: Signed,
-    Query(filters): Query<Filters>,
-) -> DashboardResult<Markup> {
-    let found = signed
-        .tenant(&state)
-        .await?
-        .products_matching(&ListQuery::default(), filters.page())
-        .await?;
-    let body = html! {
-        h1 { "Products" }
-        @if found.items.is_empty() { (empty("No products yet. Create one with `latch product create` or the Management API.")) } @else {
-            table { thead { tr { th { "Name" } th { "Code" } th { "Authorization" } th { "Trials" } th { "Features" } } }
-                tbody { @for record in &found.items { tr {
-                    td { a href={ "/dashboard/products/" (record.product.id) } { (record.product.name) } }
-                    td { code { (record.product.code) } }
-                    td { (record.product.authorization_method.as_str()) }
-                    td { @if record.product.allow_trial { (record.product.trial_days) " days" } @else { "off" } }
-                    td { (record.features.len()) }
-                } } } }
-        }
-        (pager("/dashboard/products", &[], filters.offset(), found.total))
-    };
-    Ok(page(&signed, "/dashboard/products", "Products", body))
-}
-
-/// `GET /dashboard/products/{id}`: features, custom fields and installation files.
-pub async fn product(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-) -> DashboardResult<Markup> {
-    let id = ProductId::new(id.parse().map_err(|_| DashboardError::NotFound)?);
-    let tenant = signed.tenant(&state).await?;
-    let record = tenant.product_record(id).await?;
-    let releases = tenant
-        .releases_matching(
-            &ListQuery::default().with(
-                field(INSTALLATION_FILE_FIELDS, "product")?,
-                Lookup::Exact,
-                Value::Int(id.get()),
-            ),
-            Page {
-                limit: 50,
-                offset: 0,
-            },
-        )
-        .await?;
-    let product = &record.product;
-    let body = html! {
-        p.crumbs { a href="/dashboard/products" { "Products" } " / " }
-        h1 { (product.name) " " code { (product.code) } }
-        dl.card {
-            dt { "Authorization" } dd { (product.authorization_method.as_str()) }
-            dt { "Trials" } dd { @if product.allow_trial { (product.trial_days) " days" } @else { "off" } }
-            dt { "Prevent virtual machines" } dd { (if product.prevent_vm { "yes" } else { "no" }) }
-            dt { "Floating lease" } dd { (product.floating_timeout) " min" }
-            dt { "Archived" } dd { (if record.is_archived { "yes" } else { "no" }) }
-        }
-        h2 { "Features" }
-        @if record.features.is_empty() { (empty("No features.")) } @else {
-            table { thead { tr { th { "Code" } th { "Name" } th { "Type" } } }
-                tbody { @for feature in &record.features { tr {
-                    td { code { (feature.feature.code) } } td { (feature.feature.name) } td { (feature.feature.feature_type.as_str()) }
-                } } } }
-        }
-        h2 { "Custom fields" }
-        @if record.custom_fields.is_empty() { (empty("No custom fields.")) } @else {
-            table { thead { tr { th { "Name" } th { "Type" } th { "Default" } } }
-                tbody { @for custom in &record.custom_fields { tr {
-                    td { (custom.name) } td { (custom.data_type.as_deref().unwrap_or("text")) } td { (custom.default_value) }
-                } } } }
-        }
-        h2 { "Installation files" }
-        @if releases.items.is_empty() { (empty("No installation files.")) } @else {
-            table { thead { tr { th { "Version" } th { "Channel" } th { "Environment" } th { "File" } th { "Released" } th { "Enabled" } } }
-                tbody { @for release in &releases.items { tr {
-                    td { (release.version) } td { (release.channel) } td { (release.environment) }
-                    td { (release.installation_file) } td { (when(release.release_date)) }
-                    td { (if release.enabled { "yes" } else { "no" }) }
-                } } } }
-        }
-    };
-    Ok(page(&signed, "/dashboard/products", &product.name, body))
 }
 
 /// `GET /dashboard/events`: by license, customer, event name, actor type and day range.

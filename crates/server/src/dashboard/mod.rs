@@ -4,16 +4,18 @@
 //! (`session.rs`), every POST its CSRF token, and every action the role it takes.
 
 mod error;
+mod imports;
 mod issue;
 mod licenses;
 mod lists;
 mod overview;
 mod page;
+mod products;
 mod session;
 mod settings;
 mod staff;
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -40,6 +42,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/dashboard/logout", post(session::sign_out))
         .route("/dashboard/licenses", get(licenses::list))
         .route("/dashboard/licenses/disable", post(licenses::disable_many))
+        .route("/dashboard/licenses/export.csv", get(licenses::export))
         .route("/dashboard/licenses/{id}", get(licenses::detail))
         .route("/dashboard/licenses/{id}/{action}", post(licenses::act))
         .route(
@@ -59,8 +62,21 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/dashboard/license-users/{id}/password",
             post(licenses::reset_user_password),
         )
-        .route("/dashboard/products", get(lists::products))
-        .route("/dashboard/products/{id}", get(lists::product))
+        .route(
+            "/dashboard/products",
+            get(products::list).post(products::create),
+        )
+        .route("/dashboard/products/new", get(products::new_form))
+        .route("/dashboard/products/{id}", get(products::detail))
+        .route("/dashboard/products/{id}/{form}", post(products::change))
+        .route(
+            "/dashboard/products/{id}/{section}/{item}",
+            get(products::edit_form).post(products::save),
+        )
+        .route(
+            "/dashboard/products/{id}/{section}/{item}/delete",
+            post(products::delete),
+        )
         .route("/dashboard/events", get(lists::events))
         .route("/dashboard/staff", get(staff::list).post(staff::add))
         .route("/dashboard/staff/{id}/revoke", post(staff::revoke))
@@ -68,6 +84,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/dashboard/account/totp", post(staff::start_totp))
         .route("/dashboard/account/totp/confirm", post(staff::confirm_totp))
         .route("/dashboard/account/totp/off", post(staff::turn_off_totp))
+        .route(
+            "/dashboard/imports",
+            get(imports::form)
+                .post(imports::start)
+                .layer(DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
+        )
+        .route("/dashboard/imports/{id}", get(imports::detail))
+        .route("/dashboard/imports/{id}/progress", get(imports::progress))
+        .route(
+            "/dashboard/imports/{id}/errors.csv",
+            get(imports::errors_csv),
+        )
         .route("/dashboard/settings", get(settings::settings))
         .route(
             "/dashboard/settings/public-key.pem",

@@ -8,10 +8,12 @@
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{digest, SHA256};
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::multipart::MultipartError;
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, NaiveDate, Utc};
 use latch_service::keys::generate_shared_key;
 use latch_service::model::{Actor, Staff, StaffRole};
 use latch_service::staff::{totp_code_matches, SESSION_LIFETIME};
@@ -128,9 +130,20 @@ pub struct Action {
 }
 
 /// A form's fields in order; a name may repeat (checkboxes).
+#[derive(Debug, Default)]
 pub struct Form(Vec<(String, String)>);
 
 impl Form {
+    /// Stored values as a form would send them, to show in one; a checked box is `true`.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Self {
+        Form(
+            pairs
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect(),
+        )
+    }
+
     async fn read(request: Request) -> DashboardResult<Self> {
         let bytes = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES)
             .await
@@ -160,6 +173,27 @@ impl Form {
             .map(|(_, value)| value.as_str())
     }
 
+    /// Whether a checkbox was ticked.
+    pub fn flag(&self, name: &str) -> bool {
+        self.text(name) == "true"
+    }
+
+    /// An optional day (`YYYY-MM-DD`), as its first moment in UTC; a label names the field in the
+    /// refusal.
+    pub fn day(&self, name: &str, label: &str) -> DashboardResult<Option<DateTime<Utc>>> {
+        self.optional(name)
+            .map(|text| {
+                NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|day| day.and_hms_opt(0, 0, 0))
+                    .map(|at| at.and_utc())
+                    .ok_or_else(|| {
+                        DashboardError::Invalid(format!("{label} must be a date (YYYY-MM-DD)."))
+                    })
+            })
+            .transpose()
+    }
+
     /// An optional whole number; a label names the field in the refusal.
     pub fn number(&self, name: &str, label: &str) -> DashboardResult<Option<i64>> {
         self.optional(name)
@@ -185,11 +219,74 @@ impl FromRequest<AppState> for Action {
         let signed = Signed::from_request_parts(&mut parts, state).await?;
         let fields = Form::read(Request::from_parts(parts, body)).await?;
         if !token_matches(fields.text(CSRF_FIELD), &signed.csrf_token()) {
-            return Err(DashboardError::Forbidden(
-                "This form has expired or did not come from the dashboard; reload the page and try again.",
-            ));
+            return Err(FORGED);
         }
         Ok(Action { signed, fields })
+    }
+}
+
+/// The refusal of a POST that did not come from this session's own page.
+const FORGED: DashboardError = DashboardError::Forbidden(
+    "This form has expired or did not come from the dashboard; reload the page and try again.",
+);
+
+/// A POSTed `multipart/form-data` form with one file (field `file`), once its CSRF token proved it
+/// came from this session's own page. Its size is limited by the route's `DefaultBodyLimit`.
+pub struct Upload {
+    pub signed: Signed,
+    pub file_name: String,
+    pub file: Vec<u8>,
+}
+
+impl Upload {
+    async fn read(
+        multipart: &mut Multipart,
+    ) -> DashboardResult<(String, Option<(String, Vec<u8>)>)> {
+        let unreadable = |error: MultipartError| {
+            DashboardError::Invalid(if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "The file is too large; split it into several files.".to_owned()
+            } else {
+                "The upload could not be read; choose the file and send the form again.".to_owned()
+            })
+        };
+        let mut token = String::new();
+        let mut file = None;
+        while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+            match field.name() {
+                Some(CSRF_FIELD) => token = field.text().await.map_err(unreadable)?,
+                Some("file") => {
+                    let name = field.file_name().unwrap_or_default().to_owned();
+                    file = Some((name, field.bytes().await.map_err(unreadable)?.to_vec()));
+                }
+                _ => {}
+            }
+        }
+        Ok((token, file))
+    }
+}
+
+impl FromRequest<AppState> for Upload {
+    type Rejection = DashboardError;
+
+    async fn from_request(request: Request, state: &AppState) -> DashboardResult<Self> {
+        let (mut parts, body) = request.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, state).await?;
+        // A POST that is no upload at all carries no token either.
+        let mut multipart = Multipart::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| FORGED)?;
+        let (token, file) = Upload::read(&mut multipart).await?;
+        if !token_matches(&token, &signed.csrf_token()) {
+            return Err(FORGED);
+        }
+        let (file_name, file) = file
+            .filter(|(_, bytes)| !bytes.is_empty())
+            .ok_or_else(|| DashboardError::Invalid("Choose a CSV file to import.".into()))?;
+        Ok(Upload {
+            signed,
+            file_name,
+            file,
+        })
     }
 }
 

@@ -1,5 +1,5 @@
-//! Settings (admins): the public signing key, License API keys, and Management API keys (created,
-//! shown once, revoked).
+//! Settings (admins): the public signing key, licenses as CSV (import and export), License API keys,
+//! and Management API keys (created, shown once, revoked).
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -29,6 +29,9 @@ pub async fn settings(
         h2 { "Public key" }
         p { "The SDKs verify every answer with this key. " a href="/dashboard/settings/public-key.pem" download { "Download the PEM" } }
         pre.card { (tenant.company().public_key_pem) }
+        h2 { "Licenses as CSV" }
+        p { a href="/dashboard/imports" { "Import licenses from a CSV file" } " · "
+            a href="/dashboard/licenses/export.csv" download { "Export every license as CSV" } }
         h2 { "License API keys" }
         p { "Create and revoke them with " code { "latch api-key" } "; shared keys are shown only when created." }
         table { thead { tr { th { "API key" } th { "Access" } th { "State" } } }

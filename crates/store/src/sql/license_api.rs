@@ -8,7 +8,7 @@ use latch_domain::{
     ProductId, Seat,
 };
 
-use super::database::{query, ReadColumn};
+use super::database::{query, ReadColumn, SqlRow};
 use super::rows::*;
 use super::{
     lookup_by_key_sql, lookup_by_user_sql, Backend, SqlStore, ASSIGNMENT_COLUMNS, LICENSE_COLUMNS,
@@ -25,6 +25,15 @@ static LOOKUPS: std::sync::LazyLock<[[String; 2]; 2]> = std::sync::LazyLock::new
     ]
 });
 
+/// The lookup statement for `key`, and the name it looks the license up by.
+fn lookup_statement<'k>(key: &DeviceKey<'k>) -> (&'static str, &'k str) {
+    let (by, ident) = match key.ident {
+        LicenseIdent::Key(license_key) => (0, license_key),
+        LicenseIdent::User(email) => (1, email),
+    };
+    (&LOOKUPS[by][usize::from(key.license_id.is_some())], ident)
+}
+
 /// The held seats among `rows` (pairs of lease end and borrow end, epoch ms) at `now`.
 fn seat_from(floating_until: Option<i64>, borrowed_until: Option<i64>) -> Seat {
     Seat {
@@ -39,11 +48,8 @@ impl<DB: Backend> SqlStore<DB> {
         conn: &mut DB::Connection,
         key: &DeviceKey<'_>,
     ) -> StoreResult<LicenseLookup> {
-        let (by, ident) = match key.ident {
-            LicenseIdent::Key(license_key) => (0, license_key),
-            LicenseIdent::User(email) => (1, email),
-        };
-        let lookup = query(&LOOKUPS[by][usize::from(key.license_id.is_some())])
+        let (sql, ident) = lookup_statement(key);
+        let lookup = query(sql)
             .bind(key.company_id)
             .bind(key.product_code)
             .bind(ident)
@@ -53,6 +59,32 @@ impl<DB: Backend> SqlStore<DB> {
             None => lookup,
         };
         let rows = lookup.fetch_all(&mut *conn).await?;
+        self.lookup_from_rows(&rows)
+    }
+
+    /// The lookup on SQLite's inline path: the same statement and decoding as [`Self::lookup_on`].
+    fn lookup_inline(
+        &self,
+        reader: &crate::sqlite::InlineReader,
+        key: &DeviceKey<'_>,
+    ) -> StoreResult<LicenseLookup> {
+        let (sql, ident) = lookup_statement(key);
+        let company_id = key.company_id.get();
+        let license_id = key.license_id.map(LicenseId::get);
+        let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
+            ("$1", &company_id),
+            ("$2", &key.product_code),
+            ("$3", &ident),
+            ("$4", &key.hardware_id),
+        ];
+        if let Some(license_id) = &license_id {
+            params.push(("$5", license_id));
+        }
+        let rows = reader.query(sql, &params)?;
+        self.lookup_from_rows(&rows)
+    }
+
+    fn lookup_from_rows<R: SqlRow>(&self, rows: &[R]) -> StoreResult<LicenseLookup> {
         let first = rows.first().ok_or(StoreError::UnknownProduct)?;
         let user = match (user_from_row(first)?, assignment_from_row(first)?) {
             (Some(user), Some(assignment)) => Some((self.open_user(user)?, assignment)),
@@ -64,8 +96,8 @@ impl<DB: Backend> SqlStore<DB> {
             device: device_from_row(first)?,
             user,
             customer: customer_from_row(first)?,
-            features: collect_rows(&rows, feature_from_row)?,
-            custom_fields: collect_rows(&rows, custom_field_value_from_row)?,
+            features: collect_rows(rows, feature_from_row)?,
+            custom_fields: collect_rows(rows, custom_field_value_from_row)?,
         })
     }
 
@@ -459,6 +491,9 @@ fn offline_actor<'a>(offline: Option<OfflineOrigin<'a>>) -> Option<&'a Actor> {
 #[async_trait]
 impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
     async fn lookup(&self, key: &DeviceKey<'_>) -> StoreResult<LicenseLookup> {
+        if let Some(reader) = &self.inline_lookups {
+            return self.lookup_inline(reader, key);
+        }
         let mut conn = self.reader.acquire().await?;
         self.lookup_on(&mut conn, key).await
     }

@@ -20,7 +20,7 @@ use crate::*;
 const LICENSE_JOINS: &str = "licenses l JOIN products p ON p.id = l.product_id \
     LEFT JOIN customers c ON c.id = l.customer_id LEFT JOIN orders o ON o.id = l.order_id";
 
-const LICENSES: Table = Table {
+pub(super) const LICENSES: Table = Table {
     columns: "l.id",
     from: LICENSE_JOINS,
     company: "l.company_id",

@@ -254,6 +254,44 @@ impl<DB: Backend> SqlStore<DB> {
         self.list(&sql, conditions, page, decode).await
     }
 
+    /// The ids of a company's rows of `table` that match a vendor's query, above `after`, lowest
+    /// first: a keyset walk, without the count and the growing offset of a page.
+    pub(super) async fn ids_after(
+        &self,
+        table: &Table,
+        company_id: CompanyId,
+        list_query: &ListQuery,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<i64>> {
+        let mut conditions = Conditions::default();
+        conditions.add(&format!("{} = ?", table.company), vec![company_id.into()]);
+        for condition in &list_query.conditions {
+            conditions.add_query(condition);
+        }
+        if let Some(after) = after {
+            conditions.add(&format!("{} > ?", table.id), vec![after.into()]);
+        }
+        let sql = format!(
+            "SELECT {id} FROM {from} WHERE {conditions} ORDER BY {id} ASC LIMIT ${limit}",
+            id = table.id,
+            from = table.from,
+            conditions = conditions.parts.join(" AND "),
+            limit = conditions.values.len() + 1,
+        );
+        let mut statement = query(&sql);
+        for value in conditions.values {
+            statement = statement.bind(value);
+        }
+        let rows = statement
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.reader.acquire().await?)
+            .await?;
+        rows.iter()
+            .map(|row| Ok(row.read_at(0)?))
+            .collect::<StoreResult<_>>()
+    }
+
     /// One page of a company's rows of `table`, newest first.
     async fn list_all<T>(
         &self,

@@ -15,6 +15,7 @@ mod customer_accounts;
 mod dashboard;
 mod database;
 mod guards;
+mod imports;
 mod license_api;
 mod licenses;
 mod listing;
@@ -24,6 +25,8 @@ mod people;
 mod rows;
 mod tenant;
 mod webhooks;
+
+pub(crate) use database::ReadColumn;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -77,6 +80,8 @@ pub struct SqlStore<DB: Backend> {
     secrets: SecretBox,
     /// `SELECT l.id ... WHERE l.id = $1 AND l.company_id = $2` with the backend's lock, built once.
     lock_license_sql: String,
+    /// SQLite's inline path for `check_license`'s read (see [`crate::sqlite::InlineReader`]).
+    inline_lookups: Option<crate::sqlite::InlineReader>,
 }
 
 impl<DB: Backend> SqlStore<DB> {
@@ -89,7 +94,14 @@ impl<DB: Backend> SqlStore<DB> {
                 "SELECT l.id FROM licenses l WHERE l.id = $1 AND l.company_id = $2{}",
                 DB::LOCK_LICENSE
             ),
+            inline_lookups: None,
         }
+    }
+
+    /// Runs License API lookups through `reader` instead of the reader pool.
+    pub(crate) fn with_inline_lookups(mut self, reader: crate::sqlite::InlineReader) -> Self {
+        self.inline_lookups = Some(reader);
+        self
     }
 
     async fn begin_write(&self) -> StoreResult<Transaction<'static, DB>> {

@@ -11,3 +11,29 @@ document.addEventListener("change", (event) => {
     box.checked = event.target.checked;
   }
 });
+// An import's progress bar follows the import; once it ends, the page is loaded again with the report.
+const progress = document.querySelector("progress[data-progress]");
+if (progress && !progress.dataset.done) {
+  const follow = async () => {
+    try {
+      const answer = await fetch(progress.dataset.progress, { headers: { Accept: "application/json" } });
+      if (answer.ok) {
+        const state = await answer.json();
+        progress.max = Math.max(state.total, 1);
+        progress.value = state.processed;
+        progress.textContent = `${state.percent}%`;
+        for (const count of document.querySelectorAll("[data-count]")) {
+          count.textContent = state[count.dataset.count];
+        }
+        if (state.finished || state.stalled) {
+          window.location.reload();
+          return;
+        }
+      }
+    } catch (error) {
+      // A failed poll (the node restarting, the network) is retried on the next tick.
+    }
+    window.setTimeout(follow, 1000);
+  };
+  window.setTimeout(follow, 500);
+}
