@@ -96,6 +96,7 @@ pub mod kind {
     pub enum LicenseFeature {}
     pub enum Release {}
     pub enum Customer {}
+    pub enum CustomerAccount {}
     pub enum LicenseUser {}
     pub enum License {}
     pub enum Device {}
@@ -107,6 +108,7 @@ pub type ProductFeatureId = Id<kind::ProductFeature>;
 pub type LicenseFeatureId = Id<kind::LicenseFeature>;
 pub type ReleaseId = Id<kind::Release>;
 pub type CustomerId = Id<kind::Customer>;
+pub type CustomerAccountId = Id<kind::CustomerAccount>;
 pub type LicenseUserId = Id<kind::LicenseUser>;
 pub type LicenseId = Id<kind::License>;
 pub type DeviceId = Id<kind::Device>;

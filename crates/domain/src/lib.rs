@@ -15,8 +15,8 @@ pub use email::{Email, InvalidEmail};
 pub use error::DomainError;
 pub use floating::{FloatingPolicy, Seat, SeatRequest};
 pub use ids::{
-    kind, CompanyId, CustomerId, DeviceId, Id, LicenseFeatureId, LicenseId, LicenseUserId,
-    ProductFeatureId, ProductId, ReleaseId,
+    kind, CompanyId, CustomerAccountId, CustomerId, DeviceId, Id, LicenseFeatureId, LicenseId,
+    LicenseUserId, ProductFeatureId, ProductId, ReleaseId,
 };
 pub use license::{
     decide_activation, decide_check, decide_consumption_use, decide_deactivation,

@@ -11,6 +11,8 @@ use latch_store::StoreError;
 use latch_wire::auth::AuthError;
 use latch_wire::body::{to_json, ErrorBody, TokenErrorBody};
 
+use crate::sso::SsoError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error(transparent)]
@@ -69,6 +71,16 @@ pub enum ApiError {
     MissingContent,
     #[error("Floating cloud licenses cannot be activated offline")]
     OfflineFloatingCloudNotSupported,
+    #[error("Customer account not found")]
+    CustomerAccountNotFound,
+    #[error("The customer account has no identity provider")]
+    SsoNotConfigured,
+    #[error("{0}")]
+    SsoTokenInvalid(String),
+    #[error("No license user of the customer account has this e-mail address")]
+    SsoUserNotFound,
+    #[error("The customer account's identity provider cannot be used right now")]
+    SsoProviderUnavailable,
 }
 
 /// How long a client is asked to wait when storage is unavailable.
@@ -209,6 +221,14 @@ impl ApiError {
             ApiError::OfflineFloatingCloudNotSupported => {
                 (S::BAD_REQUEST, "offline_floating_cloud_not_supported")
             }
+            ApiError::CustomerAccountNotFound => (S::BAD_REQUEST, "customer_account_not_found"),
+            ApiError::SsoNotConfigured => (S::BAD_REQUEST, "sso_not_configured"),
+            ApiError::SsoTokenInvalid(_) => (S::BAD_REQUEST, "sso_token_invalid"),
+            ApiError::SsoUserNotFound => (S::BAD_REQUEST, "sso_user_not_found"),
+            // Not the client's fault, and nothing it can fix: like storage, a 503.
+            ApiError::SsoProviderUnavailable => {
+                (S::SERVICE_UNAVAILABLE, "sso_provider_unavailable")
+            }
         }
     }
 
@@ -248,6 +268,20 @@ impl From<latch_service::ServiceError> for ApiError {
             latch_service::ServiceError::Store(store) => store.into(),
             latch_service::ServiceError::Busy => ApiError::ServerBusy { retry_after: 1 },
             other => InternalError::caused("could not create secrets or hashes", other).into(),
+        }
+    }
+}
+
+impl From<SsoError> for ApiError {
+    fn from(error: SsoError) -> Self {
+        match error {
+            SsoError::Token(refused) => ApiError::SsoTokenInvalid(refused.to_string()),
+            SsoError::CodeRefused(_) => ApiError::SsoTokenInvalid(error.to_string()),
+            // The vendor reads the cause in the log; the app is told only that it cannot sign in.
+            SsoError::Provider { .. } => {
+                tracing::warn!(%error, "identity provider unavailable");
+                ApiError::SsoProviderUnavailable
+            }
         }
     }
 }
@@ -370,6 +404,10 @@ mod tests {
             ApiError::MissingParameter("product"),
             ApiError::PayloadTooLarge(1),
             ApiError::RequestTimeout,
+            ApiError::CustomerAccountNotFound,
+            ApiError::SsoNotConfigured,
+            ApiError::SsoTokenInvalid("expired".into()),
+            ApiError::SsoUserNotFound,
         ];
         for error in samples {
             assert!(error.status_and_code().0.is_client_error(), "{error:?}");

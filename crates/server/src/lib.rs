@@ -10,9 +10,11 @@ pub mod error;
 mod license_api;
 pub mod management;
 pub mod metrics;
+mod outbound;
 pub mod params;
 pub mod rate_limits;
 mod replays;
+mod sso;
 pub mod state;
 pub mod tls;
 pub mod webhooks;
@@ -171,7 +173,7 @@ pub async fn serve(
         .unwrap_or(chrono::Duration::days(1));
     let keep_guards = password_window.max(replays::replay_window());
     let (write_behind, writer_task) = WriteBehind::start(store.clone(), keep_guards);
-    let state = AppState::new(store, write_behind)
+    let state = AppState::new(store, write_behind)?
         .with_tls_links(options.tls.is_some())
         .with_check_cache(changes, options.check_cache_entries)
         .with_limits(options.rate_limits, options.password_limits)

@@ -21,6 +21,7 @@ use crate::error::{ApiError, InternalError};
 use crate::management::error::ManagementError;
 use crate::metrics::{Metrics, SignatureSource};
 use crate::rate_limits::RateLimits;
+use crate::sso::IdentityProviders;
 use crate::write_behind::WriteBehind;
 
 /// How long a looked-up API key is trusted before it is read again: a revocation reaches every node
@@ -94,11 +95,14 @@ pub struct AppState {
     pub rate_limits: Arc<RateLimits>,
     /// Where webhook endpoints may point.
     pub webhook_targets: WebhookTargets,
+    /// Customer accounts' identity providers, for single sign-on.
+    pub(crate) identity_providers: Arc<IdentityProviders>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, write_behind: WriteBehind) -> Self {
-        Self {
+    /// Fails only when no HTTP client for identity providers can be made (no usable TLS).
+    pub fn new(store: Arc<dyn Store>, write_behind: WriteBehind) -> anyhow::Result<Self> {
+        Ok(Self {
             service: Service::new(store.clone()),
             store,
             api_keys: Arc::new(Expiring::new(10_000, API_KEY_TTL)),
@@ -121,7 +125,8 @@ impl AppState {
                 PasswordLimits::default(),
             )),
             webhook_targets: WebhookTargets::default(),
-        }
+            identity_providers: Arc::new(IdentityProviders::new()?),
+        })
     }
 
     /// Whether webhook endpoints may be on loopback, private or link-local addresses.

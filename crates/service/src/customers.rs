@@ -7,6 +7,7 @@ use latch_store::{
     Customer, CustomerChanges, CustomerDeletion, CustomerRecord, Listing, Page, StoreError,
 };
 
+use crate::customer_accounts::AccountName;
 use crate::terms::validate_metadata;
 use crate::{ServiceError, ServiceResult, Tenant};
 
@@ -25,6 +26,8 @@ pub struct CustomerSpec {
     pub country: String,
     /// A JSON object, as text; `{}` when absent.
     pub metadata: Option<String>,
+    /// The customer account it belongs to.
+    pub account: Option<AccountName>,
 }
 
 /// The address as a typed e-mail, or an error naming `field`.
@@ -55,6 +58,10 @@ impl Tenant<'_> {
             Some(text) => validate_metadata(text)?,
             None => "{}".to_owned(),
         };
+        let account = match &spec.account {
+            Some(name) => Some(self.account_for_customer("customer_account", name).await?),
+            None => None,
+        };
         let customer = Customer {
             company_id: self.company_id(),
             email: email.into_string(),
@@ -69,6 +76,7 @@ impl Tenant<'_> {
             state: spec.state,
             country: spec.country,
             metadata,
+            account,
             ..Customer::default()
         };
         self.store
@@ -102,12 +110,21 @@ impl Tenant<'_> {
             .ok_or_else(|| customer_not_found(id))
     }
 
-    /// Changes the company's customer and records `customer.updated`.
+    /// Changes the company's customer and records `customer.updated`; `account: Some(None)` takes
+    /// it out of its customer account.
     pub async fn update_customer(
         &self,
         id: CustomerId,
         mut changes: CustomerChanges,
+        account: Option<Option<AccountName>>,
     ) -> ServiceResult<CustomerRecord> {
+        changes.account = match account {
+            Some(Some(name)) => Some(Some(
+                self.account_for_customer("customer_account", &name).await?,
+            )),
+            Some(None) => Some(None),
+            None => None,
+        };
         if let Some(email) = &changes.email {
             changes.email = Some(parse_email("email", email)?.into_string());
         }

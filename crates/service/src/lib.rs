@@ -21,6 +21,7 @@ mod activity;
 mod bundles;
 mod catalog_admin;
 mod companies;
+mod customer_accounts;
 mod customers;
 mod demo;
 mod devices;
@@ -47,6 +48,10 @@ pub use catalog_admin::{
     CUSTOM_FIELD_TYPES, ENVIRONMENTS,
 };
 pub use companies::CreatedCompany;
+pub use customer_accounts::{
+    check_issuer, check_redirect_uris, AccountName, CustomerAccountSpec, OidcSpec,
+    DEFAULT_EMAIL_CLAIM,
+};
 pub use customers::CustomerSpec;
 pub use demo::Demo;
 pub use devices::DeviceDetails;
@@ -92,6 +97,7 @@ pub mod model {
     pub use latch_store::{
         ClaimedDelivery, DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint,
     };
+    pub use latch_store::{CustomerAccount, CustomerAccountRef, OidcProvider};
     pub use latch_store::{
         CustomerChanges, CustomerRecord, LicenseUserChanges, LicenseUserRecord, Order,
         OrderChanges, OrderRecord,

@@ -8,9 +8,9 @@ use latch_store::{
     LicenseFeature, LicenseUser, LicenseView, Product, Release,
 };
 use latch_wire::body::{
-    CompanyRef, ConsumptionBody, CustomerBody, DeviceFields, DeviceVariableIso, FeatureBody,
-    FeatureConsumptionBody, LatestRelease, LicenseBody, ProductDetailsBody, ReleaseDetails,
-    RequestExtras, UserBody,
+    CompanyRef, ConsumptionBody, CustomerAccountBody, CustomerBody, DeviceFields,
+    DeviceVariableIso, FeatureBody, FeatureConsumptionBody, LatestRelease, LicenseBody,
+    ProductDetailsBody, ReleaseDetails, RequestExtras, UserBody,
 };
 use latch_wire::time::iso_millis;
 use serde_json::Value;
@@ -57,7 +57,11 @@ pub fn customer_body(customer: Option<&Customer>) -> CustomerBody {
         state: c.state.clone(),
         country: c.country.clone(),
         address: c.address.clone(),
-        customer_account: None,
+        customer_account: c.account.as_ref().map(|account| CustomerAccountBody {
+            id: account.id.get(),
+            name: account.name.clone(),
+            code: account.code.clone(),
+        }),
         metadata: metadata(&c.metadata),
     }
 }

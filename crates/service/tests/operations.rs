@@ -8,9 +8,9 @@ use chrono::{TimeZone, Utc};
 use latch_domain::{CompanyId, LicenseType};
 use latch_service::config::Config;
 use latch_service::{
-    ConsumptionTerms, CustomerSpec, FeatureSpec, FloatingTerms, LicenseQuery, LicenseRef,
-    LicenseTerms, LicenseUserSpec, MasterKeyRotation, Page, ProductSpec, ReleaseSpec, Service,
-    ServiceError,
+    AccountName, ConsumptionTerms, CustomerAccountSpec, CustomerSpec, FeatureSpec, FloatingTerms,
+    LicenseQuery, LicenseRef, LicenseTerms, LicenseUserSpec, MasterKeyRotation, OidcSpec, Page,
+    ProductSpec, ReleaseSpec, Service, ServiceError,
 };
 use latch_store::{FeatureType, SecretBox, Store};
 use secrecy::ExposeSecret;
@@ -847,5 +847,140 @@ async fn staff_are_added_sign_in_through_sessions_and_are_signed_out() {
             .await
             .unwrap()
             .is_none());
+    }
+}
+
+/// The store `stores(name)` made for `backend`, connected again with `secrets`.
+async fn reopen(
+    backend: &str,
+    name: &str,
+    dir: &std::path::Path,
+    secrets: SecretBox,
+) -> Arc<dyn Store> {
+    let (url, schema) = match backend {
+        "sqlite" => (format!("sqlite://{}", dir.join("latch.db").display()), None),
+        _ => (
+            postgres_url(),
+            Some(format!("service_{name}_{}", std::process::id())),
+        ),
+    };
+    latch_store::connect(&url, schema.as_deref(), Default::default(), secrets)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn customer_accounts_keep_their_provider_with_its_secret_sealed() {
+    for (backend, store, dir) in stores("accounts").await {
+        let service = Service::new(store.clone());
+        let acme = service.create_company("Acme").await.unwrap();
+        let tenant = service.tenant(acme.company.id).await.unwrap();
+        let provider = OidcSpec {
+            issuer: Some("https://login.example.com".into()),
+            client_id: Some("latch".into()),
+            client_secret: Some("first-secret".into()),
+            redirect_uris: Some(vec!["myapp://signed-in".into()]),
+            ..OidcSpec::default()
+        };
+        assert_invalid(
+            tenant
+                .create_customer_account(CustomerAccountSpec::default())
+                .await,
+            "code",
+        );
+        let account = tenant
+            .create_customer_account(CustomerAccountSpec {
+                code: Some("acme".into()),
+                name: Some("Acme Corp".into()),
+                oidc: provider.clone(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(account.oidc.as_ref().unwrap().email_claim, "email");
+        assert_invalid(
+            tenant
+                .create_customer_account(CustomerAccountSpec {
+                    code: Some("acme".into()),
+                    ..CustomerAccountSpec::default()
+                })
+                .await,
+            "code",
+        );
+        let customer = tenant
+            .create_customer(CustomerSpec {
+                email: "buyer@acme.example".into(),
+                account: Some(AccountName::Code("acme".into())),
+                ..CustomerSpec::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(customer.customer.account, Some(account.reference()));
+        assert_invalid(
+            tenant
+                .create_customer(CustomerSpec {
+                    email: "other@acme.example".into(),
+                    account: Some(AccountName::Code("nope".into())),
+                    ..CustomerSpec::default()
+                })
+                .await,
+            "customer_account",
+        );
+
+        let by_code = AccountName::Code("acme".into());
+        let updated = tenant
+            .update_customer_account(
+                &by_code,
+                CustomerAccountSpec {
+                    oidc: OidcSpec {
+                        client_secret: Some("second-secret".into()),
+                        ..OidcSpec::default()
+                    },
+                    ..CustomerAccountSpec::default()
+                },
+            )
+            .await
+            .unwrap();
+        let oidc = updated.oidc.unwrap();
+        assert_eq!(oidc.client_secret.expose_secret(), "second-secret");
+        assert_eq!(oidc.redirect_uris, vec!["myapp://signed-in".to_owned()]);
+        assert_eq!(updated.total_customers, 1, "{backend}");
+
+        // The client secret is sealed: rotation re-seals it with the signing and shared keys.
+        let new_key = SecretBox::generate_master_key().unwrap();
+        let resealed = store
+            .reseal_secrets(&SecretBox::from_base64(&new_key).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resealed, 3, "{backend}");
+        assert!(
+            tenant.customer_account(&by_code).await.is_err(),
+            "{backend}"
+        );
+        let reopened = Service::new(
+            reopen(
+                backend,
+                "accounts",
+                &dir,
+                SecretBox::from_base64(&new_key).unwrap(),
+            )
+            .await,
+        );
+        let tenant = reopened.tenant(acme.company.id).await.unwrap();
+        let account = tenant.customer_account(&by_code).await.unwrap();
+        assert_eq!(
+            account.oidc.unwrap().client_secret.expose_secret(),
+            "second-secret"
+        );
+
+        // Deleting the account leaves its customers, without it.
+        tenant.delete_customer_account(&by_code).await.unwrap();
+        assert_not_found(tenant.customer_account(&by_code).await);
+        let customer = tenant.customer(customer.customer.id).await.unwrap();
+        assert_eq!(customer.customer.account, None, "{backend}");
+        let listed = tenant
+            .customer_accounts(&Default::default(), Page::default())
+            .await
+            .unwrap();
+        assert_eq!(listed.total, 0);
     }
 }

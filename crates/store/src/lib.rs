@@ -14,6 +14,7 @@
 //! - one trial per product and hardware id: the `trials` primary key.
 
 pub mod changes;
+mod customer_accounts;
 mod model;
 mod postgres;
 pub mod query;
@@ -29,6 +30,7 @@ use latch_domain::{
     LicenseId, LicenseRules, LicenseUserId, ProductFeatureId, ProductId, ReleaseId,
 };
 
+pub use customer_accounts::*;
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use secrets::SecretBox;
@@ -1308,6 +1310,7 @@ pub trait Store:
     + WebhookStore
     + BundleStore
     + DashboardStore
+    + CustomerAccountStore
     + LicenseCsvStore
     + OAuthStore
     + 'static
@@ -1329,6 +1332,7 @@ impl<T> Store for T where
         + WebhookStore
         + BundleStore
         + DashboardStore
+        + CustomerAccountStore
         + LicenseCsvStore
         + OAuthStore
         + 'static

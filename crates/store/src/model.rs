@@ -9,6 +9,8 @@ use latch_domain::{
 };
 use secrecy::SecretString;
 
+use crate::CustomerAccountRef;
+
 #[derive(Debug, Clone)]
 pub struct Company {
     pub id: CompanyId,
@@ -418,6 +420,8 @@ pub struct Customer {
     pub state: String,
     pub country: String,
     pub metadata: String,
+    /// The customer account it belongs to, if any.
+    pub account: Option<CustomerAccountRef>,
 }
 
 /// A person who signs in to user-based licenses.
@@ -1153,6 +1157,8 @@ pub struct CustomerChanges {
     pub state: Option<String>,
     pub country: Option<String>,
     pub metadata: Option<String>,
+    /// `Some(None)` takes the customer out of its account.
+    pub account: Option<Option<CustomerAccountRef>>,
 }
 
 /// Sets `target` to `value` where given and different; records the change under `name`.
@@ -1193,6 +1199,13 @@ impl CustomerChanges {
             ("metadata", &mut customer.metadata, &self.metadata),
         ] {
             change(&mut changed, name, target, value);
+        }
+        if let Some(account) = &self.account {
+            if customer.account != *account {
+                customer.account = account.clone();
+                let id = account.as_ref().map(|account| account.id.get());
+                changed.insert("customer_account".to_owned(), id.into());
+            }
         }
         changed
     }

@@ -30,8 +30,41 @@ pub struct CustomerBody {
     pub state: String,
     pub country: String,
     pub address: String,
-    pub customer_account: Option<Value>,
+    pub customer_account: Option<CustomerAccountBody>,
     pub metadata: Value,
+}
+
+/// `sso_url`: where the app sends its user to sign in at the customer account's identity provider.
+#[derive(Debug, Clone, Serialize)]
+pub struct SsoUrlBody {
+    pub url: String,
+    pub openid_configuration: OpenidConfigurationBody,
+    /// Other places to sign in; Latch has one per account.
+    pub alternate_urls: Vec<String>,
+}
+
+/// The provider's endpoints, from its discovery document; those it does not name are left out.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenidConfigurationBody {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_endpoint: Option<String>,
+    pub jwks_uri: String,
+}
+
+/// `customer.customer_account`: the customer account the customer belongs to.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerAccountBody {
+    pub id: i64,
+    pub name: String,
+    pub code: String,
 }
 
 /// `product_details` inside a license body.

@@ -2,6 +2,7 @@
 //! prints the result (`--json`: one JSON object). Only `serve` reaches the HTTP server crate.
 
 mod companies;
+mod customer_accounts;
 mod licenses;
 mod management;
 mod master_key;
@@ -60,6 +61,9 @@ enum Command {
     /// Customers (license holders).
     #[command(subcommand)]
     Customer(people::CustomerCommand),
+    /// Customer accounts and the identity providers (OpenID Connect) their people sign in with.
+    #[command(subcommand, name = "customer-account")]
+    CustomerAccount(customer_accounts::CustomerAccountCommand),
     /// License users (for user-based products).
     #[command(subcommand)]
     User(people::UserCommand),
@@ -165,6 +169,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::OAuthClient(command) => oauth::oauth_client(&service, command).await,
         Command::Product(command) => products::product(&service, command).await,
         Command::Customer(command) => people::customer(&service, command).await,
+        Command::CustomerAccount(command) => {
+            customer_accounts::customer_account(&service, command).await
+        }
         Command::User(command) => people::user(&service, command).await,
         Command::License(command) => licenses::license(&service, command).await,
         Command::Device(command) => licenses::device(&service, command).await,
@@ -202,6 +209,8 @@ fn flag(field: &str) -> String {
         "validity_period" => "--valid-until".to_owned(),
         "license_key" => "--key".to_owned(),
         "maintenance_period" => "--maintenance-until".to_owned(),
+        "oidc_redirect_uris" => "--oidc-redirect-uri".to_owned(),
+        "customer_account" => "--account".to_owned(),
         other => format!("--{}", other.replace('_', "-")),
     }
 }

@@ -74,7 +74,11 @@ pub fn product(product: &Product) -> Value {
 }
 
 pub fn customer(customer: &Customer) -> Value {
-    json!({"customer_id": customer.id, "email": customer.email})
+    json!({
+        "customer_id": customer.id,
+        "email": customer.email,
+        "customer_account": customer.account.as_ref().map(|account| &account.code),
+    })
 }
 
 pub fn license_user(user: &LicenseUser) -> Value {

@@ -1,7 +1,7 @@
 //! `latch customer ...` and `latch user ...`.
 
 use clap::Subcommand;
-use latch_service::{CustomerSpec, LicenseUserSpec, Service, ServiceResult};
+use latch_service::{AccountName, CustomerSpec, LicenseUserSpec, Service, ServiceResult};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
@@ -26,6 +26,9 @@ pub enum CustomerCommand {
         /// Your own reference for the customer (e.g. a CRM id).
         #[arg(long, default_value = "")]
         reference: String,
+        /// The code of the customer account it belongs to.
+        #[arg(long, value_name = "CODE")]
+        account: Option<String>,
     },
     /// List a company's customers, newest first.
     List {
@@ -76,6 +79,7 @@ pub async fn customer(service: &Service, command: CustomerCommand) -> ServiceRes
             company_name,
             phone,
             reference,
+            account,
         } => {
             let spec = CustomerSpec {
                 email,
@@ -84,6 +88,7 @@ pub async fn customer(service: &Service, command: CustomerCommand) -> ServiceRes
                 company_name,
                 phone,
                 reference,
+                account: account.map(AccountName::Code),
                 ..CustomerSpec::default()
             };
             let created = service

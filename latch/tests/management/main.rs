@@ -8,6 +8,7 @@ mod support;
 
 mod bundles;
 mod catalog;
+mod customer_accounts;
 mod customers;
 mod devices;
 mod events;

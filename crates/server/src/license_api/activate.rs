@@ -15,14 +15,15 @@ use crate::rate_limits::ClientAddr;
 use crate::state::AppState;
 
 /// `POST /api/v4/activate_license`: key-based with `license_key`, user-based with `username` and
-/// `password`.
+/// `password` or with `customer_account_code` and an `id_token` or `code` of the account's
+/// identity provider.
 pub async fn activate_license(
     State(state): State<AppState>,
     WritableTenant(tenant): WritableTenant,
     client: Option<ClientAddr>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let identity = Identity::from_params(&params)?;
+    let identity = Identity::signed_in(&state, &tenant, &params).await?;
     admit_activation(&state, &tenant, client, &params, &identity).await?;
     let info = device_info(&params)?;
     let variables = params.variables()?;

@@ -25,7 +25,14 @@ async fn bundle_identity<'a>(
     tenant: &Tenant,
     params: &'a Params,
 ) -> Result<Identity<'a>, ApiError> {
-    let identity = Identity::from_params(params)?;
+    require_bundle(state, tenant, Identity::from_params(params)?).await
+}
+
+async fn require_bundle<'a>(
+    state: &AppState,
+    tenant: &Tenant,
+    identity: Identity<'a>,
+) -> Result<Identity<'a>, ApiError> {
     if !state
         .store
         .product_is_bundle(tenant.company_id, identity.product)
@@ -44,7 +51,8 @@ pub async fn activate_bundle(
     client: Option<ClientAddr>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let identity = bundle_identity(&state, &tenant, &params).await?;
+    let identity = Identity::signed_in(&state, &tenant, &params).await?;
+    let identity = require_bundle(&state, &tenant, identity).await?;
     admit_activation(&state, &tenant, client, &params, &identity).await?;
     let info = device_info(&params)?;
     let variables = params.variables()?;

@@ -59,7 +59,7 @@ pub async fn floating_borrow(
     client: Option<ClientAddr>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let identity = Identity::from_params(&params)?;
+    let identity = Identity::signed_in(&state, &tenant, &params).await?;
     let request = requested_borrow(&params)?;
     check_optional_password(&state, &tenant, client, &identity, &params).await?;
     let view = state

@@ -13,6 +13,7 @@ mod oauth;
 mod offline;
 mod product_details;
 mod releases;
+mod sso;
 mod trial;
 mod users;
 mod variables;
@@ -24,6 +25,7 @@ use axum::Router;
 use latch_domain::{CompanyId, LicenseId};
 use latch_store::{DeviceInfo, DeviceKey, LicenseIdent};
 
+use crate::auth::Tenant;
 use crate::error::ApiError;
 use crate::params::{LookupEmail, Params};
 use crate::state::AppState;
@@ -71,6 +73,7 @@ pub fn router() -> Router<AppState> {
         .route("/activate_bundle", post(bundles::activate_bundle))
         .route("/check_bundle", get(bundles::check_bundle))
         .route("/deactivate_bundle", post(bundles::deactivate_bundle))
+        .route("/sso_url", get(sso::sso_url))
 }
 
 /// The endpoints a client reaches before it has a credential: where to get an access token, and
@@ -116,6 +119,8 @@ enum Holder<'a> {
     Key(&'a str),
     /// User names are e-mail addresses.
     User(LookupEmail),
+    /// A license user a customer account's identity provider vouched for.
+    SignedIn(LookupEmail),
 }
 
 impl<'a> Identity<'a> {
@@ -139,33 +144,56 @@ impl<'a> Identity<'a> {
         })
     }
 
+    /// The identity of a call that may sign in through a customer account's identity provider
+    /// (`customer_account_code` with `id_token` or `code`) instead of naming a key or a user.
+    pub async fn signed_in(
+        state: &AppState,
+        tenant: &Tenant,
+        params: &'a Params,
+    ) -> Result<Self, ApiError> {
+        let Some(user) = sso::signed_in_user(state, tenant, params).await? else {
+            return Self::from_params(params);
+        };
+        Ok(Self {
+            product: params.required_str("product")?,
+            hardware_id: params.required_str("hardware_id")?,
+            holder: Holder::SignedIn(LookupEmail::parse(&user.email)),
+            license_id: params.optional_i64("license_id")?.map(LicenseId::new),
+        })
+    }
+
     pub fn device_key(&self, company_id: CompanyId) -> DeviceKey<'_> {
         DeviceKey {
             company_id,
             product_code: self.product,
             ident: match &self.holder {
                 Holder::Key(key) => LicenseIdent::Key(key),
-                Holder::User(username) => LicenseIdent::User(username.lookup_text()),
+                Holder::User(username) | Holder::SignedIn(username) => {
+                    LicenseIdent::User(username.lookup_text())
+                }
             },
             license_id: self.license_id,
             hardware_id: self.hardware_id,
         }
     }
 
-    /// The license user's name, for calls that also check a password.
+    /// The license user's name, for calls that also check a password (a user signed in through
+    /// an identity provider has none to check).
     pub fn username(&self) -> Option<&LookupEmail> {
         match &self.holder {
-            Holder::Key(_) => None,
+            Holder::Key(_) | Holder::SignedIn(_) => None,
             Holder::User(username) => Some(username),
         }
     }
 
-    /// What the v1 `license_signature` names the license by: the key, or the user name up to the
-    /// first `|`.
+    /// What the v1 `license_signature` names the license by: the key, or the user name (for a
+    /// signed-in user, the `user.email` of the answer) up to the first `|`.
     pub fn signature_ident(&self) -> &str {
         match &self.holder {
             Holder::Key(key) => key,
-            Holder::User(username) => username.lookup_text().split('|').next().unwrap_or_default(),
+            Holder::User(username) | Holder::SignedIn(username) => {
+                username.lookup_text().split('|').next().unwrap_or_default()
+            }
         }
     }
 }

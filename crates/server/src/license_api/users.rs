@@ -15,6 +15,7 @@ use super::body::{
     LicenseParts,
 };
 use super::json;
+use super::sso::signed_in_user;
 use crate::auth::{Tenant, WritableTenant};
 use crate::error::ApiError;
 use crate::params::{LookupEmail, Params};
@@ -80,20 +81,26 @@ async fn product_by_code(
         .ok_or(ApiError::UnknownProduct)
 }
 
-/// `GET /api/v4/user_licenses`: the licenses a user holds (of `product`, or of every product).
+/// `GET /api/v4/user_licenses`: the licenses a user holds (of `product`, or of every product); the
+/// user signs in with `username` and `password`, or through a customer account's identity provider.
 pub async fn user_licenses(
     State(state): State<AppState>,
     tenant: Tenant,
     client: Option<ClientAddr>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let username = params.lookup_email("username")?;
-    let password = params.required_str("password")?;
     let product = match params.optional_str("product")? {
         Some(code) if !code.is_empty() => Some(product_by_code(&state, &tenant, code).await?),
         _ => None,
     };
-    let user = verify_user_password(&state, &tenant, client, &username, password).await?;
+    let user = match signed_in_user(&state, &tenant, &params).await? {
+        Some(user) => user,
+        None => {
+            let username = params.lookup_email("username")?;
+            let password = params.required_str("password")?;
+            verify_user_password(&state, &tenant, client, &username, password).await?
+        }
+    };
     let held = state
         .store
         .user_licenses(product.as_ref().map(|p| p.id), user.id)

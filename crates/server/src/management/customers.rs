@@ -4,11 +4,11 @@ use axum::extract::State;
 
 use super::extract::Path;
 use axum::http::StatusCode;
-use latch_domain::CustomerId;
+use latch_domain::{CustomerAccountId, CustomerId};
 use latch_service::model::{CustomerChanges, CustomerRecord};
 use latch_service::query::fields::CUSTOMER_FIELDS;
 use latch_service::query::Field;
-use latch_service::CustomerSpec;
+use latch_service::{AccountName, CustomerSpec};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,6 +19,7 @@ use super::error::ManagementError;
 use super::json::{JsonAnswer, JsonBody};
 use super::listing::{ListRequest, ListSpec, Paginated};
 use super::responses::{Reads, Writes};
+use super::values::nullable;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -33,8 +34,7 @@ impl ListSpec for Customers {
     const FIELDS: &'static [Field] = CUSTOMER_FIELDS;
 }
 
-/// A customer, as LicenseSpring shows one. Latch has no labels or customer accounts: those fields
-/// are always empty.
+/// A customer, as LicenseSpring shows one. Latch has no labels: those fields are always empty.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerOut {
     pub id: i64,
@@ -44,6 +44,7 @@ pub struct CustomerOut {
     pub total_licenses: i64,
     #[schema(value_type = Vec<Object>)]
     pub labels: Vec<serde_json::Value>,
+    /// The id of the customer account it belongs to.
     pub customer_account: Option<i64>,
     pub email: String,
     pub first_name: String,
@@ -75,7 +76,7 @@ impl From<CustomerRecord> for CustomerOut {
             total_orders: record.total_orders,
             total_licenses: record.total_licenses,
             labels: Vec::new(),
-            customer_account: None,
+            customer_account: customer.account.as_ref().map(|account| account.id.get()),
             metadata: serde_json::from_str(&customer.metadata).unwrap_or_default(),
             email: customer.email,
             first_name: customer.first_name,
@@ -114,6 +115,18 @@ pub struct CustomerFieldsIn {
     /// A JSON object.
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
+    /// The id of the customer account it belongs to; null takes it out of its account.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub customer_account: Option<Option<i64>>,
+}
+
+impl CustomerFieldsIn {
+    /// The account change given: `Some(None)` for null.
+    fn account(&self) -> Option<Option<AccountName>> {
+        self.customer_account
+            .map(|id| id.map(|id| AccountName::Id(CustomerAccountId::new(id))))
+    }
 }
 
 /// A JSON value given for an object field, as text for the service to check; null is "not given".
@@ -126,6 +139,7 @@ pub fn json_text(value: Option<serde_json::Value>) -> Option<String> {
 impl From<CustomerFieldsIn> for CustomerChanges {
     fn from(fields: CustomerFieldsIn) -> Self {
         Self {
+            account: None,
             email: fields.email,
             first_name: fields.first_name,
             last_name: fields.last_name,
@@ -152,7 +166,8 @@ pub struct NewCustomerIn {
 
 /// The company's customers, newest first: filter by `email` (`__icontains`, `__startswith`),
 /// `first_name`/`last_name`/`company_name`/`phone` `__icontains`, `reference` (`__icontains`,
-/// `__startswith`), `created_at` ranges.
+/// `__startswith`), `account` (an account's id), `account__code`, `account__name`, `created_at`
+/// ranges.
 #[utoipa::path(get, path = "/customers/", tag = "customers",
     responses((status = 200, body = Paginated<CustomerOut>), Reads))]
 async fn list_customers(
@@ -178,8 +193,10 @@ async fn create_customer(
     JsonBody(body): JsonBody<NewCustomerIn>,
 ) -> Result<JsonAnswer<CustomerOut>, ManagementError> {
     let fields = body.fields;
+    let account = fields.account().flatten();
     let given = |value: Option<String>| value.unwrap_or_default();
     let spec = CustomerSpec {
+        account,
         email: body.email,
         first_name: given(fields.first_name),
         last_name: given(fields.last_name),
@@ -224,10 +241,11 @@ async fn update_customer(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<CustomerFieldsIn>,
 ) -> Result<JsonAnswer<CustomerOut>, ManagementError> {
+    let account = body.account();
     let customer = access
         .tenant(&state)
         .await?
-        .update_customer(CustomerId::new(id), body.into())
+        .update_customer(CustomerId::new(id), body.into(), account)
         .await?;
     Ok(JsonAnswer(customer.into()))
 }

@@ -5,6 +5,7 @@
 
 pub mod auth;
 mod custom_fields;
+mod customer_accounts;
 mod customers;
 mod devices;
 pub mod error;
@@ -61,7 +62,7 @@ use crate::state::AppState;
         (name = "events", description = "The event log"),
         (name = "licenses", description = "Licenses, their features, users and floating seats"),
         (name = "orders", description = "Orders and the licenses they carry"),
-        (name = "customers", description = "Customers: who licenses are sold to"),
+        (name = "customers", description = "Customers: who licenses are sold to, and the customer accounts that sign their people in"),
         (name = "license users", description = "The people who sign in to user-based licenses"),
         (name = "devices", description = "Devices on licenses and their variables"),
         (name = "products", description = "Products, their features and installation files"),
@@ -95,6 +96,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(licenses::router())
         .merge(orders::router())
         .merge(customers::router())
+        .merge(customer_accounts::router())
         .merge(license_users::router())
         .merge(devices::router())
         .merge(products::router())
@@ -111,6 +113,7 @@ fn document_lists(openapi: &mut OpenApi) {
     document_list::<licenses::Licenses>(openapi, "/licenses/");
     document_list::<orders::Orders>(openapi, "/orders/");
     document_list::<customers::Customers>(openapi, "/customers/");
+    document_list::<customer_accounts::CustomerAccounts>(openapi, "/customer-accounts/");
     document_list::<license_users::LicenseUsers>(openapi, "/license-users/");
     document_list::<devices::Devices>(openapi, "/devices/");
     document_list::<devices::DeviceVariables>(openapi, "/device-variables/");

@@ -79,21 +79,7 @@ pub struct WebhookClient {
 
 impl WebhookClient {
     pub fn new(targets: WebhookTargets) -> anyhow::Result<Self> {
-        let mut roots = rustls::RootCertStore::empty();
-        // Certificates the system store holds but rustls cannot parse are skipped.
-        let native = rustls_native_certs::load_native_certs();
-        roots.add_parsable_certificates(native.certs);
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .timeout(ATTEMPT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
+        let http = crate::outbound::client_builder(ATTEMPT_TIMEOUT)?
             .dns_resolver(Arc::new(CheckedResolver { targets }))
             .user_agent(concat!("Latch-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
@@ -159,20 +145,8 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
-/// An error with its causes, e.g. `error sending request: connection refused`.
 fn describe(error: &reqwest::Error) -> String {
-    let mut text = if error.is_timeout() {
-        format!("timed out after {} s", ATTEMPT_TIMEOUT.as_secs())
-    } else {
-        error.to_string()
-    };
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    crate::outbound::describe(error, ATTEMPT_TIMEOUT)
 }
 
 /// A header value from text the worker made (digits, base64, hex, a UUID): always valid.

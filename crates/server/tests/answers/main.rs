@@ -43,6 +43,7 @@ mod floating;
 mod product_details;
 mod releases;
 mod requests;
+mod sso;
 mod support;
 mod trial;
 mod users;

@@ -15,9 +15,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use latch_server::state::AppState;
 use latch_server::write_behind::WriteBehind;
 use latch_store::{
-    Actor, Assignment, AuthorizationMethod, Change, Company, Customer, FeatureType, License,
-    LicenseFeature, LicenseUser, NewCompany, NewLicense, NewLicenseFeature, NewLicenseUser,
-    NewProduct, NewRelease, Product, Release, SecretBox, SqliteStore, Store,
+    Actor, Assignment, AuthorizationMethod, Change, Company, Customer, CustomerAccountRef,
+    FeatureType, License, LicenseFeature, LicenseUser, NewCompany, NewLicense, NewLicenseFeature,
+    NewLicenseUser, NewProduct, NewRelease, Product, Release, SecretBox, SqliteStore, Store,
 };
 use latch_store::{FeatureValues, LicenseCustomField, ProductCustomField};
 use latch_wire::signing::{generate_key, GeneratedKey};
@@ -178,7 +178,9 @@ impl App {
         let (write_behind, _writer) =
             WriteBehind::start(store.clone(), chrono::Duration::minutes(30));
         Self {
-            router: latch_server::router(AppState::new(store.clone(), write_behind)),
+            router: latch_server::router(
+                AppState::new(store.clone(), write_behind).expect("the server's state"),
+            ),
             store,
             company,
             product,
@@ -236,6 +238,11 @@ impl App {
 
     /// A customer [`CUSTOMER_EMAIL`].
     pub async fn customer(&self) -> Customer {
+        self.customer_of(None).await
+    }
+
+    /// A customer [`CUSTOMER_EMAIL`] of `account`.
+    pub async fn customer_of(&self, account: Option<CustomerAccountRef>) -> Customer {
         self.store
             .add_customer(
                 Customer {
@@ -245,6 +252,7 @@ impl App {
                     last_name: "Buyer".into(),
                     company_name: "Buyer Ltd".into(),
                     metadata: "{}".into(),
+                    account,
                     ..Customer::default()
                 },
                 &Actor::Cli,

@@ -131,6 +131,30 @@ pub const CUSTOMER_FIELDS: &[Field] = &[
     Field::new("city", "c.city", FieldKind::Text),
     Field::new("country", "c.country", FieldKind::Text),
     Field::new("created_at", "c.created_at", FieldKind::Time),
+    Field::new("account", "c.customer_account_id", FieldKind::Int),
+    Field::related(
+        "account__code",
+        "ca.code",
+        FieldKind::Text,
+        CUSTOMER_ACCOUNT_OF,
+    ),
+    Field::related(
+        "account__name",
+        "ca.name",
+        FieldKind::Text,
+        CUSTOMER_ACCOUNT_OF,
+    ),
+];
+
+const CUSTOMER_ACCOUNT_OF: &str =
+    "EXISTS (SELECT 1 FROM customer_accounts ca WHERE ca.id = c.customer_account_id AND {})";
+
+/// Customer accounts (`ca`).
+pub const CUSTOMER_ACCOUNT_FIELDS: &[Field] = &[
+    Field::new("id", "ca.id", FieldKind::Int),
+    Field::new("code", "ca.code", FieldKind::Text),
+    Field::new("name", "ca.name", FieldKind::Text),
+    Field::new("created_at", "ca.created_at", FieldKind::Time),
 ];
 
 /// License users (`u`).

@@ -50,6 +50,15 @@ impl<DB: Backend> SqlStore<DB> {
         Ok(user)
     }
 
+    /// The license user of a row read with `USER_COLUMNS`, if there is one, its initial password
+    /// opened.
+    pub(super) fn opened_user(&self, row: Option<DB::Row>) -> StoreResult<Option<LicenseUser>> {
+        match row.as_ref().map(user_from_row).transpose()?.flatten() {
+            Some(user) => Ok(Some(self.open_user(user)?)),
+            None => Ok(None),
+        }
+    }
+
     /// Locks the company's license row until the transaction ends; another company's is
     /// `LicenseNotFound`.
     pub(super) async fn lock_license(

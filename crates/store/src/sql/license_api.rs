@@ -777,10 +777,7 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         .bind(email)
         .fetch_optional(&mut *self.reader.acquire().await?)
         .await?;
-        match row.as_ref().map(user_from_row).transpose()?.flatten() {
-            Some(user) => Ok(Some(self.open_user(user)?)),
-            None => Ok(None),
-        }
+        self.opened_user(row)
     }
 
     async fn user_licenses(

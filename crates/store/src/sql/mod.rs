@@ -11,6 +11,7 @@
 mod bundles;
 mod catalog;
 mod catalog_admin;
+mod customer_accounts;
 mod dashboard;
 mod database;
 mod guards;
@@ -148,11 +149,13 @@ pub(crate) const ASSIGNMENT_COLUMNS: &str = "a.license_id AS a_license_id, a.lic
     a.max_activations AS a_max_activations, a.allow_unlimited_activations AS a_allow_unlimited_activations, \
     a.total_activations AS a_total_activations";
 
-pub(crate) const CUSTOMER_COLUMNS: &str =
+pub(crate) const CUSTOMER_COLUMNS: &str = concat!(
     "c.id AS c_id, c.company_id AS c_company_id, c.email AS c_email, \
     c.first_name AS c_first_name, c.last_name AS c_last_name, c.company_name AS c_company_name, \
     c.phone AS c_phone, c.reference AS c_reference, c.address AS c_address, c.city AS c_city, \
-    c.postcode AS c_postcode, c.state AS c_state, c.country AS c_country, c.metadata AS c_metadata";
+    c.postcode AS c_postcode, c.state AS c_state, c.country AS c_country, c.metadata AS c_metadata, ",
+    customer_accounts::customer_account_columns!()
+);
 
 /// A license feature joined with its product feature (`lf`, `pf`).
 pub(crate) const FEATURE_COLUMNS: &str = "lf.id AS lf_id, lf.license_id AS lf_license_id, \

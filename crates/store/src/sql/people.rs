@@ -16,14 +16,17 @@ use crate::*;
 /// JOIN that found nothing. A macro, so that other listings join it into their column lists.
 macro_rules! customer_record_columns {
     () => {
-        "c.id AS c_id, c.company_id AS c_company_id, \
+        concat!(
+            "c.id AS c_id, c.company_id AS c_company_id, \
     c.email AS c_email, c.first_name AS c_first_name, c.last_name AS c_last_name, \
     c.company_name AS c_company_name, c.phone AS c_phone, c.reference AS c_reference, \
     c.address AS c_address, c.city AS c_city, c.postcode AS c_postcode, c.state AS c_state, \
-    c.country AS c_country, c.metadata AS c_metadata, \
-    (SELECT COUNT(*) FROM orders co WHERE co.customer_id = c.id) AS c_total_orders, \
+    c.country AS c_country, c.metadata AS c_metadata, ",
+            $crate::sql::customer_accounts::customer_account_columns!(),
+            ", (SELECT COUNT(*) FROM orders co WHERE co.customer_id = c.id) AS c_total_orders, \
     (SELECT COUNT(*) FROM licenses cl WHERE cl.customer_id = c.id) AS c_total_licenses, \
     (SELECT MIN(cu.id) FROM license_users cu WHERE cu.customer_id = c.id) AS c_license_user"
+        )
     };
 }
 pub(super) use customer_record_columns;
@@ -105,8 +108,8 @@ impl<DB: Backend> SqlStore<DB> {
     ) -> StoreResult<CustomerId> {
         let row = query(
             "INSERT INTO customers (company_id, email, first_name, last_name, company_name, phone, reference, \
-             address, city, postcode, state, country, metadata, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             address, city, postcode, state, country, metadata, customer_account_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
         .bind(customer.company_id)
         .bind(&customer.email)
@@ -121,6 +124,7 @@ impl<DB: Backend> SqlStore<DB> {
         .bind(&customer.state)
         .bind(&customer.country)
         .bind(&customer.metadata)
+        .bind(customer.account.as_ref().map(|account| account.id))
         .bind(millis(now))
         .fetch_one(&mut *conn)
         .await
@@ -168,7 +172,7 @@ impl<DB: Backend> SqlStore<DB> {
         query(
             "UPDATE customers SET email = $1, first_name = $2, last_name = $3, company_name = $4, \
              phone = $5, reference = $6, address = $7, city = $8, postcode = $9, state = $10, \
-             country = $11, metadata = $12 WHERE id = $13",
+             country = $11, metadata = $12, customer_account_id = $13 WHERE id = $14",
         )
         .bind(&customer.email)
         .bind(&customer.first_name)
@@ -182,6 +186,7 @@ impl<DB: Backend> SqlStore<DB> {
         .bind(&customer.state)
         .bind(&customer.country)
         .bind(&customer.metadata)
+        .bind(customer.account.as_ref().map(|account| account.id))
         .bind(customer_id)
         .execute(&mut *conn)
         .await

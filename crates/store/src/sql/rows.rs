@@ -195,6 +195,7 @@ pub(crate) fn customer_from_row<R: SqlRow>(row: &R) -> Result<Option<Customer>, 
         state: row.read("c_state")?,
         country: row.read("c_country")?,
         metadata: row.read("c_metadata")?,
+        account: super::customer_accounts::customer_account_from_row(row)?,
     }))
 }
 

@@ -15,6 +15,7 @@ pub(super) const PURPOSE_INITIAL_PASSWORD: &str = "license_user.initial_password
 pub(super) const PURPOSE_WEBHOOK_SECRET: &str = "webhook.secret";
 pub(super) const PURPOSE_STAFF_TOTP: &str = "staff.totp_secret";
 pub(super) const PURPOSE_OAUTH_CLIENT_SECRET: &str = "oauth_client.secret";
+pub(super) const PURPOSE_OIDC_CLIENT_SECRET: &str = "customer_account.oidc_client_secret";
 
 /// Every sealed column: table, key column, secret column, purpose.
 const SEALED_COLUMNS: [(&str, &str, &str, &str); 7] = [
@@ -39,6 +40,12 @@ const SEALED_COLUMNS: [(&str, &str, &str, &str); 7] = [
         "id",
         "client_secret",
         PURPOSE_OAUTH_CLIENT_SECRET,
+    ),
+    (
+        "customer_accounts",
+        "id",
+        "oidc_client_secret",
+        PURPOSE_OIDC_CLIENT_SECRET,
     ),
 ];
 
