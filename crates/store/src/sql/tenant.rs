@@ -18,7 +18,7 @@ pub(super) const PURPOSE_OAUTH_CLIENT_SECRET: &str = "oauth_client.secret";
 pub(super) const PURPOSE_OIDC_CLIENT_SECRET: &str = "customer_account.oidc_client_secret";
 
 /// Every sealed column: table, key column, secret column, purpose.
-const SEALED_COLUMNS: [(&str, &str, &str, &str); 7] = [
+const SEALED_COLUMNS: [(&str, &str, &str, &str); 8] = [
     ("companies", "id", "signing_key", PURPOSE_SIGNING_KEY),
     ("api_keys", "id", "shared_key", PURPOSE_SHARED_KEY),
     (
