@@ -127,6 +127,15 @@ async fn change_password() {
         "missing_new_password"
     );
     assert_answer!(change(changing.clone()).await, "changed");
-    // The old password no longer works.
-    assert_answer!(change(changing).await, "change_password_wrong_password");
+    // The old password no longer works. (Another new password, so the request is not the same one
+    // again within a second, which would be answered as a replay of the first.)
+    assert_answer!(
+        change(with(
+            changing,
+            "new_password",
+            json!("yet-another-password")
+        ))
+        .await,
+        "change_password_wrong_password"
+    );
 }
