@@ -6,6 +6,7 @@
 mod support;
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -106,7 +107,7 @@ async fn kill_9_loses_no_acknowledged_activation(backend: Backend) {
     latch.product(&company, "app");
     let key = latch.license(&company, "app", &["--max-activations", "100000"]);
     let server = Arc::new(latch.serve_with(&[("LATCH_RATE_LIMIT_ACTIVATIONS", "0")]));
-    let acknowledged_so_far = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let acknowledged_so_far = Arc::new(AtomicUsize::new(0));
     let clients: Vec<_> = (0..4)
         .map(|client| {
             let (server, creds, key) = (server.clone(), company.creds.clone(), key.clone());
@@ -123,7 +124,7 @@ async fn kill_9_loses_no_acknowledged_activation(backend: Backend) {
                     match request.send().await {
                         Ok(response) if response.status() == 200 => {
                             acknowledged.push(hardware_id);
-                            acknowledged_so_far.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            acknowledged_so_far.fetch_add(1, Ordering::Relaxed);
                         }
                         Ok(_) => {}
                         Err(_) => return acknowledged,
@@ -135,10 +136,8 @@ async fn kill_9_loses_no_acknowledged_activation(backend: Backend) {
         .collect();
     // Killed mid-stream, once a fair number of activations were acknowledged (however slow the
     // machine), while more are in flight.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while acknowledged_so_far.load(std::sync::atomic::Ordering::Relaxed) < 40
-        && std::time::Instant::now() < deadline
-    {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged_so_far.load(Ordering::Relaxed) < 40 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let killed = std::process::Command::new("kill")
