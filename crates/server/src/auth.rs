@@ -118,7 +118,10 @@ pub async fn authenticate_and_sign(
     let request = Request::from_parts(parts, Body::from(body));
     let run = async {
         let response = next.run(request).await;
-        state.after_write().await;
+        // A refusal changed nothing the check cache could have cached.
+        if !response.status().is_client_error() {
+            state.after_write().await;
+        }
         signed(&state, &tenant, response).await
     };
     match request_hash {

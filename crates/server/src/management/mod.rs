@@ -156,7 +156,8 @@ pub fn service(
 }
 
 /// A change made here shows in this node's very next License API check: a write's answer waits until
-/// the check cache knows of it (as the License API's own writes do).
+/// the check cache knows of it (as the License API's own writes do). A write refused with a 4xx changed
+/// nothing, so its answer does not wait.
 pub(crate) async fn known_to_checks(
     State(state): State<AppState>,
     request: Request,
@@ -164,7 +165,7 @@ pub(crate) async fn known_to_checks(
 ) -> axum::response::Response {
     let writes = !auth::is_read(request.method());
     let response = next.run(request).await;
-    if writes {
+    if writes && !response.status().is_client_error() {
         state.after_write().await;
     }
     response

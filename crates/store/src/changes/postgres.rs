@@ -2,7 +2,7 @@
 //! channel to know how recent its view is.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
@@ -44,10 +44,10 @@ struct PoolTicker {
 #[async_trait::async_trait]
 impl Ticker for PoolTicker {
     async fn send_tick(&self, sent_at: Instant) {
-        let micros = sent_at.duration_since(self.started).as_micros();
+        let offset = tick_offset(self.started, sent_at);
         let sent = sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
-            .bind(format!("{}{micros}", self.tick_prefix))
+            .bind(format!("{}{offset}", self.tick_prefix))
             .execute(&self.pool)
             .await;
         if let Err(error) = sent {
@@ -55,6 +55,18 @@ impl Ticker for PoolTicker {
             tracing::warn!(%error, "cannot send a change-stream tick");
         }
     }
+}
+
+/// A tick carries its send time as whole nanoseconds since the node started, so the time read back is
+/// exactly the `Instant` a barrier waits for. (Whole microseconds came back up to 1 µs early: a barrier
+/// then missed its own tick and waited for the next periodic one, adding ~100 ms to every write.)
+fn tick_offset(started: Instant, sent_at: Instant) -> u64 {
+    // u64 nanoseconds last 584 years.
+    u64::try_from(sent_at.duration_since(started).as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn tick_time(started: Instant, offset: u64) -> Instant {
+    started + Duration::from_nanos(offset)
 }
 
 /// A per-process id, so a node recognises its own ticks among every node's.
@@ -103,15 +115,31 @@ impl Node {
     fn received(&self, payload: &str) {
         // Ticks first: a schema may be named like the tick prefix.
         if let Some(sent) = payload.strip_prefix(&self.tick_prefix) {
-            if let Ok(micros) = sent.parse() {
-                let sent_at = self.started + std::time::Duration::from_micros(micros);
-                self.changes.tick_received(sent_at);
+            if let Ok(offset) = sent.parse() {
+                self.changes.tick_received(tick_time(self.started, offset));
             }
         } else if let Some(license_id) = payload.strip_prefix(&self.prefix) {
             if let Ok(license_id) = license_id.parse() {
                 let license_id = latch_domain::LicenseId::new(license_id);
                 self.changes.log.record([license_id], Instant::now());
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tick_reads_back_as_the_instant_it_was_sent_at() {
+        let started = Instant::now();
+        for sent_at in [
+            started,
+            Instant::now(),
+            started + Duration::new(3_600, 123_456_789),
+        ] {
+            assert_eq!(tick_time(started, tick_offset(started, sent_at)), sent_at);
         }
     }
 }
