@@ -124,7 +124,8 @@ impl CheckCache {
         let device_id = match write {
             DeferredWrite::LicenseSignature { device_id, .. }
             | DeferredWrite::AnswerSignature { device_id, .. } => *device_id,
-            DeferredWrite::Checked { .. } => return,
+            // Telemetry and replay answers leave cached devices as they are.
+            _ => return,
         };
         let Some(key) = self.by_device.get(&device_id) else {
             return;
@@ -151,7 +152,7 @@ impl CheckCache {
                 device.answer_digest = Some(digest.clone());
                 device.answer_signature = Some(signature.clone());
             }
-            DeferredWrite::Checked { .. } => return,
+            _ => return,
         }
         let updated = Entry {
             lookup,

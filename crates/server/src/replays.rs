@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use chrono::Utc;
-use latch_store::{RequestClaim, StoredAnswer};
+use latch_store::{DeferredWrite, RequestClaim, StoredAnswer};
 use latch_wire::auth::MAX_DATE_SKEW;
 
 use crate::auth::{Authorization, LICENSE_SIGNATURE};
@@ -81,23 +81,25 @@ pub async fn answer_once(
     }
 }
 
-/// Stores a successful answer for its duplicates. A refusal or failure changed nothing, so it is not
-/// stored: a duplicate runs again (a client retrying after a refusal, once the cause is gone, gets a
-/// fresh decision).
+/// Keeps a successful answer for its duplicates. A refusal or failure changed nothing, so it is not
+/// kept: a duplicate runs again (a client retrying after a refusal, once the cause is gone, gets a
+/// fresh decision). Both are written behind the answer (a commit fewer on the request path); a
+/// duplicate arriving meanwhile finds the claim still running and waits for them.
 async fn remember(state: &AppState, request_hash: &str, response: Response) -> Response {
     let (parts, body) = response.into_parts();
     let bytes = match to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,
         Err(error) => {
-            forget(state, request_hash).await;
+            forget(state, request_hash);
             return ApiError::from(InternalError::caused("reading an answer to keep", error))
                 .into_response();
         }
     };
     let text = std::str::from_utf8(&bytes).ok();
     match text.filter(|_| parts.status.is_success()) {
-        Some(text) => {
-            let answer = StoredAnswer {
+        Some(text) => state.defer(DeferredWrite::ReplayAnswer {
+            request_hash: request_hash.to_owned(),
+            answer: StoredAnswer {
                 status: parts.status.as_u16(),
                 body: text.to_owned(),
                 signature: parts
@@ -105,21 +107,17 @@ async fn remember(state: &AppState, request_hash: &str, response: Response) -> R
                     .get(LICENSE_SIGNATURE)
                     .and_then(|value| value.to_str().ok())
                     .map(str::to_owned),
-            };
-            if let Err(error) = state.store.store_answer(request_hash, &answer).await {
-                tracing::warn!(%error, "could not store an answer for replays");
-                forget(state, request_hash).await;
-            }
-        }
-        None => forget(state, request_hash).await,
+            },
+        }),
+        None => forget(state, request_hash),
     }
     Response::from_parts(parts, Body::from(bytes))
 }
 
-async fn forget(state: &AppState, request_hash: &str) {
-    if let Err(error) = state.store.release_request(request_hash).await {
-        tracing::warn!(%error, "could not release a request claim");
-    }
+fn forget(state: &AppState, request_hash: &str) {
+    state.defer(DeferredWrite::ReplayClaimReleased {
+        request_hash: request_hash.to_owned(),
+    });
 }
 
 fn replayed(answer: StoredAnswer) -> Response {

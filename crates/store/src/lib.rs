@@ -1015,10 +1015,6 @@ pub trait GuardStore: Send + Sync {
         now: DateTime<Utc>,
         fresh_after: DateTime<Utc>,
     ) -> StoreResult<RequestClaim>;
-    /// Stores the answer of a claimed request.
-    async fn store_answer(&self, request_hash: &str, answer: &StoredAnswer) -> StoreResult<()>;
-    /// Gives up a claim without an answer (the request failed and may be retried).
-    async fn release_request(&self, request_hash: &str) -> StoreResult<()>;
     /// Forgets answers and attempt windows older than `before`.
     async fn prune_guards(&self, before: DateTime<Utc>) -> StoreResult<()>;
     /// Proves storage serves: one read through the readers and one committed write through the

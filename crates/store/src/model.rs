@@ -579,8 +579,8 @@ pub enum TrialUser {
     Existing(LicenseUser),
 }
 
-/// A write the check path leaves to the write-behind queue: telemetry and cached signatures, never state
-/// a limit depends on.
+/// A write the request path leaves to the write-behind queue: telemetry, cached signatures and the
+/// answers kept for replayed requests, never state a limit depends on.
 #[derive(Debug, Clone)]
 pub enum DeferredWrite {
     Checked {
@@ -597,6 +597,13 @@ pub enum DeferredWrite {
         digest: String,
         signature: String,
     },
+    /// The answer of a claimed request, for its duplicates (which wait while it is queued).
+    ReplayAnswer {
+        request_hash: String,
+        answer: StoredAnswer,
+    },
+    /// A claim given up without an answer: the request was refused and a duplicate may run again.
+    ReplayClaimReleased { request_hash: String },
 }
 
 /// What an attempt window counts; each kind has one window per company and subject.

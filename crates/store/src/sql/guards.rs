@@ -104,28 +104,6 @@ impl<DB: Backend> GuardStore for SqlStore<DB> {
         })
     }
 
-    async fn store_answer(&self, request_hash: &str, answer: &StoredAnswer) -> StoreResult<()> {
-        query(
-            "UPDATE request_answers SET status = $1, body = $2, signature = $3 \
-             WHERE request_hash = $4",
-        )
-        .bind(i64::from(answer.status))
-        .bind(answer.body.as_str())
-        .bind(answer.signature.as_deref())
-        .bind(request_hash)
-        .execute(&mut *self.writer.acquire().await?)
-        .await?;
-        Ok(())
-    }
-
-    async fn release_request(&self, request_hash: &str) -> StoreResult<()> {
-        query("DELETE FROM request_answers WHERE request_hash = $1 AND status IS NULL")
-            .bind(request_hash)
-            .execute(&mut *self.writer.acquire().await?)
-            .await?;
-        Ok(())
-    }
-
     async fn prune_guards(&self, before: DateTime<Utc>) -> StoreResult<()> {
         let mut conn = self.writer.acquire().await?;
         query("DELETE FROM request_answers WHERE created_at < $1")

@@ -952,6 +952,18 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
                 .bind(digest)
                 .bind(signature)
                 .bind(*device_id),
+                DeferredWrite::ReplayAnswer { request_hash, answer } => query(
+                    "UPDATE request_answers SET status = $1, body = $2, signature = $3 \
+                     WHERE request_hash = $4",
+                )
+                .bind(i64::from(answer.status))
+                .bind(answer.body.as_str())
+                .bind(answer.signature.as_deref())
+                .bind(request_hash.as_str()),
+                DeferredWrite::ReplayClaimReleased { request_hash } => query(
+                    "DELETE FROM request_answers WHERE request_hash = $1 AND status IS NULL",
+                )
+                .bind(request_hash.as_str()),
             };
             statement.execute(&mut *tx).await?;
         }
