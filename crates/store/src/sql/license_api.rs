@@ -933,7 +933,7 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
 
     async fn apply_deferred(&self, writes: &[DeferredWrite]) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        for write in writes {
+        for write in latest_per_device(writes) {
             let statement = match write {
                 DeferredWrite::Checked { device_id, at } => {
                     query("UPDATE devices SET last_check_at = $1 WHERE id = $2")
@@ -1024,6 +1024,29 @@ fn checks_by_hour(writes: &[DeferredWrite]) -> std::collections::BTreeMap<(Devic
     counts
 }
 
+/// The batch without device writes a later one of the same kind overwrites: a device checked a
+/// thousand times in a batch gets one update, not a thousand. Other writes are all kept, in order.
+fn latest_per_device(writes: &[DeferredWrite]) -> Vec<&DeferredWrite> {
+    let mut seen = std::collections::HashSet::new();
+    let mut latest: Vec<&DeferredWrite> = writes
+        .iter()
+        .rev()
+        .filter(|write| {
+            let target = match write {
+                DeferredWrite::Checked { device_id, .. } => (0, *device_id),
+                DeferredWrite::LicenseSignature { device_id, .. } => (1, *device_id),
+                DeferredWrite::AnswerSignature { device_id, .. } => (2, *device_id),
+                DeferredWrite::ReplayAnswer { .. } | DeferredWrite::ReplayClaimReleased { .. } => {
+                    return true
+                }
+            };
+            seen.insert(target)
+        })
+        .collect();
+    latest.reverse();
+    latest
+}
+
 #[async_trait]
 impl<DB: Backend> ChangeSource for SqlStore<DB> {
     async fn watch_changes(&self) -> StoreResult<std::sync::Arc<dyn LicenseChanges>> {
@@ -1035,6 +1058,7 @@ impl<DB: Backend> ChangeSource for SqlStore<DB> {
 mod tests {
     use super::*;
 
+    /// Checks are counted one by one, but each device's last check time is written once per batch.
     #[test]
     fn checks_are_counted_per_device_and_started_hour() {
         let at = |text: &str| {
@@ -1057,6 +1081,22 @@ mod tests {
                 signature: String::new(),
             },
         ];
+        let devices_written: Vec<_> = latest_per_device(&writes)
+            .into_iter()
+            .map(|write| match write {
+                DeferredWrite::Checked { device_id, at } => (device_id.get(), millis(*at)),
+                DeferredWrite::AnswerSignature { device_id, .. } => (device_id.get(), 0),
+                other => panic!("not written in this batch: {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            devices_written,
+            [
+                (1, millis(at("2026-01-01T11:00:00Z"))),
+                (2, millis(at("2026-01-01T10:30:00Z"))),
+                (3, 0)
+            ]
+        );
         let ten = millis(at("2026-01-01T10:00:00Z"));
         let eleven = millis(at("2026-01-01T11:00:00Z"));
         let counts: Vec<_> = checks_by_hour(&writes).into_iter().collect();
