@@ -753,6 +753,48 @@ async fn admins_grant_and_manage_keys_support_resets_passwords(backend: Backend)
     .await;
     assert_eq!(listed.status, 200, "{}", listed.text());
     assert_eq!(listed.json()["count"], 1);
+
+    // A License API key made in the dashboard signs requests at once, and is refused once revoked.
+    let reply = admin
+        .submit("/dashboard/settings", "/dashboard/settings/api-keys", &[])
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let shown: Vec<String> = reply
+        .text()
+        .split("<code class=\"secret\">")
+        .skip(1)
+        .filter_map(|rest| rest.split('<').next())
+        .map(str::to_owned)
+        .collect();
+    let [api_key, shared_key] = <[String; 2]>::try_from(shown).expect("the API key and shared key");
+    let creds = support::Creds {
+        api_key: api_key.clone(),
+        shared_key,
+    };
+    let details = [("product", "app")];
+    server.get(&creds, "product_details", &details).await.ok();
+    let reply = admin
+        .submit(
+            "/dashboard/settings",
+            &format!("/dashboard/settings/api-keys/{api_key}/revoke"),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&reply), "/dashboard/settings?notice=key-revoked");
+    let listed = latch.cli(&["api-key", "list", "--company", &company.id.to_string()]);
+    let revoked = listed["api_keys"]
+        .as_array()
+        .expect("API keys")
+        .iter()
+        .find(|key| key["api_key"] == api_key.as_str())
+        .map(|key| key["revoked"].clone());
+    assert_eq!(revoked, Some(Value::Bool(true)), "{listed}");
+    // Refused once the server's 2 s key cache has expired.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    server
+        .get(&creds, "product_details", &details)
+        .await
+        .assert_error(400, "revoked_api_key");
 }
 
 /// The current code of a base32 TOTP secret, as an authenticator app shows it.

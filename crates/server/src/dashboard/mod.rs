@@ -102,6 +102,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(settings::public_key),
         )
         .route(
+            "/dashboard/settings/api-keys",
+            post(settings::create_api_key),
+        )
+        .route(
+            "/dashboard/settings/api-keys/{api_key}/revoke",
+            post(settings::revoke_api_key),
+        )
+        .route(
             "/dashboard/settings/management-keys",
             post(settings::create_management_key),
         )

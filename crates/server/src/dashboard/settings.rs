@@ -6,6 +6,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use latch_service::model::StaffRole;
 use maud::{html, Markup};
+use secrecy::ExposeSecret;
 
 use super::error::{DashboardError, DashboardResult};
 use super::licenses::Noticed;
@@ -33,13 +34,20 @@ pub async fn settings(
         p { a href="/dashboard/imports" { "Import licenses from a CSV file" } " · "
             a href="/dashboard/licenses/export.csv" download { "Export every license as CSV" } }
         h2 { "License API keys" }
-        p { "Create and revoke them with " code { "latch api-key" } "; shared keys are shown only when created." }
+        p { "Apps sign their License API requests with an API key and its shared key. The shared key is shown only when the key is created." }
         table { thead { tr { th { "API key" } th { "Access" } th { "State" } } }
             tbody { @for key in &api_keys { tr {
                 td { code { (key.api_key) } }
                 td { (if key.read_only { "read-only" } else { "read and write" }) }
-                td { (if key.revoked { "revoked" } else { "live" }) }
+                td { @if key.revoked { "revoked" } @else {
+                    (action_button(&signed, &format!("/dashboard/settings/api-keys/{}/revoke", key.api_key), "Revoke", Some("Revoke this key? Apps using it are refused within seconds.")))
+                } }
             } } } }
+        form.card method="post" action="/dashboard/settings/api-keys" {
+            (csrf_field(&signed))
+            label { input type="checkbox" name="read_only" value="true"; " Read-only" }
+            button type="submit" { "Create License API key" }
+        }
         h2 { "Management API keys" }
         table { thead { tr { th { "Prefix" } th { "Access" } th { "Created" } th { "State" } } }
             tbody { @for key in &management_keys { tr {
@@ -78,6 +86,56 @@ pub async fn public_key(
         .into_response())
 }
 
+/// A page showing new secrets this once.
+fn shown_once(action: &Action, title: &str, secrets: &[(&str, &str)]) -> Markup {
+    let body = html! {
+        h1 { (title) }
+        p.notice role="status" { "Copy it now: only a hash or a sealed copy is kept, so it is not shown again." }
+        dl.card { @for (name, secret) in secrets { dt { (name) } dd { code.secret { (secret) } } } }
+        p { a href="/dashboard/settings" { "Back to settings" } }
+    };
+    page(&action.signed, "/dashboard/settings", title, body)
+}
+
+/// `POST /dashboard/settings/api-keys`: the new License API key and its shared key, shown once.
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    action: Action,
+) -> DashboardResult<Markup> {
+    action.signed.require(StaffRole::Admin)?;
+    let read_only = action.fields.text("read_only") == "true";
+    let created = action
+        .signed
+        .tenant(&state)
+        .await?
+        .create_api_key(read_only)
+        .await?;
+    Ok(shown_once(
+        &action,
+        "New License API key",
+        &[
+            ("API key", &created.api_key),
+            ("Shared key", created.shared_key.expose_secret()),
+        ],
+    ))
+}
+
+/// `POST /dashboard/settings/api-keys/{api_key}/revoke`.
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    Path(api_key): Path<String>,
+    action: Action,
+) -> DashboardResult<Redirect> {
+    action.signed.require(StaffRole::Admin)?;
+    action
+        .signed
+        .tenant(&state)
+        .await?
+        .revoke_api_key(&api_key)
+        .await?;
+    Ok(Redirect::to("/dashboard/settings?notice=key-revoked"))
+}
+
 /// `POST /dashboard/settings/management-keys`: the new key, shown once.
 pub async fn create_management_key(
     State(state): State<AppState>,
@@ -91,17 +149,10 @@ pub async fn create_management_key(
         .await?
         .create_management_key(read_only)
         .await?;
-    let body = html! {
-        h1 { "New management key" }
-        p.notice role="status" { "Copy the key now: only its hash is kept, so it is not shown again." }
-        p { code.secret { (created.secret) } }
-        p { a href="/dashboard/settings" { "Back to settings" } }
-    };
-    Ok(page(
-        &action.signed,
-        "/dashboard/settings",
+    Ok(shown_once(
+        &action,
         "New management key",
-        body,
+        &[("Management key", &created.secret)],
     ))
 }
 
