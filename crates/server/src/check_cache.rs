@@ -124,7 +124,7 @@ impl CheckCache {
         let device_id = match write {
             DeferredWrite::LicenseSignature { device_id, .. }
             | DeferredWrite::AnswerSignature { device_id, .. } => *device_id,
-            DeferredWrite::Checked { .. } => return,
+            DeferredWrite::Checked { .. } | DeferredWrite::Refused { .. } => return,
         };
         let Some(key) = self.by_device.get(&device_id) else {
             return;
@@ -151,7 +151,7 @@ impl CheckCache {
                 device.answer_digest = Some(digest.clone());
                 device.answer_signature = Some(signature.clone());
             }
-            DeferredWrite::Checked { .. } => return,
+            DeferredWrite::Checked { .. } | DeferredWrite::Refused { .. } => return,
         }
         let updated = Entry {
             lookup,

@@ -8,6 +8,7 @@ mod support;
 
 mod imports;
 mod products;
+mod refusals;
 
 use std::collections::BTreeMap;
 
