@@ -6,6 +6,7 @@
 #[macro_use]
 mod support;
 
+mod customer_accounts;
 mod imports;
 mod products;
 mod refusals;
