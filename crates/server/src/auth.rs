@@ -21,7 +21,7 @@ use latch_wire::auth::{
 use latch_wire::signing::Signer;
 use secrecy::ExposeSecret;
 
-use crate::error::{ApiError, InternalError};
+use crate::error::{ApiError, InternalError, Refusal};
 use crate::metrics::SignatureSource;
 use crate::params::read_body;
 use crate::rate_limits::ClientAddr;
@@ -130,7 +130,11 @@ pub async fn authenticate_and_sign(
     }
 }
 
+/// The answer signed with the tenant's key; a refusal is counted for the tenant's company.
 async fn signed(state: &AppState, tenant: &Tenant, response: Response) -> Response {
+    if let Some(refusal) = response.extensions().get::<Refusal>() {
+        state.count_refusal(tenant.company_id, refusal.code);
+    }
     sign(state, tenant, response)
         .await
         .unwrap_or_else(IntoResponse::into_response)

@@ -6,6 +6,7 @@ use std::fmt;
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use latch_domain::DomainError;
 use latch_store::StoreError;
 use latch_wire::auth::AuthError;
@@ -81,6 +82,13 @@ pub enum ApiError {
     SsoUserNotFound,
     #[error("The customer account's identity provider cannot be used right now")]
     SsoProviderUnavailable,
+}
+
+/// Attached to the answer an `ApiError` becomes, so the authentication layer can count the refusal
+/// for the request's company.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal {
+    pub code: &'static str,
 }
 
 /// How long a client is asked to wait when storage is unavailable.
@@ -299,8 +307,13 @@ impl IntoResponse for ApiError {
             code,
             message: &message,
         });
-        let mut response =
-            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        let mut response = (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            Extension(Refusal { code }),
+            body,
+        )
+            .into_response();
         if let Some(seconds) = self.retry_after() {
             response
                 .headers_mut()

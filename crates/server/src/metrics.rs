@@ -1,5 +1,5 @@
-//! Prometheus metrics: requests by route template and status, their latency, how answer signatures
-//! were obtained, the write-behind queue and the open connections. Served as text at `GET /metrics`.
+//! Prometheus metrics: requests by route template and status, their latency, License API refusals by
+//! code, how answer signatures were obtained, the write-behind queue and the open connections. Served as text at `GET /metrics`.
 
 use std::time::Duration;
 
@@ -44,6 +44,11 @@ struct SignatureLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusalLabels {
+    code: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     pool: &'static str,
     state: &'static str,
@@ -75,6 +80,7 @@ pub struct Metrics {
     database_connections: Family<PoolLabels, Gauge>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
+    refusals: Family<RefusalLabels, Counter>,
     signatures: Family<SignatureLabels, Counter>,
     write_behind_depth: Gauge,
     connections_open: Gauge,
@@ -101,6 +107,12 @@ impl Default for Metrics {
             "Time from a request's headers to its answer, by route template",
             latency.clone(),
         );
+        let refusals = Family::<RefusalLabels, Counter>::default();
+        registry.register(
+            "license_api_refusals",
+            "License API refusals of authenticated requests, by code",
+            refusals.clone(),
+        );
         let signatures = Family::<SignatureLabels, Counter>::default();
         registry.register(
             "answer_signatures",
@@ -122,7 +134,7 @@ impl Default for Metrics {
         let write_behind_depth = Gauge::default();
         registry.register(
             "write_behind_queue_depth",
-            "Deferred writes (check times, answer signatures) waiting to be flushed",
+            "Deferred writes (check times, refusals, answer signatures) waiting to be flushed",
             write_behind_depth.clone(),
         );
         let connections_open = Gauge::default();
@@ -157,6 +169,7 @@ impl Default for Metrics {
             database_connections,
             requests,
             latency,
+            refusals,
             signatures,
             write_behind_depth,
             connections_open,
@@ -178,6 +191,11 @@ impl Metrics {
                 route: route.to_owned(),
             })
             .observe(latency.as_secs_f64());
+    }
+
+    /// A License API refusal of an authenticated request.
+    pub fn refusal(&self, code: &'static str) {
+        self.refusals.get_or_create(&RefusalLabels { code }).inc();
     }
 
     /// A `check_license` read, from the check cache (`hit`) or the database.

@@ -176,6 +176,17 @@ impl AppState {
         self.write_behind.defer(write);
     }
 
+    /// Counts a License API refusal of the company's request: in the metrics at once, in storage
+    /// with the write-behind batch.
+    pub fn count_refusal(&self, company_id: CompanyId, code: &'static str) {
+        self.metrics.refusal(code);
+        self.defer(DeferredWrite::Refused {
+            company_id,
+            code,
+            at: Utc::now(),
+        });
+    }
+
     pub async fn api_key(&self, api_key: &str) -> Result<Option<ApiKey>, ApiError> {
         if let Some(found) = self.api_keys.get(&api_key.to_owned()) {
             return Ok(found);

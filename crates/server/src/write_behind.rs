@@ -1,5 +1,5 @@
-//! Work the check path does not wait for: last-check times and cached signatures are queued and
-//! written in batches, one transaction each. The queue is bounded; when it is full the newest item is
+//! Work the check path does not wait for: last-check times, refusal counts and cached signatures are
+//! queued and written in batches, one transaction each. The queue is bounded; when it is full the newest item is
 //! dropped (it is telemetry or a cache, never an activation or a consumption). A batch that fails to
 //! write is kept and retried with growing pauses, up to the queue's capacity of held writes (the oldest
 //! go first). Shutdown flushes what is queued. The same task forgets expired replay answers and

@@ -1,6 +1,9 @@
-//! What the dashboard's overview charts: activations and checks per UTC day.
+//! What the dashboard's overview charts: activations and checks per UTC day, and the License API's
+//! recent refusals by code.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use latch_store::RefusalTotal;
 
 use crate::{ServiceResult, Tenant};
 
@@ -45,5 +48,14 @@ impl Tenant<'_> {
             checks: on(&checks),
             days,
         })
+    }
+
+    /// The License API's refusals of the last `days` days (counted by started hour), one total per
+    /// code, most frequent first.
+    pub async fn recent_refusals(&self, days: i64) -> ServiceResult<Vec<RefusalTotal>> {
+        Ok(self
+            .store
+            .refusals_by_code(self.company_id(), Utc::now() - Duration::days(days))
+            .await?)
     }
 }

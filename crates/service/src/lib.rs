@@ -86,7 +86,7 @@ pub mod model {
     pub use latch_store::{
         Actor, ApiKey, Assignment, CheckCount, Company, Customer, Device, DeviceVariable, Event,
         EventSubjects, FeatureType, License, LicenseFeature, LicenseUser, ManagementKey,
-        OAuthClient, OAuthToken, Product, ProductFeature, Release,
+        OAuthClient, OAuthToken, Product, ProductFeature, RefusalCount, RefusalTotal, Release,
     };
     pub use latch_store::{
         AppliedCustomField, CustomFieldValue, DeviceBorrow, DeviceRecord, FeatureDefaults,

@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 use latch_store::query::ListQuery;
-use latch_store::{CheckCount, Event, Listing, ManagementKey, NewManagementKey, Page};
+use latch_store::{
+    CheckCount, Event, Listing, ManagementKey, NewManagementKey, Page, RefusalCount,
+};
 
 use crate::keys::{generate_api_key, random_string, secret_hash, KEY_ALPHABET};
 use crate::{Service, ServiceError, ServiceResult, Tenant};
@@ -89,6 +91,18 @@ impl Tenant<'_> {
         Ok(self
             .store
             .check_counts(self.company_id(), list_query, page)
+            .await?)
+    }
+
+    /// The company's License API refusals per code and hour that match, latest first.
+    pub async fn refusal_counts(
+        &self,
+        list_query: &ListQuery,
+        page: Page,
+    ) -> ServiceResult<Listing<RefusalCount>> {
+        Ok(self
+            .store
+            .refusal_counts(self.company_id(), list_query, page)
             .await?)
     }
 

@@ -531,6 +531,14 @@ pub trait ManagementStore: Send + Sync {
         list_query: &query::ListQuery,
         page: Page,
     ) -> StoreResult<Listing<CheckCount>>;
+    /// The company's hourly License API refusal counts that match, latest hour first unless
+    /// ordered otherwise.
+    async fn refusal_counts(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<RefusalCount>>;
     /// The company's events that match, newest first unless ordered otherwise.
     async fn events(
         &self,
@@ -1228,6 +1236,12 @@ pub trait DashboardStore: Send + Sync {
         company_id: CompanyId,
         since: DateTime<Utc>,
     ) -> StoreResult<Vec<(i64, i64)>>;
+    /// The company's License API refusals since `since`, one total per code, most frequent first.
+    async fn refusals_by_code(
+        &self,
+        company_id: CompanyId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<RefusalTotal>>;
 }
 
 /// Bulk license imports from CSV files, and the walk over licenses that CSV exports take.

@@ -604,6 +604,12 @@ pub enum DeferredWrite {
     },
     /// A claim given up without an answer: the request was refused and a duplicate may run again.
     ReplayClaimReleased { request_hash: String },
+    /// A License API refusal of the company's authenticated request, by its code.
+    Refused {
+        company_id: CompanyId,
+        code: &'static str,
+        at: DateTime<Utc>,
+    },
 }
 
 /// What an attempt window counts; each kind has one window per company and subject.
@@ -876,6 +882,24 @@ pub struct CheckCount {
     /// The hour's first moment.
     pub hour: DateTime<Utc>,
     pub checks: i64,
+}
+
+/// How many License API requests of a company were refused with one code in one hour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusalCount {
+    /// The hour's first moment.
+    pub hour: DateTime<Utc>,
+    pub code: String,
+    pub refusals: i64,
+}
+
+/// A company's refusals with one code over a period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusalTotal {
+    pub code: String,
+    pub refusals: i64,
+    /// The first moment of the latest hour with one.
+    pub last_hour: DateTime<Utc>,
 }
 
 /// A recorded event.

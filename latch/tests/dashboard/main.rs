@@ -6,8 +6,10 @@
 #[macro_use]
 mod support;
 
+mod customer_accounts;
 mod imports;
 mod products;
+mod refusals;
 
 use std::collections::BTreeMap;
 

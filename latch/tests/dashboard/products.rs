@@ -22,7 +22,12 @@ fn product_id(latch: &Latch, company: &Company, code: &str) -> i64 {
 }
 
 /// `GET /api/v1/PATH` with a fresh management key of the company.
-async fn management(latch: &Latch, server: &Server, company: &Company, path: &str) -> Value {
+pub(super) async fn management(
+    latch: &Latch,
+    server: &Server,
+    company: &Company,
+    path: &str,
+) -> Value {
     let key = latch.cli(&[
         "management-key",
         "create",

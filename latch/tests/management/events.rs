@@ -8,6 +8,7 @@ use super::{expect, management_key, Api};
 both_backends!(
     the_event_log_names_each_change_and_pages_through_it,
     license_api_changes_are_events_of_the_device_and_checks_are_counted,
+    license_api_refusals_are_counted_per_company_code_and_hour,
 );
 
 async fn the_event_log_names_each_change_and_pages_through_it(backend: Backend) {
@@ -152,4 +153,59 @@ async fn license_api_changes_are_events_of_the_device_and_checks_are_counted(bac
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("three checks were not counted: {counted}");
+}
+
+async fn license_api_refusals_are_counted_per_company_code_and_hour(backend: Backend) {
+    let latch = Latch::new(backend, "mgmt_refusal_counts").await;
+    let company = latch.company("Acme");
+    let other = latch.company("Other");
+    let key = management_key(&latch, &company, false);
+    let other_key = management_key(&latch, &other, false);
+    latch.product(&company, "APP");
+    let server = latch.serve();
+    let api = Api::new(&server, &key);
+    let unknown = json!({"product": "APP", "license_key": "NO-SUCH-KEY", "hardware_id": "hw-1"});
+    for _ in 0..2 {
+        let reply = server
+            .post(&company.creds, "activate_license", &unknown)
+            .await;
+        assert_eq!(reply.error_code(), "license_not_found");
+    }
+    let reply = server
+        .post(
+            &company.creds,
+            "activate_license",
+            &json!({"product": "NOPE", "license_key": "NO-SUCH-KEY", "hardware_id": "hw-1"}),
+        )
+        .await;
+    assert_eq!(reply.error_code(), "unknown_product");
+
+    // Refusals are counted, not logged: the write-behind batch adds them within about a second.
+    let mut counted = serde_json::Value::Null;
+    for _ in 0..100 {
+        counted = expect(&api.get("events/refusals/?order_by=code").await, 200);
+        let total = |code: &str| -> i64 {
+            counted["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|count| count["code"] == code)
+                .map(|count| count["refusals"].as_i64().unwrap())
+                .sum()
+        };
+        if total("license_not_found") == 2 && total("unknown_product") == 1 {
+            let filtered = expect(&api.get("events/refusals/?code=unknown_product").await, 200);
+            assert_eq!(
+                filtered["results"][0]["code"], "unknown_product",
+                "{filtered}"
+            );
+            assert!(filtered["results"][0]["hour"].is_string(), "{filtered}");
+            let outsider = Api::new(&server, &other_key);
+            let none = expect(&outsider.get("events/refusals/").await, 200);
+            assert_eq!(none["count"], 0, "another company's refusals: {none}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the refusals were not counted: {counted}");
 }

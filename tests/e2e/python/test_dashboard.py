@@ -8,6 +8,7 @@ Skipped, with a message, when no chromium binary is found (CI installs it: see .
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -276,3 +277,47 @@ def test_an_admin_imports_licenses_and_follows_the_progress_to_the_report(
     activated = api.activate_license(product=product.code, license_key=key, hardware_id=hwid())
     assert activated["license_key"] == key
     assert activated["max_activations"] == 2
+
+
+def refusal_count(page, code):
+    """The overview's count of refusals with `code` in the last 7 days; 0 when it has none."""
+    row = page.locator("#refusals tbody tr").filter(has=page.get_by_role("cell", name=code, exact=True))
+    return int(row.get_by_role("cell").nth(1).inner_text()) if row.count() else 0
+
+
+def test_an_admin_sets_up_a_customer_account_and_a_refused_activation_reaches_the_overview(
+        sign_in, staff, product, api, hwid, expect_error):
+    code = unique("acct")
+    secret = unique("client-secret")
+    page = sign_in(staff("admin"))
+    navigate(page, "Customer accounts")
+    page.get_by_role("link", name="New customer account").click()
+    page.get_by_label("Name").fill("Initech")
+    page.get_by_label("Code (what apps send as customer_account_code)").fill(code)
+    page.get_by_label("Issuer URL").fill("https://login.initech.example/realms/staff")
+    page.get_by_label("Client id").fill("latch-e2e")
+    page.get_by_label("Client secret").fill(secret)
+    page.get_by_label("Redirect URIs (one per line)").fill("myapp://callback")
+    screenshot(page, "customer-account-new")
+    page.get_by_role("button", name="Create customer account").click()
+    expect(page.get_by_role("status")).to_contain_text("Customer account created.")
+    expect(page.get_by_role("heading", name="Initech")).to_be_visible()
+    assert secret not in page.content()
+    screenshot(page, "customer-account")
+
+    navigate(page, "Customer accounts")
+    row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=code, exact=True))
+    expect(row.get_by_role("cell", name="yes", exact=True)).to_be_visible()
+    screenshot(page, "customer-accounts")
+
+    navigate(page, "Overview")
+    before = refusal_count(page, "license_not_found")
+    with expect_error("license_not_found"):
+        api.activate_license(product=product.code, license_key="NO-SUCH-KEY-E2E", hardware_id=hwid())
+    # The refusal is counted behind the request: reload until the overview has it.
+    deadline = time.monotonic() + 60
+    while refusal_count(page, "license_not_found") != before + 1:
+        assert time.monotonic() < deadline, f"the refusal never reached the overview: {page.content()}"
+        page.wait_for_timeout(250)
+        page.reload()
+    screenshot(page, "overview-refusals")

@@ -3,7 +3,7 @@
 
 use axum::extract::{Query, State};
 use chrono::NaiveDate;
-use latch_service::model::StaffRole;
+use latch_service::model::{CustomerRecord, StaffRole};
 use latch_service::query::fields::{
     CUSTOMER_FIELDS, DEVICE_FIELDS, EVENT_FIELDS, LICENSE_USER_FIELDS,
 };
@@ -151,19 +151,31 @@ pub async fn customers(
     let body = html! {
         h1 { "Customers" }
         (filter_form("/dashboard/customers", &filters, &[("email", "Customer email"), ("company_name", "Company")]))
+        p { "Customers of organisations that sign in through their own identity provider belong to a " a href="/dashboard/customer-accounts" { "customer account" } "." }
         @if found.items.is_empty() { (empty("No customer matches. Customers are created with the licenses issued to them.")) } @else {
-            table { thead { tr { th { "Email" } th { "Name" } th { "Company" } th { "Licenses" } th { "Orders" } } }
-                tbody { @for record in &found.items { tr {
-                    td { a href={ "/dashboard/licenses?q=" (record.customer.email) } { (record.customer.email) } }
-                    td { (record.customer.first_name) " " (record.customer.last_name) }
-                    td { (record.customer.company_name) }
-                    td { (record.total_licenses) }
-                    td { (record.total_orders) }
-                } } } }
+            (customer_table(&found.items))
         }
         (pager("/dashboard/customers", &filters.pairs(&["email", "company_name"]), filters.offset(), found.total))
     };
     Ok(page(&signed, "/dashboard/customers", "Customers", body))
+}
+
+/// Customers with their licenses, orders and account.
+pub(super) fn customer_table(records: &[CustomerRecord]) -> Markup {
+    html! {
+        table { thead { tr { th { "Email" } th { "Name" } th { "Company" } th { "Account" } th { "Licenses" } th { "Orders" } } }
+            tbody { @for record in records { tr {
+                td { a href={ "/dashboard/licenses?q=" (record.customer.email) } { (record.customer.email) } }
+                td { (record.customer.first_name) " " (record.customer.last_name) }
+                td { (record.customer.company_name) }
+                td { @match &record.customer.account {
+                    Some(account) => { a href={ "/dashboard/customer-accounts/" (account.id) } { code { (account.code) } } }
+                    None => { "—" }
+                } }
+                td { (record.total_licenses) }
+                td { (record.total_orders) }
+            } } } }
+    }
 }
 
 /// `GET /dashboard/license-users`.

@@ -3,6 +3,7 @@
 //! the member. Its stylesheet and script are compiled into the binary. Every page needs a session
 //! (`session.rs`), every POST its CSRF token, and every action the role it takes.
 
+mod customer_accounts;
 mod error;
 mod imports;
 mod issue;
@@ -57,6 +58,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/dashboard/issue", get(issue::form).post(issue::submit))
         .route("/dashboard/orders/{id}/keys.csv", get(issue::keys_csv))
         .route("/dashboard/customers", get(lists::customers))
+        .route(
+            "/dashboard/customer-accounts",
+            get(customer_accounts::list).post(customer_accounts::create),
+        )
+        .route(
+            "/dashboard/customer-accounts/new",
+            get(customer_accounts::new_form),
+        )
+        .route(
+            "/dashboard/customer-accounts/{id}",
+            get(customer_accounts::detail).post(customer_accounts::update),
+        )
         .route("/dashboard/license-users", get(lists::license_users))
         .route(
             "/dashboard/license-users/{id}/password",

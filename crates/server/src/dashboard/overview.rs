@@ -1,5 +1,5 @@
 //! The overview: active devices, activations and checks per day (bars drawn as SVG on the server),
-//! and licenses whose validity ends within 30 days.
+//! licenses whose validity ends within 30 days, and the License API's recent refusals by code.
 
 use axum::extract::{Query, State};
 use chrono::{Duration, Utc};
@@ -14,6 +14,9 @@ use super::licenses::field;
 use super::page::{empty, page, when};
 use super::session::Signed;
 use crate::state::AppState;
+
+/// The days the refusals table covers.
+const REFUSAL_DAYS: i64 = 7;
 
 #[derive(Debug, Deserialize)]
 pub struct Period {
@@ -87,6 +90,7 @@ pub async fn overview(
             },
         )
         .await?;
+    let refusals = tenant.recent_refusals(REFUSAL_DAYS).await?;
     let body = html! {
         h1 { "Overview" }
         p.period {
@@ -112,6 +116,15 @@ pub async fn overview(
                     td { (record.product.name) }
                     td { (record.customer.as_ref().map_or("—", |c| c.email.as_str())) }
                     td { (when(record.license.validity_period)) }
+                } } } }
+        }
+        h2 { "Refusals in the last " (REFUSAL_DAYS) " days by code" }
+        @if refusals.is_empty() { (empty(&format!("No License API request was refused in the last {REFUSAL_DAYS} days."))) } @else {
+            table #refusals { thead { tr { th { "Code" } th { "Count" } th { "Last seen (hour, UTC)" } } }
+                tbody { @for refusal in &refusals { tr {
+                    td { code { (refusal.code) } }
+                    td { (refusal.refusals) }
+                    td { (when(Some(refusal.last_hour))) }
                 } } } }
         }
     };

@@ -18,6 +18,11 @@ const NAVIGATION: &[(&str, &str, StaffRole)] = &[
     ("/dashboard/issue", "Issue licenses", StaffRole::Admin),
     ("/dashboard/customers", "Customers", StaffRole::Viewer),
     (
+        "/dashboard/customer-accounts",
+        "Customer accounts",
+        StaffRole::Viewer,
+    ),
+    (
         "/dashboard/license-users",
         "License users",
         StaffRole::Viewer,
@@ -160,6 +165,8 @@ pub fn notice(code: Option<&str>) -> Markup {
         "custom-field-added" => "Custom field added.",
         "custom-field-saved" => "Custom field saved.",
         "custom-field-deleted" => "Custom field deleted.",
+        "account-created" => "Customer account created.",
+        "account-saved" => "Customer account saved.",
         "staff" => "Staff member added.",
         "sessions" => "Sessions ended.",
         "key-revoked" => "Management key revoked.",

@@ -46,14 +46,14 @@ const CONSUMPTION_PERIODS: &[(&str, &str)] = &[
 ];
 
 /// A form the service refused: which one, what it sent, and why.
-struct Refused<'a> {
-    form: &'a str,
-    sent: &'a Form,
-    message: String,
+pub(super) struct Refused<'a> {
+    pub form: &'a str,
+    pub sent: &'a Form,
+    pub message: String,
 }
 
 /// The alert beside `form` when it is the one refused.
-fn refusal(refused: Option<&Refused>, form: &str) -> Markup {
+pub(super) fn refusal(refused: Option<&Refused>, form: &str) -> Markup {
     html! {
         @if let Some(refused) = refused.filter(|refused| refused.form == form) {
             p.alert role="alert" { (sentence(&refused.message)) " Correct it and send the form again." }
@@ -71,7 +71,7 @@ fn sentence(message: &str) -> String {
 }
 
 /// What `form` shows: what it sent when it was refused, else the stored values.
-fn shown<'a>(refused: Option<&'a Refused>, form: &str, stored: &'a Form) -> &'a Form {
+pub(super) fn shown<'a>(refused: Option<&'a Refused>, form: &str, stored: &'a Form) -> &'a Form {
     refused
         .filter(|refused| refused.form == form)
         .map_or(stored, |refused| refused.sent)
@@ -79,7 +79,9 @@ fn shown<'a>(refused: Option<&'a Refused>, form: &str, stored: &'a Form) -> &'a 
 
 /// A form's outcome with its refusal split off, to show the form again; other failures stay
 /// failures.
-fn refusal_of(outcome: DashboardResult<Response>) -> DashboardResult<Result<Response, String>> {
+pub(super) fn refusal_of(
+    outcome: DashboardResult<Response>,
+) -> DashboardResult<Result<Response, String>> {
     match outcome {
         Ok(done) => Ok(Ok(done)),
         Err(DashboardError::Invalid(message)) => Ok(Err(message)),
@@ -88,23 +90,23 @@ fn refusal_of(outcome: DashboardResult<Response>) -> DashboardResult<Result<Resp
 }
 
 /// A page showing a refused form again.
-fn shown_again(page: Markup) -> DashboardResult<Response> {
+pub(super) fn shown_again(page: Markup) -> DashboardResult<Response> {
     Ok((StatusCode::BAD_REQUEST, page).into_response())
 }
 
 /// The inputs of one form, each with a visible label and an id unique on the page.
-struct Fields<'a> {
-    form: &'a str,
-    values: &'a Form,
+pub(super) struct Fields<'a> {
+    pub form: &'a str,
+    pub values: &'a Form,
 }
 
 impl Fields<'_> {
-    fn id(&self, name: &str) -> String {
+    pub(super) fn id(&self, name: &str) -> String {
         format!("{}-{name}", self.form)
     }
 
     /// A one-line input of `kind` (text, number, date, url).
-    fn input(&self, name: &str, label: &str, kind: &str, required: bool) -> Markup {
+    pub(super) fn input(&self, name: &str, label: &str, kind: &str, required: bool) -> Markup {
         let id = self.id(name);
         html! {
             div.field {
@@ -115,7 +117,7 @@ impl Fields<'_> {
         }
     }
 
-    fn checkbox(&self, name: &str, label: &str) -> Markup {
+    pub(super) fn checkbox(&self, name: &str, label: &str) -> Markup {
         html! {
             div.field.check {
                 label { input type="checkbox" name=(name) value="true" checked[self.values.flag(name)]; " " (label) }
@@ -136,7 +138,7 @@ impl Fields<'_> {
         }
     }
 
-    fn textarea(&self, name: &str, label: &str) -> Markup {
+    pub(super) fn textarea(&self, name: &str, label: &str) -> Markup {
         let id = self.id(name);
         html! {
             div.field.wide {

@@ -2,8 +2,8 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use latch_service::model::{Actor, CheckCount, Event};
-use latch_service::query::fields::{CHECK_COUNT_FIELDS, EVENT_FIELDS};
+use latch_service::model::{Actor, CheckCount, Event, RefusalCount};
+use latch_service::query::fields::{CHECK_COUNT_FIELDS, EVENT_FIELDS, REFUSAL_COUNT_FIELDS};
 use latch_service::query::Field;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_events))
         .routes(routes!(list_check_counts))
+        .routes(routes!(list_refusal_counts))
 }
 
 pub struct Events;
@@ -46,6 +47,32 @@ impl From<CheckCount> for CheckCountOut {
             license: count.license_id.get(),
             hour: count.hour,
             checks: count.checks,
+        }
+    }
+}
+
+pub struct RefusalCounts;
+
+impl ListSpec for RefusalCounts {
+    const FIELDS: &'static [Field] = REFUSAL_COUNT_FIELDS;
+}
+
+/// How many License API requests were refused with one code in one hour.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefusalCountOut {
+    /// The hour's first moment.
+    pub hour: DateTime<Utc>,
+    /// The refusal's `code`, e.g. `license_not_found`.
+    pub code: String,
+    pub refusals: i64,
+}
+
+impl From<RefusalCount> for RefusalCountOut {
+    fn from(count: RefusalCount) -> Self {
+        Self {
+            hour: count.hour,
+            code: count.code,
+            refusals: count.refusals,
         }
     }
 }
@@ -145,4 +172,22 @@ async fn list_check_counts(
         .check_counts(&request.query, request.page)
         .await?;
     Ok(JsonAnswer(request.answer(counts, CheckCountOut::from)))
+}
+
+/// License API refusals of authenticated requests counted per code and hour: filter by `code` and
+/// `hour` (`hour__gte`, `hour__lt`...). Counts reach storage with the write-behind batch, within
+/// about a second.
+#[utoipa::path(get, path = "/events/refusals/", tag = "events",
+    responses((status = 200, body = Paginated<RefusalCountOut>), Reads))]
+async fn list_refusal_counts(
+    State(state): State<AppState>,
+    access: ManagementAccess,
+    request: ListRequest<RefusalCounts>,
+) -> Result<JsonAnswer<Paginated<RefusalCountOut>>, ManagementError> {
+    let counts = access
+        .tenant(&state)
+        .await?
+        .refusal_counts(&request.query, request.page)
+        .await?;
+    Ok(JsonAnswer(request.answer(counts, RefusalCountOut::from)))
 }

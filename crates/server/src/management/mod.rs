@@ -110,6 +110,7 @@ fn routes() -> OpenApiRouter<AppState> {
 fn document_lists(openapi: &mut OpenApi) {
     document_list::<events::Events>(openapi, "/events/");
     document_list::<events::CheckCounts>(openapi, "/events/checks/");
+    document_list::<events::RefusalCounts>(openapi, "/events/refusals/");
     document_list::<licenses::Licenses>(openapi, "/licenses/");
     document_list::<orders::Orders>(openapi, "/orders/");
     document_list::<customers::Customers>(openapi, "/customers/");

@@ -9,6 +9,12 @@ pub const CHECK_COUNT_FIELDS: &[Field] = &[
     Field::new("hour", "cc.hour", FieldKind::Time),
 ];
 
+/// License API refusals counted per code and hour (`rc`).
+pub const REFUSAL_COUNT_FIELDS: &[Field] = &[
+    Field::new("code", "rc.code", FieldKind::Text),
+    Field::new("hour", "rc.hour", FieldKind::Time),
+];
+
 /// The event log (`e`).
 pub const EVENT_FIELDS: &[Field] = &[
     Field::new("event", "e.event", FieldKind::Text),

@@ -1,4 +1,4 @@
-//! Dashboard staff accounts, their sessions, and the overview's daily counts.
+//! Dashboard staff accounts, their sessions, and the overview's daily counts and refusals.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -232,6 +232,32 @@ impl<DB: Backend> DashboardStore for SqlStore<DB> {
         .fetch_all(&mut *self.reader.acquire().await?)
         .await?;
         day_counts(&rows)
+    }
+
+    async fn refusals_by_code(
+        &self,
+        company_id: CompanyId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<RefusalTotal>> {
+        let rows = query(
+            "SELECT rc.code, CAST(SUM(rc.refusals) AS BIGINT) AS total, MAX(rc.hour) AS last_hour \
+             FROM refusal_counts rc WHERE rc.company_id = $1 AND rc.hour >= $2 \
+             GROUP BY rc.code ORDER BY total DESC, rc.code",
+        )
+        .bind(company_id)
+        .bind(millis(since))
+        .fetch_all(&mut *self.reader.acquire().await?)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                Ok(RefusalTotal {
+                    code: row.read("code")?,
+                    refusals: row.read("total")?,
+                    last_hour: from_millis(row.read("last_hour")?),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
     }
 }
 

@@ -964,6 +964,8 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
                     "DELETE FROM request_answers WHERE request_hash = $1 AND status IS NULL",
                 )
                 .bind(request_hash.as_str()),
+                // Counted per hour below, like checks.
+                DeferredWrite::Refused { .. } => continue,
             };
             statement.execute(&mut *tx).await?;
         }
@@ -976,6 +978,19 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
             .bind(hour)
             .bind(checks)
             .bind(device_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for ((company_id, hour, code), refusals) in refusals_by_hour(writes) {
+            query(
+                "INSERT INTO refusal_counts (company_id, hour, code, refusals) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (company_id, hour, code) \
+                 DO UPDATE SET refusals = refusal_counts.refusals + excluded.refusals",
+            )
+            .bind(company_id)
+            .bind(hour)
+            .bind(code)
+            .bind(refusals)
             .execute(&mut *tx)
             .await?;
         }
@@ -1011,14 +1026,38 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
 
 const HOUR_MILLIS: i64 = 3_600_000;
 
+/// The start of the hour `at` falls in, in epoch milliseconds.
+fn hour_of(at: DateTime<Utc>) -> i64 {
+    millis(at).div_euclid(HOUR_MILLIS) * HOUR_MILLIS
+}
+
 /// The batch's checks counted by device and hour (epoch milliseconds at the hour's start): one
 /// upsert per pair instead of one per check.
 fn checks_by_hour(writes: &[DeferredWrite]) -> std::collections::BTreeMap<(DeviceId, i64), i64> {
     let mut counts = std::collections::BTreeMap::new();
     for write in writes {
         if let DeferredWrite::Checked { device_id, at } = write {
-            let hour = millis(*at).div_euclid(HOUR_MILLIS) * HOUR_MILLIS;
-            *counts.entry((*device_id, hour)).or_insert(0) += 1;
+            *counts.entry((*device_id, hour_of(*at))).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// The batch's refusals counted by company, hour and code, as `checks_by_hour` counts checks.
+fn refusals_by_hour(
+    writes: &[DeferredWrite],
+) -> std::collections::BTreeMap<(CompanyId, i64, &'static str), i64> {
+    let mut counts = std::collections::BTreeMap::new();
+    for write in writes {
+        if let DeferredWrite::Refused {
+            company_id,
+            code,
+            at,
+        } = write
+        {
+            *counts
+                .entry((*company_id, hour_of(*at), *code))
+                .or_insert(0) += 1;
         }
     }
     counts
@@ -1036,9 +1075,9 @@ fn latest_per_device(writes: &[DeferredWrite]) -> Vec<&DeferredWrite> {
                 DeferredWrite::Checked { device_id, .. } => (0, *device_id),
                 DeferredWrite::LicenseSignature { device_id, .. } => (1, *device_id),
                 DeferredWrite::AnswerSignature { device_id, .. } => (2, *device_id),
-                DeferredWrite::ReplayAnswer { .. } | DeferredWrite::ReplayClaimReleased { .. } => {
-                    return true
-                }
+                DeferredWrite::ReplayAnswer { .. }
+                | DeferredWrite::ReplayClaimReleased { .. }
+                | DeferredWrite::Refused { .. } => return true,
             };
             seen.insert(target)
         })
@@ -1106,6 +1145,40 @@ mod tests {
                 ((DeviceId::new(1), ten), 2),
                 ((DeviceId::new(1), eleven), 1),
                 ((DeviceId::new(2), ten), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn refusals_are_counted_per_company_started_hour_and_code() {
+        let refused = |company: i64, code: &'static str, time: &str| DeferredWrite::Refused {
+            company_id: CompanyId::new(company),
+            code,
+            at: DateTime::parse_from_rfc3339(time)
+                .unwrap()
+                .with_timezone(&Utc),
+        };
+        let writes = [
+            refused(1, "license_not_found", "2026-01-01T10:00:00Z"),
+            refused(1, "license_not_found", "2026-01-01T10:59:59Z"),
+            refused(1, "license_not_enabled", "2026-01-01T10:30:00Z"),
+            refused(1, "license_not_found", "2026-01-01T11:00:00Z"),
+            refused(2, "license_not_found", "2026-01-01T10:15:00Z"),
+            DeferredWrite::Checked {
+                device_id: DeviceId::new(3),
+                at: Utc::now(),
+            },
+        ];
+        let ten = 1_767_261_600_000;
+        let eleven = ten + HOUR_MILLIS;
+        let counts: Vec<_> = refusals_by_hour(&writes).into_iter().collect();
+        assert_eq!(
+            counts,
+            [
+                ((CompanyId::new(1), ten, "license_not_enabled"), 1),
+                ((CompanyId::new(1), ten, "license_not_found"), 2),
+                ((CompanyId::new(1), eleven, "license_not_found"), 1),
+                ((CompanyId::new(2), ten, "license_not_found"), 1),
             ]
         );
     }

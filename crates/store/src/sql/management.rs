@@ -36,6 +36,21 @@ fn check_count_from_row<R: SqlRow>(row: &R) -> StoreResult<CheckCount> {
     })
 }
 
+const REFUSAL_COUNTS: Table = Table {
+    columns: "rc.hour, rc.code, rc.refusals",
+    from: "refusal_counts rc",
+    company: "rc.company_id",
+    id: "rc.hour",
+};
+
+fn refusal_count_from_row<R: SqlRow>(row: &R) -> StoreResult<RefusalCount> {
+    Ok(RefusalCount {
+        hour: from_millis(row.read("hour")?),
+        code: row.read("code")?,
+        refusals: row.read("refusals")?,
+    })
+}
+
 fn management_key_from_row<R: SqlRow>(row: &R) -> Result<ManagementKey, sqlx::Error> {
     Ok(ManagementKey {
         id: row.read("id")?,
@@ -239,6 +254,22 @@ impl<DB: Backend> ManagementStore for SqlStore<DB> {
             list_query,
             page,
             check_count_from_row,
+        )
+        .await
+    }
+
+    async fn refusal_counts(
+        &self,
+        company_id: CompanyId,
+        list_query: &ListQuery,
+        page: Page,
+    ) -> StoreResult<Listing<RefusalCount>> {
+        self.list_matching(
+            &REFUSAL_COUNTS,
+            company_id,
+            list_query,
+            page,
+            refusal_count_from_row,
         )
         .await
     }
