@@ -8,6 +8,7 @@ mod support;
 
 mod imports;
 mod products;
+mod staff;
 
 use std::collections::BTreeMap;
 

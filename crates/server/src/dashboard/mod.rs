@@ -80,6 +80,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/dashboard/events", get(lists::events))
         .route("/dashboard/staff", get(staff::list).post(staff::add))
         .route("/dashboard/staff/{id}/revoke", post(staff::revoke))
+        .route("/dashboard/staff/{id}/role", post(staff::change_role))
+        .route("/dashboard/staff/{id}/remove", post(staff::remove))
         .route("/dashboard/account", get(staff::account))
         .route("/dashboard/account/totp", post(staff::start_totp))
         .route("/dashboard/account/totp/confirm", post(staff::confirm_totp))

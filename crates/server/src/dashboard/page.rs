@@ -162,6 +162,8 @@ pub fn notice(code: Option<&str>) -> Markup {
         "custom-field-deleted" => "Custom field deleted.",
         "staff" => "Staff member added.",
         "sessions" => "Sessions ended.",
+        "role-changed" => "Role changed: it applies from the member's next request.",
+        "staff-removed" => "Staff member removed and signed out everywhere.",
         "key-revoked" => "Management key revoked.",
         "totp-on" => "Two-factor sign-in is on: signing in now also takes a code.",
         "totp-off" => "Two-factor sign-in is off.",

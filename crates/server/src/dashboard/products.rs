@@ -46,14 +46,14 @@ const CONSUMPTION_PERIODS: &[(&str, &str)] = &[
 ];
 
 /// A form the service refused: which one, what it sent, and why.
-struct Refused<'a> {
-    form: &'a str,
-    sent: &'a Form,
-    message: String,
+pub(super) struct Refused<'a> {
+    pub form: &'a str,
+    pub sent: &'a Form,
+    pub message: String,
 }
 
 /// The alert beside `form` when it is the one refused.
-fn refusal(refused: Option<&Refused>, form: &str) -> Markup {
+pub(super) fn refusal(refused: Option<&Refused>, form: &str) -> Markup {
     html! {
         @if let Some(refused) = refused.filter(|refused| refused.form == form) {
             p.alert role="alert" { (sentence(&refused.message)) " Correct it and send the form again." }
@@ -79,7 +79,9 @@ fn shown<'a>(refused: Option<&'a Refused>, form: &str, stored: &'a Form) -> &'a 
 
 /// A form's outcome with its refusal split off, to show the form again; other failures stay
 /// failures.
-fn refusal_of(outcome: DashboardResult<Response>) -> DashboardResult<Result<Response, String>> {
+pub(super) fn refusal_of(
+    outcome: DashboardResult<Response>,
+) -> DashboardResult<Result<Response, String>> {
     match outcome {
         Ok(done) => Ok(Ok(done)),
         Err(DashboardError::Invalid(message)) => Ok(Err(message)),
@@ -88,7 +90,7 @@ fn refusal_of(outcome: DashboardResult<Response>) -> DashboardResult<Result<Resp
 }
 
 /// A page showing a refused form again.
-fn shown_again(page: Markup) -> DashboardResult<Response> {
+pub(super) fn shown_again(page: Markup) -> DashboardResult<Response> {
     Ok((StatusCode::BAD_REQUEST, page).into_response())
 }
 
