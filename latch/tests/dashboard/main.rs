@@ -9,6 +9,7 @@ mod support;
 mod imports;
 mod products;
 mod staff;
+mod webhooks;
 
 use std::collections::BTreeMap;
 

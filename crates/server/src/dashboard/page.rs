@@ -24,6 +24,7 @@ const NAVIGATION: &[(&str, &str, StaffRole)] = &[
     ),
     ("/dashboard/products", "Products", StaffRole::Viewer),
     ("/dashboard/events", "Event log", StaffRole::Viewer),
+    ("/dashboard/webhooks", "Webhooks", StaffRole::Viewer),
     ("/dashboard/staff", "Staff", StaffRole::Admin),
     ("/dashboard/settings", "Settings", StaffRole::Admin),
 ];
@@ -164,6 +165,10 @@ pub fn notice(code: Option<&str>) -> Markup {
         "sessions" => "Sessions ended.",
         "role-changed" => "Role changed: it applies from the member's next request.",
         "staff-removed" => "Staff member removed and signed out everywhere.",
+        "webhook-enabled" => "Endpoint enabled.",
+        "webhook-disabled" => "Endpoint disabled: events are no longer delivered to it.",
+        "webhook-deleted" => "Endpoint deleted with its delivery log.",
+        "retried" => "Delivery queued to be sent again now.",
         "key-revoked" => "Management key revoked.",
         "totp-on" => "Two-factor sign-in is on: signing in now also takes a code.",
         "totp-off" => "Two-factor sign-in is off.",

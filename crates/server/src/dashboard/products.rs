@@ -71,7 +71,7 @@ fn sentence(message: &str) -> String {
 }
 
 /// What `form` shows: what it sent when it was refused, else the stored values.
-fn shown<'a>(refused: Option<&'a Refused>, form: &str, stored: &'a Form) -> &'a Form {
+pub(super) fn shown<'a>(refused: Option<&'a Refused>, form: &str, stored: &'a Form) -> &'a Form {
     refused
         .filter(|refused| refused.form == form)
         .map_or(stored, |refused| refused.sent)
@@ -95,9 +95,9 @@ pub(super) fn shown_again(page: Markup) -> DashboardResult<Response> {
 }
 
 /// The inputs of one form, each with a visible label and an id unique on the page.
-struct Fields<'a> {
-    form: &'a str,
-    values: &'a Form,
+pub(super) struct Fields<'a> {
+    pub form: &'a str,
+    pub values: &'a Form,
 }
 
 impl Fields<'_> {
@@ -106,7 +106,7 @@ impl Fields<'_> {
     }
 
     /// A one-line input of `kind` (text, number, date, url).
-    fn input(&self, name: &str, label: &str, kind: &str, required: bool) -> Markup {
+    pub fn input(&self, name: &str, label: &str, kind: &str, required: bool) -> Markup {
         let id = self.id(name);
         html! {
             div.field {
