@@ -43,9 +43,10 @@ pub enum StaffCommand {
     SetRole {
         #[command(flatten)]
         company: CompanyArg,
+        /// The member's address.
         #[arg(long)]
         email: String,
-        /// viewer, support or admin (see `staff add`).
+        /// The new role; what each may do: `latch staff add --help`.
         #[arg(long, value_parser = ["admin", "support", "viewer"])]
         role: String,
     },
@@ -54,6 +55,7 @@ pub enum StaffCommand {
     Remove {
         #[command(flatten)]
         company: CompanyArg,
+        /// The member's address.
         #[arg(long)]
         email: String,
     },

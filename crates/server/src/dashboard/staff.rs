@@ -49,6 +49,7 @@ async fn staff_page(
                     @let chosen = shown_role(refused, member);
                     form.inline method="post" action={ "/dashboard/staff/" (member.id) "/role" } {
                         (csrf_field(signed))
+                        // Names the member whose choice a refused change shows again.
                         input type="hidden" name="member" value=(member.id);
                         label for=(select) { "New role" }
                         select id=(select) name="role" {
