@@ -286,3 +286,63 @@ async fn an_admin_disables_rekeys_and_deletes_an_endpoint(backend: Backend) {
     let listed = latch.cli(&["webhook", "list", "--company", &company_id]);
     assert_eq!(listed["webhooks"], serde_json::json!([]), "{listed}");
 }
+
+/// The ids of the deliveries a log page links to, in the page's order.
+fn delivery_ids(html: &str, endpoint: &str) -> Vec<i64> {
+    let prefix = format!("href=\"{endpoint}/deliveries/");
+    html.split(&prefix)
+        .skip(1)
+        .map(|rest| {
+            rest.split('"')
+                .next()
+                .and_then(|id| id.parse().ok())
+                .unwrap_or_else(|| panic!("a delivery id in {rest}"))
+        })
+        .collect()
+}
+
+both_backends!(the_delivery_log_is_paginated_newest_first);
+
+async fn the_delivery_log_is_paginated_newest_first(backend: Backend) {
+    let latch = Latch::new(backend, "dash_webhook_log").await;
+    let company = latch.company("Acme");
+    add_staff(&latch, &company, "admin@example.com", "admin");
+    latch.product(&company, "app");
+    let key = latch.license(&company, "app", &[]);
+    let server = latch.serve_with(&[ALLOW_PRIVATE, NO_SOON_RETRY]);
+    let list = "/dashboard/webhooks";
+    let mut admin = Browser::signed_in(&server, "admin@example.com").await;
+    let reply = admin
+        .submit(
+            list,
+            list,
+            &[
+                ("url", "http://127.0.0.1:9/hook"),
+                ("events", "license.updated"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let endpoint = link_starting(&reply.text(), "/dashboard/webhooks/");
+
+    // Each change is one delivery, recorded with its event.
+    for change in 0..26 {
+        let command = if change % 2 == 0 { "disable" } else { "enable" };
+        latch.cli(&["license", command, &key]);
+    }
+    let first = admin.get(&endpoint).await.text();
+    assert!(first.contains("1–25 of 26"), "{first}");
+    let newest = delivery_ids(&first, &endpoint);
+    assert_eq!(newest.len(), 25, "{first}");
+    assert!(
+        newest.windows(2).all(|pair| pair[0] > pair[1]),
+        "newest first: {newest:?}"
+    );
+    let next = format!("{endpoint}?offset=25");
+    assert!(first.contains(&format!("href=\"{next}\"")), "{first}");
+    let second = admin.get(&next).await.text();
+    assert!(second.contains("26–26 of 26"), "{second}");
+    let oldest = delivery_ids(&second, &endpoint);
+    assert_eq!(oldest.len(), 1, "{second}");
+    assert!(oldest[0] < newest[24], "{oldest:?} after {newest:?}");
+}
