@@ -1,112 +1,22 @@
-//! Webhooks end to end: real `latch serve` processes deliver events to a receiver in this test, signed,
+//! Webhooks end to end: real `latch serve` processes deliver events to a local receiver, signed,
 //! retried, never lost across `kill -9`, once per event across two nodes, and never to a private
 //! address unless the configuration allows it.
 
 mod support;
 
-use std::collections::{BTreeSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::hmac;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
 use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{send, Backend, Company, Latch, Reply, Server};
+use support::{send, Backend, Company, Latch, Received, Receiver, Reply, Server};
 
 const ALLOW_PRIVATE: (&str, &str) = ("LATCH_WEBHOOK_ALLOW_PRIVATE", "true");
 const FAST_RETRIES: (&str, &str) = ("LATCH_WEBHOOK_RETRY_DELAYS", "1,2,4");
-
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-struct Received {
-    at: Instant,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> String {
-        self.headers[name].to_str().unwrap().to_owned()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap()
-    }
-}
-
-#[derive(Default)]
-struct Log {
-    received: Vec<Received>,
-    /// Statuses to answer, in order; 200 once they are used up.
-    script: VecDeque<u16>,
-}
-
-/// An HTTP receiver on 127.0.0.1 that records every request.
-#[derive(Clone)]
-struct Receiver {
-    url: String,
-    log: Arc<Mutex<Log>>,
-}
-
-impl Receiver {
-    async fn start(script: &[u16]) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        Self::serve_on(listener, script)
-    }
-
-    fn serve_on(listener: tokio::net::TcpListener, script: &[u16]) -> Self {
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        let log = Arc::new(Mutex::new(Log {
-            script: script.iter().copied().collect(),
-            ..Log::default()
-        }));
-        let app = axum::Router::new()
-            .route("/hook", axum::routing::post(record))
-            .with_state(log.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { url, log }
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.log.lock().unwrap().received.clone()
-    }
-
-    /// Waits until `done` holds for what was received, at most `limit`.
-    async fn wait_for(&self, limit: Duration, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
-        let started = Instant::now();
-        loop {
-            let received = self.received();
-            if done(&received) {
-                return received;
-            }
-            assert!(
-                started.elapsed() < limit,
-                "the receiver got {} requests in {limit:?}: {:?}",
-                received.len(),
-                received.iter().map(|r| &r.body).collect::<Vec<_>>()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-async fn record(
-    State(log): State<Arc<Mutex<Log>>>,
-    headers: HeaderMap,
-    body: String,
-) -> StatusCode {
-    let mut log = log.lock().unwrap();
-    log.received.push(Received {
-        at: Instant::now(),
-        headers,
-        body,
-    });
-    StatusCode::from_u16(log.script.pop_front().unwrap_or(200)).unwrap()
-}
 
 fn events_named<'a>(received: &'a [Received], name: &str) -> Vec<&'a Received> {
     received

@@ -75,7 +75,7 @@ pub use terms::{validate_metadata, ConsumptionTerms, FloatingTerms, LicenseTerms
 pub use users::{CreatedLicenseUser, LicenseUserSpec};
 pub use webhooks::{
     check_webhook_url, is_public_address, CreatedWebhook, WebhookSpec, WebhookTargets,
-    PREVIOUS_SECRET_VALIDITY,
+    PREVIOUS_SECRET_VALIDITY, WEBHOOK_EVENT_CHOICES,
 };
 
 pub use latch_store::query;

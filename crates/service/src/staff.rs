@@ -5,7 +5,9 @@
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use chrono::{DateTime, Duration, Utc};
-use latch_store::{NewStaff, Staff, StaffCredentials, StaffRole, StaffSession, StoreError};
+use latch_store::{
+    NewStaff, Staff, StaffChange, StaffCredentials, StaffRole, StaffSession, StoreError,
+};
 use secrecy::{ExposeSecret, SecretString};
 use totp_rs::{Algorithm, Secret, TOTP};
 
@@ -168,6 +170,28 @@ impl Tenant<'_> {
             .await?)
     }
 
+    /// Gives the company's member `role`, from their next request on (sessions read the role
+    /// afresh); refused for the company's last admin.
+    pub async fn set_staff_role(&self, email: &str, role: StaffRole) -> ServiceResult<Staff> {
+        let staff = self.staff_member(email).await?;
+        let change = self
+            .store
+            .set_staff_role(self.company_id(), staff.id, role, &self.actor, Utc::now())
+            .await?;
+        unless_last_admin(change, "role")
+    }
+
+    /// Removes the company's member and ends their sessions at once; refused for the company's last
+    /// admin. Returns the member as they were.
+    pub async fn remove_staff(&self, email: &str) -> ServiceResult<Staff> {
+        let staff = self.staff_member(email).await?;
+        let change = self
+            .store
+            .delete_staff(self.company_id(), staff.id, &self.actor, Utc::now())
+            .await?;
+        unless_last_admin(change, "email")
+    }
+
     /// Turns the member's second factor on with `secret` once `code` proves an authenticator app
     /// holds it (`None`: the operator hands the secret over and vouches for it), or off (`secret`
     /// `None`, for a member who lost the device).
@@ -193,5 +217,16 @@ impl Tenant<'_> {
             two_factor: secret.is_some(),
             ..staff
         })
+    }
+}
+
+/// The changed member, or the refusal (naming `field`) that keeps the company's last admin.
+fn unless_last_admin(change: StaffChange, field: &'static str) -> ServiceResult<Staff> {
+    match change {
+        StaffChange::Done(staff) => Ok(staff),
+        StaffChange::LastAdmin => Err(ServiceError::invalid(
+            field,
+            "this member is the company's last admin; make another member admin first",
+        )),
     }
 }

@@ -20,6 +20,45 @@ pub const PREVIOUS_SECRET_VALIDITY: Duration = Duration::hours(24);
 /// The longest URL an endpoint may have.
 const MAX_URL_LENGTH: usize = 2048;
 
+/// The subscriptions offered to choose from: every event, each license event, and the events of
+/// each other resource by pattern (docs/WEBHOOKS.md describes them).
+pub const WEBHOOK_EVENT_CHOICES: &[&str] = &[
+    "*",
+    "license.*",
+    "license.created",
+    "license.updated",
+    "license.deleted",
+    "license.reset",
+    "license.license_user.assigned",
+    "license.license_user.unassigned",
+    "license.activated",
+    "license.deactivated",
+    "license.consumption",
+    "license.borrowed",
+    "license.released",
+    "license.floating_seat_taken",
+    "license.feature_seat_taken",
+    "license.feature_borrowed",
+    "license.feature_released",
+    "customer.*",
+    "customer_account.*",
+    "license_user.*",
+    "order.*",
+    "product.*",
+    "product_feature.*",
+    "device.*",
+    "device_variable.*",
+    "installation_file.*",
+    "product_custom_field.*",
+    "license_custom_field.*",
+    "api_key.*",
+    "oauth_client.*",
+    "management_key.*",
+    "webhook.*",
+    "license_import.*",
+    "staff.*",
+];
+
 /// A new endpoint, or an endpoint's new values (`None`: unchanged, on updates).
 #[derive(Debug, Default, Clone)]
 pub struct WebhookSpec {
@@ -386,6 +425,15 @@ mod tests {
                 "{refused:?}"
             );
         }
+    }
+
+    #[test]
+    fn every_offered_choice_is_a_valid_subscription() {
+        let choices: Vec<String> = WEBHOOK_EVENT_CHOICES
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert!(check_webhook_events(&choices).is_ok());
     }
 
     #[test]

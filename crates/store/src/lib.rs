@@ -1204,6 +1204,25 @@ pub trait DashboardStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// The company's staff, oldest first.
     async fn staff_members(&self, company_id: CompanyId) -> StoreResult<Vec<Staff>>;
+    /// Gives the company's member `role` and records `staff.role_changed`, unless that leaves the
+    /// company without an admin; `NotFound` when the company has no such member.
+    async fn set_staff_role(
+        &self,
+        company_id: CompanyId,
+        staff_id: i64,
+        role: StaffRole,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<StaffChange>;
+    /// Deletes the company's member with every session of theirs and records `staff.deleted`,
+    /// unless that leaves the company without an admin; `NotFound` when there is no such member.
+    async fn delete_staff(
+        &self,
+        company_id: CompanyId,
+        staff_id: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<StaffChange>;
     /// Starts a session for the staff member; expired sessions of the member are forgotten.
     async fn insert_staff_session(
         &self,

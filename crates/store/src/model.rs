@@ -1536,6 +1536,15 @@ pub struct Staff {
     pub created_at: DateTime<Utc>,
 }
 
+/// What became of a change to a member's role or membership.
+#[derive(Debug, Clone)]
+pub enum StaffChange {
+    /// Done: the member with the new role, or as they were before removal.
+    Done(Staff),
+    /// Refused: the change would leave the company without an admin.
+    LastAdmin,
+}
+
 /// What signing in checks: the password's hash and, when the second factor is on, its secret.
 #[derive(Debug, Clone)]
 pub struct StaffCredentials {

@@ -20,6 +20,9 @@ pub struct WebhookEndpoint {
     pub disabled_reason: Option<String>,
     /// Until when deliveries also carry the signature of the secret rotated out.
     pub previous_secret_until: Option<DateTime<Utc>>,
+    /// The first failed attempt since the last one that succeeded: deliveries have been failing
+    /// since then.
+    pub failing_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

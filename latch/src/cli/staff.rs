@@ -38,6 +38,27 @@ pub enum StaffCommand {
         #[arg(long)]
         off: bool,
     },
+    /// Give a member another role; it applies from their next request. The company's last admin
+    /// keeps the role.
+    SetRole {
+        #[command(flatten)]
+        company: CompanyArg,
+        /// The member's address.
+        #[arg(long)]
+        email: String,
+        /// The new role; what each may do: `latch staff add --help`.
+        #[arg(long, value_parser = ["admin", "support", "viewer"])]
+        role: String,
+    },
+    /// Remove a member's dashboard account and end their sessions at once. The company's last
+    /// admin cannot be removed.
+    Remove {
+        #[command(flatten)]
+        company: CompanyArg,
+        /// The member's address.
+        #[arg(long)]
+        email: String,
+    },
     /// Sign a member out of every dashboard session.
     RevokeSessions {
         #[command(flatten)]
@@ -55,8 +76,7 @@ pub async fn staff(service: &Service, command: StaffCommand) -> ServiceResult<Va
             password,
             role,
         } => {
-            // clap allows only the names StaffRole knows.
-            let role: StaffRole = role.parse().unwrap_or(StaffRole::Viewer);
+            let role = known_role(&role);
             let staff = service
                 .tenant(company.id())
                 .await?
@@ -88,6 +108,26 @@ pub async fn staff(service: &Service, command: StaffCommand) -> ServiceResult<Va
             shown["totp_link"] = setup.link.into();
             Ok(shown)
         }
+        StaffCommand::SetRole {
+            company,
+            email,
+            role,
+        } => {
+            let staff = service
+                .tenant(company.id())
+                .await?
+                .set_staff_role(&email, known_role(&role))
+                .await?;
+            Ok(staff_json(&staff))
+        }
+        StaffCommand::Remove { company, email } => {
+            let removed = service
+                .tenant(company.id())
+                .await?
+                .remove_staff(&email)
+                .await?;
+            Ok(json!({"removed": staff_json(&removed)}))
+        }
         StaffCommand::RevokeSessions { company, email } => {
             let ended = service
                 .tenant(company.id())
@@ -97,6 +137,11 @@ pub async fn staff(service: &Service, command: StaffCommand) -> ServiceResult<Va
             Ok(json!({"email": email.trim().to_lowercase(), "sessions_ended": ended}))
         }
     }
+}
+
+/// A `--role` value; clap allows only the names StaffRole knows.
+fn known_role(role: &str) -> StaffRole {
+    role.parse().unwrap_or(StaffRole::Viewer)
 }
 
 fn staff_json(staff: &Staff) -> Value {

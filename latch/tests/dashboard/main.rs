@@ -10,6 +10,8 @@ mod customer_accounts;
 mod imports;
 mod products;
 mod refusals;
+mod staff;
+mod webhooks;
 
 use std::collections::BTreeMap;
 

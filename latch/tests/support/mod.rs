@@ -1,6 +1,6 @@
 //! Shared helpers for the integration tests: a Latch deployment on a chosen storage backend (its data
-//! dir, and for PostgreSQL its own schema), the vendor CLI with `--json`, `latch serve` processes, and
-//! signed License API requests.
+//! dir, and for PostgreSQL its own schema), the vendor CLI with `--json`, `latch serve` processes,
+//! signed License API requests, and a local receiver of webhook deliveries.
 //!
 //! Every test runs once per backend (see [`both_backends!`]): SQLite in a fresh temp data dir, and
 //! PostgreSQL at `LATCH_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`) in a
@@ -9,13 +9,16 @@
 // Each test file uses a different subset of these helpers.
 #![allow(dead_code)]
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::extract::State;
+use axum::http::StatusCode;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -818,4 +821,96 @@ pub fn offline_activation(creds: &Creds, product: &str, key: &str, hardware_id: 
             "hardware_id": hardware_id, "request_id": request_id, "sdk_ver": "1.4.17",
         }),
     )
+}
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub at: Instant,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> String {
+        self.headers[name].to_str().unwrap().to_owned()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+#[derive(Default)]
+struct Log {
+    received: Vec<Received>,
+    /// Statuses to answer, in order; 200 once they are used up.
+    script: VecDeque<u16>,
+}
+
+/// An HTTP receiver on 127.0.0.1 that records every request.
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    log: Arc<Mutex<Log>>,
+}
+
+impl Receiver {
+    pub async fn start(script: &[u16]) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve_on(listener, script)
+    }
+
+    pub fn serve_on(listener: tokio::net::TcpListener, script: &[u16]) -> Self {
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let log = Arc::new(Mutex::new(Log {
+            script: script.iter().copied().collect(),
+            ..Log::default()
+        }));
+        let app = axum::Router::new()
+            .route("/hook", axum::routing::post(record))
+            .with_state(log.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { url, log }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.log.lock().unwrap().received.clone()
+    }
+
+    /// Waits until `done` holds for what was received, at most `limit`.
+    pub async fn wait_for(
+        &self,
+        limit: Duration,
+        done: impl Fn(&[Received]) -> bool,
+    ) -> Vec<Received> {
+        let started = Instant::now();
+        loop {
+            let received = self.received();
+            if done(&received) {
+                return received;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "the receiver got {} requests in {limit:?}: {:?}",
+                received.len(),
+                received.iter().map(|r| &r.body).collect::<Vec<_>>()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+async fn record(
+    State(log): State<Arc<Mutex<Log>>>,
+    headers: HeaderMap,
+    body: String,
+) -> StatusCode {
+    let mut log = log.lock().unwrap();
+    log.received.push(Received {
+        at: Instant::now(),
+        headers,
+        body,
+    });
+    StatusCode::from_u16(log.script.pop_front().unwrap_or(200)).unwrap()
 }

@@ -22,6 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -488,3 +489,61 @@ def grant(cli):
 def key_id(lic, hw, **extra):
     """Identity kwargs of a key-based license for APIClient calls."""
     return dict(product=lic["product_code"], license_key=lic["license_key"], hardware_id=hw, **extra)
+
+
+# --------------------------------------------------------------------------------------
+# Webhooks: a receiver, and a server of its own that may deliver to it
+# --------------------------------------------------------------------------------------
+
+class Receiver:
+    """An HTTP receiver in a thread that keeps every request's headers and raw body."""
+
+    def __init__(self):
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((dict(self.headers), body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_args):
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/hooks"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def wait_for(self, event, timeout=10.0, count=1):
+        """The `count`-th request carrying `event`: (headers, body)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            matching = [(headers, body) for headers, body in list(self.received)
+                        if json.loads(body)["event"] == event]
+            if len(matching) >= count:
+                return matching[count - 1]
+            time.sleep(0.05)
+        pytest.fail(f"no {event} #{count} within {timeout}s; "
+                    f"got {[json.loads(b)['event'] for _, b in self.received]}")
+
+
+def header(headers, name):
+    """A header by name, whatever its case."""
+    return next(value for key, value in headers.items() if key.lower() == name.lower())
+
+
+@pytest.fixture
+def webhook_world(tmp_path):
+    """(latch, company, product, receiver, server): a server of its own that may deliver to private
+    addresses such as the receiver's (the session server may not)."""
+    latch = Latch(tmp_path / "data")
+    latch.env["LATCH_WEBHOOK_ALLOW_PRIVATE"] = "true"
+    company = _create_company(latch, tmp_path, "Webhooks Inc")
+    product = _create_product(latch, company)
+    receiver = Receiver()
+    server = _start_server(latch, tmp_path / "server.log")
+    yield latch, company, product, receiver, server
+    receiver.http.shutdown()
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(timeout=SHUTDOWN_TIMEOUT + 15) == 0

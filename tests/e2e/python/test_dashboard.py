@@ -1,6 +1,7 @@
 """The vendor dashboard in headless Chromium (Debian's `chromium`, driven by Playwright without a
-browser download), against the session's `latch serve`: staff sign in, find licenses, act on them,
-and the official SDK sees the effect at once. Screenshots of each screen go to
+browser download), against the session's `latch serve` (webhooks: against a server of their own that
+may deliver to a local receiver): staff sign in, find licenses, act on them, and the official SDK
+sees the effect at once. Screenshots of each screen go to
 target/dashboard-screenshots/.
 
 Skipped, with a message, when no chromium binary is found (CI installs it: see .ci/run).
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, unique
+from conftest import REPO, header, unique
 
 CHROMIUM = next(
     (found for name in (os.environ.get("LATCH_CHROMIUM"), "chromium", "chromium-browser")
@@ -54,14 +55,15 @@ def staff(cli, company):
 
 @pytest.fixture
 def sign_in(browser, server):
-    """sign_in(email) -> a page of a fresh browser context, signed in."""
+    """sign_in(email, on=None) -> a page of a fresh browser context, signed in to `on` (a server;
+    the session's by default)."""
     contexts = []
 
-    def open_page(email):
+    def open_page(email, on=None):
         context = browser.new_context(viewport={"width": 1280, "height": 860})
         contexts.append(context)
         page = context.new_page()
-        page.goto(f"{server.url}/dashboard/login")
+        page.goto(f"{(on or server).url}/dashboard/login")
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
@@ -321,3 +323,58 @@ def test_an_admin_sets_up_a_customer_account_and_a_refused_activation_reaches_th
         page.wait_for_timeout(250)
         page.reload()
     screenshot(page, "overview-refusals")
+
+
+def reload_until_visible(page, locator, timeout=10.0):
+    """Reloads the page until `locator` shows: deliveries are sent and logged in the background."""
+    deadline = time.monotonic() + timeout
+    while not locator.is_visible():
+        assert time.monotonic() < deadline, f"{locator} never showed on {page.url}"
+        time.sleep(0.2)
+        page.reload()
+
+
+def test_an_admin_adds_a_webhook_endpoint_sees_a_delivery_and_retries_it(sign_in, webhook_world):
+    latch, company, product, receiver, server = webhook_world
+    email = f"{unique('admin')}@example.com"
+    latch.cli("staff", "add", "--company", company.company_id, "--email", email,
+              "--password", PASSWORD, "--role", "admin")
+    key = latch.cli("license", "create", "--company", company.company_id,
+                    "--product", product.code)["license_key"]
+    page = sign_in(email, on=server)
+
+    navigate(page, "Webhooks")
+    expect(page.get_by_role("heading", name="Webhooks", exact=True)).to_be_visible()
+    page.get_by_label("URL (https)").fill(receiver.url)
+    page.get_by_label("Description").fill("Billing")
+    page.get_by_label("*", exact=True).uncheck()
+    page.get_by_label("license.*", exact=True).check()
+    page.get_by_role("button", name="Add endpoint").click()
+    expect(page.get_by_role("status")).to_contain_text("Copy the signing secret now")
+    assert page.locator("code.secret").inner_text().startswith("whsec_")
+    page.get_by_role("link", name="Back to webhooks").click()
+    expect(page.get_by_role("link", name=receiver.url)).to_be_visible()
+    expect(page.get_by_text("whsec_")).to_have_count(0)
+    screenshot(page, "webhooks")
+
+    # Disabling a license in the dashboard is a license.* event.
+    open_license(page, key, key)
+    page.get_by_role("button", name="Disable").click()
+    expect(page.get_by_role("status")).to_contain_text("License disabled")
+    headers, _ = receiver.wait_for("license.updated")
+
+    navigate(page, "Webhooks")
+    page.get_by_role("link", name=receiver.url).click()
+    reload_until_visible(page, page.get_by_role("cell", name="HTTP 204"))
+    expect(page.get_by_role("cell", name="succeeded")).to_be_visible()
+    screenshot(page, "webhook-deliveries")
+
+    page.get_by_role("link", name="license.updated").click()
+    event_id = header(headers, "webhook-id")
+    expect(page.get_by_text(event_id, exact=True)).to_be_visible()
+    page.get_by_role("button", name="Retry").click()
+    expect(page.get_by_role("status")).to_contain_text("Delivery queued to be sent again now")
+    again, _ = receiver.wait_for("license.updated", count=2)
+    assert header(again, "webhook-id") == event_id
+    reload_until_visible(page, page.get_by_role("cell", name="204", exact=True).nth(1))
+    screenshot(page, "webhook-delivery")

@@ -2,14 +2,10 @@
 `standardwebhooks` (PyPI) and the official SDK's `licensespring.webhook`, accept the delivery as
 sent and refuse it with a tampered body.
 
-Runs its own server on its own data (the session server does not allow private targets such as
-this test's receiver on 127.0.0.1)."""
+Runs its own server on its own data (`webhook_world`: the session server does not allow private
+targets such as the receiver on 127.0.0.1)."""
 
-import json
-import signal
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from licensespring.api import APIClient
@@ -18,57 +14,7 @@ from licensespring.webhook.error import SignatureVerificationError
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from conftest import (SHUTDOWN_TIMEOUT, Latch, _create_company, _create_product, _start_server,
-                      make_hardware, make_verifier, unique)
-
-
-class Receiver:
-    """An HTTP receiver in a thread that keeps every request's headers and raw body."""
-
-    def __init__(self):
-        received = self.received = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append((dict(self.headers), body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *_args):
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/hooks"
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-    def wait_for(self, event, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for headers, body in list(self.received):
-                if json.loads(body)["event"] == event:
-                    return headers, body
-            time.sleep(0.05)
-        pytest.fail(f"no {event} within {timeout}s; got {[json.loads(b)['event'] for _, b in self.received]}")
-
-
-@pytest.fixture
-def webhook_world(tmp_path):
-    latch = Latch(tmp_path / "data")
-    latch.env["LATCH_WEBHOOK_ALLOW_PRIVATE"] = "true"
-    company = _create_company(latch, tmp_path, "Webhooks Inc")
-    product = _create_product(latch, company)
-    receiver = Receiver()
-    server = _start_server(latch, tmp_path / "server.log")
-    yield latch, company, product, receiver, server
-    receiver.http.shutdown()
-    server.proc.send_signal(signal.SIGTERM)
-    assert server.proc.wait(timeout=SHUTDOWN_TIMEOUT + 15) == 0
-
-
-def header(headers, name):
-    """A header by name, whatever its case."""
-    return next(value for key, value in headers.items() if key.lower() == name.lower())
+from conftest import header, make_hardware, make_verifier, unique
 
 
 def test_an_sdk_activation_is_delivered_and_both_verifiers_accept_it(webhook_world):

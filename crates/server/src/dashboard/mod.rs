@@ -15,6 +15,7 @@ mod products;
 mod session;
 mod settings;
 mod staff;
+mod webhooks;
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue};
@@ -93,6 +94,22 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/dashboard/events", get(lists::events))
         .route("/dashboard/staff", get(staff::list).post(staff::add))
         .route("/dashboard/staff/{id}/revoke", post(staff::revoke))
+        .route("/dashboard/staff/{id}/role", post(staff::change_role))
+        .route("/dashboard/staff/{id}/remove", post(staff::remove))
+        .route(
+            "/dashboard/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route("/dashboard/webhooks/{id}", get(webhooks::detail))
+        .route("/dashboard/webhooks/{id}/{action}", post(webhooks::act))
+        .route(
+            "/dashboard/webhooks/{id}/deliveries/{delivery}",
+            get(webhooks::delivery),
+        )
+        .route(
+            "/dashboard/webhooks/{id}/deliveries/{delivery}/retry",
+            post(webhooks::retry),
+        )
         .route("/dashboard/account", get(staff::account))
         .route("/dashboard/account/totp", post(staff::start_totp))
         .route("/dashboard/account/totp/confirm", post(staff::confirm_totp))

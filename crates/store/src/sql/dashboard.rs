@@ -123,6 +123,71 @@ impl<DB: Backend> DashboardStore for SqlStore<DB> {
         Ok(rows.iter().map(staff_from_row).collect::<Result<_, _>>()?)
     }
 
+    async fn set_staff_role(
+        &self,
+        company_id: CompanyId,
+        staff_id: i64,
+        role: StaffRole,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<StaffChange> {
+        let mut tx = self.begin_write().await?;
+        let Some(member) =
+            Self::member_keeping_an_admin(&mut tx, company_id, staff_id, role).await?
+        else {
+            return Ok(StaffChange::LastAdmin);
+        };
+        if member.role == role {
+            return Ok(StaffChange::Done(member));
+        }
+        query("UPDATE staff SET role = $1 WHERE id = $2")
+            .bind(role.as_str())
+            .bind(staff_id)
+            .execute(&mut *tx)
+            .await?;
+        let event = NewEvent::new(company_id, "staff.role_changed", actor).data(json!({
+            "id": member.id,
+            "email": member.email,
+            "role": role.as_str(),
+            "previous_role": member.role.as_str(),
+        }));
+        Self::insert_event(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(StaffChange::Done(Staff { role, ..member }))
+    }
+
+    async fn delete_staff(
+        &self,
+        company_id: CompanyId,
+        staff_id: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<StaffChange> {
+        let mut tx = self.begin_write().await?;
+        // Removal leaves the member no role: viewer is below every role that counts here.
+        let Some(member) =
+            Self::member_keeping_an_admin(&mut tx, company_id, staff_id, StaffRole::Viewer).await?
+        else {
+            return Ok(StaffChange::LastAdmin);
+        };
+        query("DELETE FROM staff_sessions WHERE staff_id = $1")
+            .bind(staff_id)
+            .execute(&mut *tx)
+            .await?;
+        query("DELETE FROM staff WHERE id = $1")
+            .bind(staff_id)
+            .execute(&mut *tx)
+            .await?;
+        let event = NewEvent::new(company_id, "staff.deleted", actor).data(json!({
+            "id": member.id,
+            "email": member.email,
+            "role": member.role.as_str(),
+        }));
+        Self::insert_event(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(StaffChange::Done(member))
+    }
+
     async fn insert_staff_session(
         &self,
         staff_id: i64,
@@ -258,6 +323,47 @@ impl<DB: Backend> DashboardStore for SqlStore<DB> {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()?)
+    }
+}
+
+impl<DB: Backend> SqlStore<DB> {
+    /// The company's member, if giving them `role` leaves the company an admin; `NotFound` when
+    /// there is no such member. The company's row stays locked until the transaction ends, so two
+    /// admins demoting each other at once cannot both succeed.
+    async fn member_keeping_an_admin(
+        conn: &mut DB::Connection,
+        company_id: CompanyId,
+        staff_id: i64,
+        role: StaffRole,
+    ) -> StoreResult<Option<Staff>> {
+        query(&format!(
+            "SELECT id FROM companies WHERE id = $1{}",
+            DB::LOCK_ROW
+        ))
+        .bind(company_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let sql =
+            format!("SELECT {STAFF_COLUMNS} FROM staff s WHERE s.id = $1 AND s.company_id = $2");
+        let row = query(&sql)
+            .bind(staff_id)
+            .bind(company_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound("staff member"))?;
+        let member = staff_from_row(&row)?;
+        if member.role != StaffRole::Admin || role == StaffRole::Admin {
+            return Ok(Some(member));
+        }
+        let other_admins: i64 = query(
+            "SELECT COUNT(*) FROM staff WHERE company_id = $1 AND role = 'admin' AND id <> $2",
+        )
+        .bind(company_id)
+        .bind(staff_id)
+        .fetch_one(&mut *conn)
+        .await?
+        .read_at(0)?;
+        Ok((other_admins > 0).then_some(member))
     }
 }
 

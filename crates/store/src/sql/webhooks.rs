@@ -19,7 +19,7 @@ use crate::query::ListQuery;
 use crate::*;
 
 const ENDPOINT_COLUMNS: &str = "w.id, w.company_id, w.url, w.description, w.events, w.enabled, \
-    w.disabled_reason, w.previous_secret_until, w.created_at, w.updated_at";
+    w.disabled_reason, w.previous_secret_until, w.failing_since, w.created_at, w.updated_at";
 
 const DELIVERY_COLUMNS: &str = "d.id, d.endpoint_id, e.uuid AS event_uuid, e.event AS event_name, \
     d.status, d.attempts, d.next_attempt_at, d.body, d.last_attempt_at, d.last_status, \
@@ -56,6 +56,7 @@ fn endpoint_from_row<R: SqlRow>(row: &R) -> StoreResult<WebhookEndpoint> {
         enabled: row.read("enabled")?,
         disabled_reason: row.read("disabled_reason")?,
         previous_secret_until: optional_time(row, "previous_secret_until")?,
+        failing_since: optional_time(row, "failing_since")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })
