@@ -186,6 +186,20 @@ def test_a_viewer_sees_no_actions_and_a_forged_post_is_refused(
     assert without_token.status == 403
 
 
+def test_an_action_without_the_csrf_token_is_refused(
+        sign_in, staff, make_license, server, product, api, hwid):
+    key = make_license()["license_key"]
+    hw = hwid()
+    api.activate_license(product=product.code, license_key=key, hardware_id=hw)
+    page = sign_in(staff("support"))
+    open_license(page, key, key)
+    license_path = page.url.removeprefix(server.url).split("?")[0]
+    for form in [{}, {"csrf_token": "forged"}]:
+        answer = page.request.post(f"{server.url}{license_path}/disable", form=form)
+        assert answer.status == 403, answer.text()
+    api.check_license(product=product.code, license_key=key, hardware_id=hw)
+
+
 def test_another_companys_staff_get_404(sign_in, staff, other_company, make_license, server):
     key = make_license()["license_key"]
     owner = sign_in(staff("viewer"))
