@@ -97,13 +97,18 @@ fn shown_once(action: &Action, title: &str, secrets: &[(&str, &str)]) -> Markup 
     page(&action.signed, "/dashboard/settings", title, body)
 }
 
+/// A new key's access, from the form's "Read-only" box; new keys are for admins.
+fn admin_chose_read_only(action: &Action) -> DashboardResult<bool> {
+    action.signed.require(StaffRole::Admin)?;
+    Ok(action.fields.text("read_only") == "true")
+}
+
 /// `POST /dashboard/settings/api-keys`: the new License API key and its shared key, shown once.
 pub async fn create_api_key(
     State(state): State<AppState>,
     action: Action,
 ) -> DashboardResult<Markup> {
-    action.signed.require(StaffRole::Admin)?;
-    let read_only = action.fields.text("read_only") == "true";
+    let read_only = admin_chose_read_only(&action)?;
     let created = action
         .signed
         .tenant(&state)
@@ -141,8 +146,7 @@ pub async fn create_management_key(
     State(state): State<AppState>,
     action: Action,
 ) -> DashboardResult<Markup> {
-    action.signed.require(StaffRole::Admin)?;
-    let read_only = action.fields.text("read_only") == "true";
+    let read_only = admin_chose_read_only(&action)?;
     let created = action
         .signed
         .tenant(&state)
