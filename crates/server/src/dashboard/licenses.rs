@@ -57,7 +57,7 @@ pub struct Search {
 }
 
 impl Search {
-    /// The search the form asks for.
+    /// The search the form asks for: "Search" is the start of a key or of a customer's e-mail.
     fn license_search(&self) -> LicenseSearch {
         let status = match self.status.as_str() {
             "enabled" => Some(LicenseStatus::Enabled),
@@ -149,7 +149,7 @@ pub async fn list(
         (notice(search.notice.as_deref()))
         form.filters method="get" action="/dashboard/licenses" role="search" {
             div { label for="q" { "Search" }
-                input #q type="search" name="q" value=(search.q) placeholder="Key prefix or customer email"; }
+                input #q type="search" name="q" value=(search.q) placeholder="Start of a key or customer email"; }
             div { label for="user" { "License user" }
                 input #user type="email" name="user" value=(search.user); }
             div { label for="hardware_id" { "Hardware ID" }
@@ -176,7 +176,7 @@ pub async fn list(
             p { a href=(export) download { "Export these " (count_text(found.count)) " licenses as CSV" } }
         }
         @if found.items.is_empty() {
-            (empty("No license matches. Search by the start of a key or a customer's full email, or clear the filters."))
+            (empty("No license matches. Search by the start of a key or of a customer's email, or clear the filters."))
         } @else {
             form method="post" action="/dashboard/licenses/disable" data-confirm=[can_disable.then_some("Disable the selected licenses?")] {
                 @if can_disable { (csrf_field(&signed)) }

@@ -233,10 +233,16 @@ impl<DB: Backend> LicenseAdminStore for SqlStore<DB> {
         company_id: CompanyId,
         list_query: &ListQuery,
         page: Page,
+        count_limit: Option<u64>,
     ) -> StoreResult<Listing<LicenseId>> {
-        self.list_matching(&LICENSES, company_id, list_query, page, |row| {
-            Ok(id_column(row, "id")?)
-        })
+        self.list_matching_counted(
+            &LICENSES,
+            company_id,
+            list_query,
+            page,
+            count_limit,
+            |row| Ok(id_column(row, "id")?),
+        )
         .await
     }
 
