@@ -10,6 +10,7 @@ mod micro;
 mod procfs;
 mod report;
 mod results;
+mod search;
 mod seed;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,8 @@ enum Command {
     Micro(micro::MicroArgs),
     /// Print the markdown tables for a results file.
     Report(report::ReportArgs),
+    /// Time the dashboard's license searches on a seeded database.
+    Search(search::SearchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -39,5 +42,6 @@ fn main() -> anyhow::Result<()> {
         Command::Load(args) => load::run(args),
         Command::Micro(args) => micro::run(args),
         Command::Report(args) => report::run(args),
+        Command::Search(args) => search::run(args),
     }
 }

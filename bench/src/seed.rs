@@ -170,13 +170,13 @@ fn string_field(value: &Value, name: &str) -> anyhow::Result<String> {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
 
 impl Backend {
-    fn of(database: &Database) -> anyhow::Result<Self> {
+    pub(crate) fn of(database: &Database) -> anyhow::Result<Self> {
         if database.is_postgres() {
             if database.schema.is_none() {
                 // Seeding starts by dropping everything; only a dedicated schema may be dropped.
@@ -239,13 +239,13 @@ fn quote(identifier: &str) -> String {
 }
 
 /// One open bulk-load transaction.
-enum Bulk {
+pub(crate) enum Bulk {
     Sqlite(SqlitePool, Transaction<'static, Sqlite>),
     Postgres(PgPool, Transaction<'static, Postgres>),
 }
 
 impl Bulk {
-    async fn begin(backend: Backend, database: &Database) -> anyhow::Result<Self> {
+    pub(crate) async fn begin(backend: Backend, database: &Database) -> anyhow::Result<Self> {
         Ok(match backend {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(&database.url)?
@@ -328,11 +328,50 @@ impl Bulk {
         Ok(())
     }
 
+    /// Runs one statement with integer parameters `$1..`.
+    pub(crate) async fn execute(&mut self, statement: &str, values: &[i64]) -> anyhow::Result<()> {
+        match self {
+            Self::Sqlite(_, tx) => {
+                let mut query = sqlx::query(statement);
+                for value in values {
+                    query = query.bind(*value);
+                }
+                query.execute(&mut **tx).await?;
+            }
+            Self::Postgres(_, tx) => {
+                let mut query = sqlx::query(statement);
+                for value in values {
+                    query = query.bind(*value);
+                }
+                query.execute(&mut **tx).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The one integer a statement with one parameter answers.
+    pub(crate) async fn count(&mut self, statement: &str, value: i64) -> anyhow::Result<i64> {
+        Ok(match self {
+            Self::Sqlite(_, tx) => {
+                sqlx::query_scalar(statement)
+                    .bind(value)
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
+            Self::Postgres(_, tx) => {
+                sqlx::query_scalar(statement)
+                    .bind(value)
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
+        })
+    }
+
     /// Commits. PostgreSQL then gets the planner statistics autovacuum would have gathered by the
     /// time a real deployment held this much data. SQLite is left as Latch leaves it, without
     /// ANALYZE: with sqlite_stat4 present, SQLite re-prepares the lookup statement on every call
     /// (measured: sqlite3Reprepare under each sqlite3_step), which no deployment would see.
-    async fn commit(self) -> anyhow::Result<()> {
+    pub(crate) async fn commit(self) -> anyhow::Result<()> {
         match self {
             Self::Sqlite(pool, mut tx) => {
                 // A bulk import is not a change any node has cached: the triggers' log of it can go.
@@ -344,7 +383,10 @@ impl Bulk {
             }
             Self::Postgres(pool, tx) => {
                 tx.commit().await?;
-                pool.execute("ANALYZE licenses, devices").await?;
+                pool.execute(
+                    "ANALYZE licenses, devices, customers, license_users, license_assignments",
+                )
+                .await?;
                 pool.close().await;
             }
         }

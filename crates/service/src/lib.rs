@@ -27,6 +27,7 @@ mod demo;
 mod devices;
 mod license_admin;
 mod license_csv;
+mod license_search;
 mod licenses;
 mod management;
 mod master_key;
@@ -63,6 +64,7 @@ pub use license_csv::{
     import_errors_csv, import_stalled, ImportFile, LicenseExport, EXPORT_ONLY_COLUMNS,
     IMPORT_COLUMNS, MAX_IMPORT_BYTES,
 };
+pub use license_search::{FoundLicenses, LicenseSearch, LicenseStatus, MatchCount};
 pub use licenses::{LicenseDetails, LicenseQuery, LicenseRef};
 pub use management::{management_key_hash, CreatedManagementKey};
 pub use master_key::{generate_master_key, MasterKeyRotation};

@@ -489,7 +489,7 @@ impl Tenant<'_> {
     ) -> ServiceResult<Listing<LicenseRecord>> {
         let ids = self
             .store
-            .license_ids(self.company_id(), list_query, page)
+            .license_ids(self.company_id(), list_query, page, None)
             .await?;
         let items = self
             .store

@@ -551,12 +551,14 @@ pub trait ManagementStore: Send + Sync {
 /// Licenses as the Management API manages them; every change records its event in its transaction.
 #[async_trait]
 pub trait LicenseAdminStore: Send + Sync {
-    /// The ids of the company's licenses that match, newest first unless ordered otherwise.
+    /// The ids of the company's licenses that match, newest first unless ordered otherwise; the
+    /// total stops at `count_limit` when given (a vendor's search needs no exact million).
     async fn license_ids(
         &self,
         company_id: CompanyId,
         list_query: &query::ListQuery,
         page: Page,
+        count_limit: Option<u64>,
     ) -> StoreResult<Listing<LicenseId>>;
     /// The company's licenses with these ids, whole, in the order of `ids` (others' are left out).
     async fn license_records(

@@ -39,6 +39,8 @@ impl Backend for Postgres {
     }
 
     const CLAIM_ROWS: &'static str = " FOR NO KEY UPDATE SKIP LOCKED";
+
+    const BYTE_ORDER: &'static str = " COLLATE \"C\"";
 }
 
 impl SqlStore<Postgres> {

@@ -22,7 +22,8 @@ pub struct Field {
     /// The SQL expression over the listing's tables, or over `related`'s.
     pub sql: &'static str,
     pub kind: FieldKind,
-    /// For fields of related rows: an `EXISTS (...)` clause with `{}` where the condition goes.
+    /// For fields of related rows: a condition on the listing's row (`EXISTS (...)` or
+    /// `l.id IN (...)`) with `{}` where the condition on the related row goes.
     pub related: Option<&'static str>,
 }
 

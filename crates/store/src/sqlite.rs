@@ -52,6 +52,9 @@ impl Backend for Sqlite {
     }
 
     const CLAIM_ROWS: &'static str = "";
+
+    /// BINARY, SQLite's default collation, already compares bytes.
+    const BYTE_ORDER: &'static str = "";
 }
 
 impl SqlStore<Sqlite> {

@@ -908,3 +908,77 @@ async fn a_second_factor_is_turned_on_and_asked_for_at_sign_in(backend: Backend)
         .await;
     assert_eq!(reply.status, 401, "{}", reply.text());
 }
+
+both_backends!(the_search_finds_keys_and_emails_by_their_start);
+
+async fn the_search_finds_keys_and_emails_by_their_start(backend: Backend) {
+    let latch = Latch::new(backend, "dash_prefix").await;
+    let company = latch.company("Acme");
+    add_staff(&latch, &company, "viewer@example.com", "viewer");
+    latch.product(&company, "app");
+    let id = company.id.to_string();
+    for email in ["buyer@example.com", "buyer.two@example.com"] {
+        latch.cli(&["customer", "create", "--company", &id, "--email", email]);
+    }
+    // `ZZZ[` is what the range of `ZZZZ` ends before; `%` and `_` are LIKE's wildcards.
+    let keys = [
+        "ABCD-0001",
+        "ABCD-0002",
+        "ABCE-0001",
+        "ZZZZ-0001",
+        "ZZZ[-0001",
+        "50%_OFF-1",
+        "50%XOFF-1",
+        "50X_OFF-1",
+    ];
+    for key in keys {
+        latch.license(&company, "app", &["--key", key]);
+    }
+    for (key, email) in [
+        ("GAMMA-0001", "buyer@example.com"),
+        ("GAMMA-0002", "buyer.two@example.com"),
+    ] {
+        latch.license(&company, "app", &["--key", key, "--customer", email]);
+    }
+    let server = latch.serve();
+    let mut browser = Browser::signed_in(&server, "viewer@example.com").await;
+
+    for (text, expected) in [
+        ("ABCD", &["ABCD-0001", "ABCD-0002"][..]),
+        ("abcd-", &["ABCD-0001", "ABCD-0002"]),
+        ("ABCD-0001", &["ABCD-0001"]),
+        ("ZZZZ", &["ZZZZ-0001"]),
+        ("ZZZ", &["ZZZZ-0001", "ZZZ[-0001"]),
+        ("50%_", &["50%_OFF-1"]),
+        ("50%", &["50%_OFF-1", "50%XOFF-1"]),
+        ("Buyer@Example.com", &["GAMMA-0001"]),
+        ("buyer", &["GAMMA-0001", "GAMMA-0002"]),
+        ("BUYER.T", &["GAMMA-0002"]),
+        ("buyer_", &[]),
+        ("ABCF", &[]),
+    ] {
+        let url = reqwest::Url::parse_with_params("http://latch/dashboard/licenses", [("q", text)])
+            .unwrap();
+        let reply = browser
+            .get(&format!(
+                "{}?{}",
+                url.path(),
+                url.query().unwrap_or_default()
+            ))
+            .await;
+        let page = reply.text();
+        let found: Vec<&str> = keys
+            .iter()
+            .chain(&["GAMMA-0001", "GAMMA-0002"])
+            .copied()
+            .filter(|key| page.contains(&format!("<code>{key}</code>")))
+            .collect();
+        assert_eq!(found, expected, "searching {text:?}");
+        if expected.is_empty() {
+            assert!(page.contains("No license matches"), "searching {text:?}");
+        } else {
+            let count = format!("1–{} of {}", expected.len(), expected.len());
+            assert!(page.contains(&count), "searching {text:?}: {count}");
+        }
+    }
+}

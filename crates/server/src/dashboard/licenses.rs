@@ -7,13 +7,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use latch_domain::{DeviceId, LicenseId, LicenseUserId, ProductFeatureId};
+use latch_domain::{DeviceId, LicenseId, LicenseUserId, ProductFeatureId, ProductId};
 use latch_service::keys::generate_password;
 use latch_service::model::{LicenseRecord, StaffRole};
-use latch_service::query::fields::{DEVICE_FIELDS, EVENT_FIELDS, LICENSE_FIELDS};
+use latch_service::query::fields::{DEVICE_FIELDS, EVENT_FIELDS};
 use latch_service::query::{find_field, Field, ListQuery, Lookup, Value};
 use latch_service::{
-    FeaturePatch, LicenseExport, LicensePatch, Listing, Page, Tenant, UserPlacement,
+    FeaturePatch, LicenseExport, LicensePatch, LicenseSearch, LicenseStatus, MatchCount, Page,
+    UserPlacement,
 };
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -56,76 +57,23 @@ pub struct Search {
 }
 
 impl Search {
-    /// The conditions the form asks for, the key compared by `key_lookup`. "Search" is a key (or its
-    /// start), or a customer's e-mail when it holds an `@`.
-    fn query(&self, key_lookup: Lookup) -> DashboardResult<ListQuery> {
-        let mut query = ListQuery::default();
-        let text = |value: &str| Value::Text(value.trim().to_owned());
-        let email = |value: &str| Value::Text(value.trim().to_lowercase());
-        let q = self.q.trim();
-        if q.contains('@') {
-            query = query.with(
-                field(LICENSE_FIELDS, "customer_email")?,
-                Lookup::Exact,
-                email(q),
-            );
-        } else if !q.is_empty() {
-            query = query.with(field(LICENSE_FIELDS, "license_key")?, key_lookup, text(q));
-        }
-        if !self.user.trim().is_empty() {
-            query = query.with(
-                field(LICENSE_FIELDS, "license_users__true_email")?,
-                Lookup::Exact,
-                email(&self.user),
-            );
-        }
-        if !self.hardware_id.trim().is_empty() {
-            query = query.with(
-                field(LICENSE_FIELDS, "devices__hardware_id")?,
-                Lookup::Exact,
-                text(&self.hardware_id),
-            );
-        }
-        if let Ok(product) = self.product.parse::<i64>() {
-            query = query.with(
-                field(LICENSE_FIELDS, "product_id")?,
-                Lookup::Exact,
-                Value::Int(product),
-            );
-        }
+    /// The search the form asks for: "Search" is the start of a key or of a customer's e-mail.
+    fn license_search(&self) -> LicenseSearch {
         let status = match self.status.as_str() {
-            "enabled" => Some(("enabled", true)),
-            "disabled" => Some(("enabled", false)),
-            "active" => Some(("active", true)),
-            "inactive" => Some(("active", false)),
+            "enabled" => Some(LicenseStatus::Enabled),
+            "disabled" => Some(LicenseStatus::Disabled),
+            "expired" => Some(LicenseStatus::Expired),
+            "active" => Some(LicenseStatus::Active),
+            "inactive" => Some(LicenseStatus::Inactive),
             _ => None,
         };
-        if let Some((name, value)) = status {
-            query = query.with(
-                field(LICENSE_FIELDS, name)?,
-                Lookup::Exact,
-                Value::Bool(value),
-            );
+        LicenseSearch {
+            text: self.q.clone(),
+            user: self.user.clone(),
+            hardware_id: self.hardware_id.clone(),
+            product: self.product.parse().ok().map(ProductId::new),
+            status,
         }
-        Ok(query)
-    }
-
-    /// The query the form asks for and one page of what it finds. A whole key is found through the
-    /// key index at once; only when no key equals the text is it taken as the start of keys, which
-    /// compares the company's keys one by one.
-    async fn matching(
-        &self,
-        tenant: &Tenant<'_>,
-        page: Page,
-    ) -> DashboardResult<(ListQuery, Listing<LicenseRecord>)> {
-        let exact = self.query(Lookup::Exact)?;
-        let found = tenant.license_records(&exact, page).await?;
-        if found.total == 0 && !self.q.contains('@') && !self.q.trim().is_empty() {
-            let starts = self.query(Lookup::StartsWith)?;
-            let found = tenant.license_records(&starts, page).await?;
-            return Ok((starts, found));
-        }
-        Ok((exact, found))
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
@@ -155,6 +103,14 @@ fn status_label(record: &LicenseRecord) -> &'static str {
     }
 }
 
+/// "12", or "more than 10000" where counting stopped.
+fn count_text(count: MatchCount) -> String {
+    match count {
+        MatchCount::Exactly(count) => count.to_string(),
+        MatchCount::MoreThan(count) => format!("more than {count}"),
+    }
+}
+
 fn key_of(record: &LicenseRecord) -> String {
     record
         .license
@@ -180,7 +136,9 @@ pub async fn list(
         limit: PAGE_SIZE,
         offset: search.offset,
     };
-    let (_, found) = search.matching(&tenant, page_asked).await?;
+    let found = tenant
+        .search_licenses(&search.license_search(), page_asked)
+        .await?;
     let can_disable = signed.staff.role >= StaffRole::Support;
     let export = format!(
         "/dashboard/licenses/export.csv?{}",
@@ -191,7 +149,7 @@ pub async fn list(
         (notice(search.notice.as_deref()))
         form.filters method="get" action="/dashboard/licenses" role="search" {
             div { label for="q" { "Search" }
-                input #q type="search" name="q" value=(search.q) placeholder="Key prefix or customer email"; }
+                input #q type="search" name="q" value=(search.q) placeholder="Start of a key or customer email"; }
             div { label for="user" { "License user" }
                 input #user type="email" name="user" value=(search.user); }
             div { label for="hardware_id" { "Hardware ID" }
@@ -207,7 +165,7 @@ pub async fn list(
             }
             div { label for="status" { "Status" }
                 select #status name="status" {
-                    @for (value, label) in [("", "Any status"), ("enabled", "Enabled"), ("disabled", "Disabled"), ("active", "With active devices"), ("inactive", "Without active devices")] {
+                    @for (value, label) in [("", "Any status"), ("enabled", "Enabled"), ("disabled", "Disabled"), ("expired", "Expired"), ("active", "With active devices"), ("inactive", "Without active devices")] {
                         option value=(value) selected[value == search.status] { (label) }
                     }
                 }
@@ -215,10 +173,10 @@ pub async fn list(
             button type="submit" { "Search" }
         }
         @if signed.staff.role >= StaffRole::Admin && !found.items.is_empty() {
-            p { a href=(export) download { "Export these " (found.total) " licenses as CSV" } }
+            p { a href=(export) download { "Export these " (count_text(found.count)) " licenses as CSV" } }
         }
         @if found.items.is_empty() {
-            (empty("No license matches. Search by the start of a key or a customer's full email, or clear the filters."))
+            (empty("No license matches. Search by the start of a key or of a customer's email, or clear the filters."))
         } @else {
             form method="post" action="/dashboard/licenses/disable" data-confirm=[can_disable.then_some("Disable the selected licenses?")] {
                 @if can_disable { (csrf_field(&signed)) }
@@ -248,7 +206,7 @@ pub async fn list(
                 @if can_disable { button.danger type="submit" { "Disable selected" } }
             }
         }
-        (pager("/dashboard/licenses", &search.pairs(), search.offset, found.total))
+        (pager("/dashboard/licenses", &search.pairs(), search.offset, found.count))
     };
     Ok(page(&signed, "/dashboard/licenses", "Licenses", body))
 }
@@ -267,7 +225,10 @@ pub async fn export(
         limit: 1,
         offset: 0,
     };
-    let (query, _) = search.matching(&tenant, first).await?;
+    let query = tenant
+        .search_licenses(&search.license_search(), first)
+        .await?
+        .query;
     let chunks = futures_util::stream::try_unfold(
         (state.service.clone(), LicenseExport::new(query)),
         move |(service, mut export)| async move {

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use latch_service::model::StaffRole;
+use latch_service::MatchCount;
 use maud::{html, Markup, DOCTYPE};
 
 use super::session::{Signed, CSRF_FIELD};
@@ -96,9 +97,18 @@ pub fn action_button(signed: &Signed, action: &str, label: &str, confirm: Option
     }
 }
 
-/// Links to the previous and next pages of a list of `total` rows; `query` keeps the filters.
-pub fn pager(path: &str, query: &[(&str, String)], offset: u64, total: i64) -> Markup {
-    let total = u64::try_from(total).unwrap_or(0);
+/// Links to the previous and next pages of a list of `total` rows (a count, or a [`MatchCount`] that
+/// stopped counting); `query` keeps the filters.
+pub fn pager(
+    path: &str,
+    query: &[(&str, String)],
+    offset: u64,
+    total: impl Into<MatchCount>,
+) -> Markup {
+    let (total, more) = match total.into() {
+        MatchCount::Exactly(total) => (total, false),
+        MatchCount::MoreThan(total) => (total, true),
+    };
     let size = u64::from(PAGE_SIZE);
     let link = |offset: u64| {
         let mut pairs: Vec<(&str, String)> = query
@@ -119,13 +129,15 @@ pub fn pager(path: &str, query: &[(&str, String)], offset: u64, total: i64) -> M
         nav.pager aria-label="Pages" {
             @if total == 0 {
                 span { "No rows" }
+            } @else if more {
+                span { (offset + 1) "–" (last) " of more than " (total) }
             } @else {
                 span { (offset + 1) "–" (last) " of " (total) }
             }
             @if offset > 0 {
                 a href=(link(offset.saturating_sub(size))) { "Previous" }
             }
-            @if last < total {
+            @if more || last < total {
                 a href=(link(offset + size)) { "Next" }
             }
         }

@@ -44,9 +44,12 @@ pub const LICENSE_IS_ANY_FLOATING: &str = "(l.is_floating_cloud OR EXISTS (SELEC
 pub const LICENSE_ACTIVE: &str =
     "EXISTS (SELECT 1 FROM devices d WHERE d.license_id = l.id AND d.active)";
 
-const LICENSE_USER_OF: &str = "EXISTS (SELECT 1 FROM license_assignments a JOIN license_users u \
-    ON u.id = a.license_user_id WHERE a.license_id = l.id AND {})";
-const DEVICE_OF: &str = "EXISTS (SELECT 1 FROM devices d WHERE d.license_id = l.id AND {})";
+// The licenses of the matching users and devices rather than EXISTS per license: both databases
+// then start from the few matching rows (by the user's e-mail or the hardware id index) instead of
+// probing every license of the company.
+const LICENSE_USER_OF: &str = "l.id IN (SELECT a.license_id FROM license_assignments a \
+    JOIN license_users u ON u.id = a.license_user_id WHERE {})";
+const DEVICE_OF: &str = "l.id IN (SELECT d.license_id FROM devices d WHERE {})";
 
 /// Licenses (`l`) with their product (`p`), customer (`c`) and order (`o`).
 pub const LICENSE_FIELDS: &[Field] = &[

@@ -233,10 +233,16 @@ impl<DB: Backend> LicenseAdminStore for SqlStore<DB> {
         company_id: CompanyId,
         list_query: &ListQuery,
         page: Page,
+        count_limit: Option<u64>,
     ) -> StoreResult<Listing<LicenseId>> {
-        self.list_matching(&LICENSES, company_id, list_query, page, |row| {
-            Ok(id_column(row, "id")?)
-        })
+        self.list_matching_counted(
+            &LICENSES,
+            company_id,
+            list_query,
+            page,
+            count_limit,
+            |row| Ok(id_column(row, "id")?),
+        )
         .await
     }
 
@@ -279,10 +285,13 @@ impl<DB: Backend> LicenseAdminStore for SqlStore<DB> {
             .await?;
         let features = collect_rows(&feature_rows, feature_from_row)?;
 
+        // Scoped through the licenses, as the features are: SQLite would otherwise read the
+        // company's every license user (its index on company_id looked cheaper than the ids).
         let users_sql = format!(
             "SELECT {USER_COLUMNS}, {ASSIGNMENT_COLUMNS} FROM license_assignments a \
              JOIN license_users u ON u.id = a.license_user_id \
-             WHERE u.company_id = $1 AND a.license_id IN ({listed}) ORDER BY u.id"
+             JOIN licenses l ON l.id = a.license_id \
+             WHERE l.company_id = $1 AND a.license_id IN ({listed}) ORDER BY u.id"
         );
         let user_rows = bind_ids(query(&users_sql), company_id, ids)
             .fetch_all(&mut *conn)

@@ -17,13 +17,26 @@ struct ListingSql {
 }
 
 impl ListingSql {
-    /// `SELECT {columns} FROM {table} WHERE {conditions} ORDER BY {order}` and its count; the conditions
-    /// use `$1..$n`, the page's LIMIT and OFFSET take the next two placeholders.
-    fn new(columns: &str, from: &str, order: &str, conditions: &Conditions) -> Self {
+    /// `SELECT {columns} FROM {table} WHERE {conditions} ORDER BY {order}` and its count, which stops
+    /// at `count_limit` rows when given; the conditions use `$1..$n`, the page's LIMIT and OFFSET take
+    /// the next two placeholders.
+    fn new(
+        columns: &str,
+        from: &str,
+        order: &str,
+        conditions: &Conditions,
+        count_limit: Option<u64>,
+    ) -> Self {
         let parameters = conditions.values.len();
         let conditions = conditions.parts.join(" AND ");
+        let count = match count_limit {
+            Some(limit) => format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {conditions} LIMIT {limit}) AS counted"
+            ),
+            None => format!("SELECT COUNT(*) FROM {from} WHERE {conditions}"),
+        };
         Self {
-            count: format!("SELECT COUNT(*) FROM {from} WHERE {conditions}"),
+            count,
             page: format!(
                 "SELECT {columns} FROM {from} WHERE {conditions} ORDER BY {order} LIMIT ${} OFFSET ${}",
                 parameters + 1,
@@ -38,9 +51,19 @@ impl ListingSql {
 pub(super) struct Conditions<'a> {
     parts: Vec<String>,
     values: Vec<Param<'a>>,
+    /// The backend's [`Backend::BYTE_ORDER`], for the prefix ranges of vendors' conditions.
+    byte_order: &'static str,
 }
 
 impl<'a> Conditions<'a> {
+    /// Conditions on the backend `DB`.
+    fn of<DB: Backend>() -> Self {
+        Self {
+            byte_order: DB::BYTE_ORDER,
+            ..Self::default()
+        }
+    }
+
     /// Adds a condition whose each `?` takes the next placeholder number and the next of `values`.
     pub(super) fn add(&mut self, condition: &str, values: Vec<Param<'a>>) {
         let numbered = self.number(condition, values);
@@ -71,7 +94,12 @@ impl<'a> Conditions<'a> {
     /// Adds a vendor's condition on one of a listing's fields.
     pub(super) fn add_query(&mut self, condition: &'a Condition) {
         let field = condition.field;
-        let (sql, values) = comparison(field.sql, condition.lookup, &condition.value);
+        let (sql, values) = comparison(
+            field.sql,
+            condition.lookup,
+            &condition.value,
+            self.byte_order,
+        );
         let sql = match field.related {
             Some(exists) => exists.replace("{}", &sql),
             None => sql,
@@ -82,8 +110,14 @@ impl<'a> Conditions<'a> {
 
 const DAY_MILLIS: i64 = 86_400_000;
 
-/// `expression` compared with `value` by `lookup`, with `?` for each value.
-fn comparison<'a>(expression: &str, lookup: Lookup, value: &'a Value) -> (String, Vec<Param<'a>>) {
+/// `expression` compared with `value` by `lookup`, with `?` for each value; `byte_order` makes a
+/// prefix range compare bytes.
+fn comparison<'a>(
+    expression: &str,
+    lookup: Lookup,
+    value: &'a Value,
+    byte_order: &str,
+) -> (String, Vec<Param<'a>>) {
     let param = |value: &'a Value| -> Param<'a> {
         match value {
             Value::Int(number) => (*number).into(),
@@ -117,11 +151,19 @@ fn comparison<'a>(expression: &str, lookup: Lookup, value: &'a Value) -> (String
                 escape_like(&text.to_lowercase())
             ))],
         ),
-        // The first characters compared exactly: LIKE folds case on SQLite but not on PostgreSQL.
-        Lookup::StartsWith => (
-            format!("substr({expression}, 1, CAST(? AS INTEGER)) = ?"),
-            vec![(text.chars().count() as i64).into(), text.into()],
-        ),
+        // A range of texts rather than LIKE, which folds case on SQLite but not on PostgreSQL, and
+        // rather than substr(), which no index serves: every text that starts with the prefix sorts
+        // at or after it and before the prefix with its last character raised.
+        Lookup::StartsWith => {
+            let compared = format!("{expression}{byte_order}");
+            match prefix_end(text) {
+                Some(end) => (
+                    format!("({compared} >= ? AND {compared} < ?)"),
+                    vec![text.into(), Param::OwnedText(end)],
+                ),
+                None => (format!("{compared} >= ?"), vec![text.into()]),
+            }
+        }
         Lookup::In => {
             let items = match value {
                 Value::List(items) => items.as_slice(),
@@ -151,6 +193,20 @@ fn comparison<'a>(expression: &str, lookup: Lookup, value: &'a Value) -> (String
     }
 }
 
+/// The first text after every text that starts with `prefix`: the prefix with its last character
+/// raised by one (dropping last characters that cannot be raised); `None` when no text is after them.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut end: Vec<char> = prefix.chars().collect();
+    while let Some(last) = end.pop() {
+        // The next character, stepping over the UTF-16 surrogates, which are no characters.
+        if let Some(next) = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32) {
+            end.push(next);
+            return Some(end.into_iter().collect());
+        }
+    }
+    None
+}
+
 /// `text` with LIKE's wildcards escaped by a backslash.
 fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
@@ -174,7 +230,12 @@ pub(super) struct Table {
 }
 
 impl Table {
-    fn sql(&self, conditions: &Conditions, order: Option<&Ordering>) -> ListingSql {
+    fn sql(
+        &self,
+        conditions: &Conditions,
+        order: Option<&Ordering>,
+        count_limit: Option<u64>,
+    ) -> ListingSql {
         let order = match order {
             Some(Ordering { field, descending }) => {
                 let direction = if *descending { "DESC" } else { "ASC" };
@@ -182,7 +243,7 @@ impl Table {
             }
             None => format!("{} DESC", self.id),
         };
-        ListingSql::new(self.columns, self.from, &order, conditions)
+        ListingSql::new(self.columns, self.from, &order, conditions, count_limit)
     }
 }
 
@@ -245,12 +306,26 @@ impl<DB: Backend> SqlStore<DB> {
         page: Page,
         decode: impl Fn(&DB::Row) -> StoreResult<T>,
     ) -> StoreResult<Listing<T>> {
-        let mut conditions = Conditions::default();
+        self.list_matching_counted(table, company_id, list_query, page, None, decode)
+            .await
+    }
+
+    /// [`Self::list_matching`] with a total that stops at `count_limit` rows when given.
+    pub(super) async fn list_matching_counted<T>(
+        &self,
+        table: &Table,
+        company_id: CompanyId,
+        list_query: &ListQuery,
+        page: Page,
+        count_limit: Option<u64>,
+        decode: impl Fn(&DB::Row) -> StoreResult<T>,
+    ) -> StoreResult<Listing<T>> {
+        let mut conditions = Conditions::of::<DB>();
         conditions.add(&format!("{} = ?", table.company), vec![company_id.into()]);
         for condition in &list_query.conditions {
             conditions.add_query(condition);
         }
-        let sql = table.sql(&conditions, list_query.order.as_ref());
+        let sql = table.sql(&conditions, list_query.order.as_ref(), count_limit);
         self.list(&sql, conditions, page, decode).await
     }
 
@@ -264,7 +339,7 @@ impl<DB: Backend> SqlStore<DB> {
         after: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<i64>> {
-        let mut conditions = Conditions::default();
+        let mut conditions = Conditions::of::<DB>();
         conditions.add(&format!("{} = ?", table.company), vec![company_id.into()]);
         for condition in &list_query.conditions {
             conditions.add_query(condition);
@@ -334,6 +409,7 @@ impl<DB: Backend> ListingStore for SqlStore<DB> {
             "companies",
             "id DESC",
             &Conditions::default().always(),
+            None,
         );
         self.list(&sql, Conditions::default(), page, |row| {
             Ok(company_from_row(row)?)
@@ -384,7 +460,13 @@ impl<DB: Backend> ListingStore for SqlStore<DB> {
         page: Page,
     ) -> StoreResult<Listing<License>> {
         let conditions = license_conditions(company_id, filter);
-        let sql = ListingSql::new(LICENSE_COLUMNS, "licenses l", "l.id DESC", &conditions);
+        let sql = ListingSql::new(
+            LICENSE_COLUMNS,
+            "licenses l",
+            "l.id DESC",
+            &conditions,
+            None,
+        );
         self.list(&sql, conditions, page, |row| {
             license_from_row(row)?.ok_or(StoreError::LicenseNotFound)
         })
@@ -414,7 +496,7 @@ mod tests {
              substr(l.license_key, 1, CAST($4 AS INTEGER)) = $5"
         );
         assert_eq!(conditions.values.len(), 5);
-        let sql = ListingSql::new("l.id", "licenses l", "l.id DESC", &conditions);
+        let sql = ListingSql::new("l.id", "licenses l", "l.id DESC", &conditions, None);
         assert!(
             sql.page.ends_with("ORDER BY l.id DESC LIMIT $6 OFFSET $7"),
             "{}",
@@ -455,7 +537,7 @@ mod tests {
         );
         assert_eq!(
             sql_of(Lookup::StartsWith, text()),
-            ("substr(e.event, 1, CAST($1 AS INTEGER)) = $2".into(), 2)
+            ("(e.event >= $1 AND e.event < $2)".into(), 2)
         );
         assert_eq!(
             sql_of(Lookup::In, Value::List(vec![text(), text()])),
@@ -492,7 +574,7 @@ mod tests {
     fn date_lookups_compare_with_whole_days() {
         let day = 10 * DAY_MILLIS;
         let bound = |lookup| {
-            let (_, values) = comparison("t", lookup, Box::leak(Box::new(Value::Int(day))));
+            let (_, values) = comparison("t", lookup, Box::leak(Box::new(Value::Int(day))), "");
             match values[0] {
                 Param::Int(Some(value)) => value,
                 _ => unreachable!(),
@@ -502,6 +584,27 @@ mod tests {
         assert_eq!(bound(Lookup::DateGte), day);
         assert_eq!(bound(Lookup::DateLt), day);
         assert_eq!(bound(Lookup::DateLte), day + DAY_MILLIS);
+    }
+
+    #[test]
+    fn a_prefix_ends_before_its_last_character_raised() {
+        assert_eq!(prefix_end("ABCD").as_deref(), Some("ABCE"));
+        assert_eq!(prefix_end("ZZZZ").as_deref(), Some("ZZZ["));
+        assert_eq!(prefix_end("50%_").as_deref(), Some("50%`"));
+        assert_eq!(prefix_end("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{10FFFF}"), None);
+        assert_eq!(prefix_end(""), None);
+    }
+
+    #[test]
+    fn a_capped_count_stops_at_its_limit() {
+        let conditions = Conditions::default().always();
+        let sql = ListingSql::new("l.id", "licenses l", "l.id DESC", &conditions, Some(10));
+        assert_eq!(
+            sql.count,
+            "SELECT COUNT(*) FROM (SELECT 1 FROM licenses l WHERE TRUE LIMIT 10) AS counted"
+        );
     }
 
     #[test]
@@ -538,7 +641,7 @@ mod tests {
             field: field("ts"),
             descending: false,
         };
-        let sql = PRODUCTS.sql(&conditions, Some(&order));
+        let sql = PRODUCTS.sql(&conditions, Some(&order), None);
         assert!(
             sql.page.contains("ORDER BY e.ts ASC, p.id ASC"),
             "{}",

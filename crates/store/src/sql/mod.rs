@@ -71,6 +71,11 @@ pub trait Backend: SqlDatabase {
     /// those another transaction holds, so nodes claiming at once take different rows. Empty where a
     /// write transaction already holds the whole database.
     const CLAIM_ROWS: &'static str;
+
+    /// Appended to a text expression compared as a range (the keys that start with a prefix), so
+    /// it orders by bytes whatever the database's collation; an index serves the range only when it
+    /// orders its column the same way.
+    const BYTE_ORDER: &'static str;
 }
 
 /// The whole [`crate::Store`] on one database: reads go to `reader`, writes to `writer` (the same pool
