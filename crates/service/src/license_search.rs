@@ -131,7 +131,7 @@ impl LicenseSearch {
                 .clone()
                 .with(license_field(name), Lookup::StartsWith, Value::Text(prefix))
         };
-        let email = starting("customer_email", text.to_lowercase());
+        let email = starting("customer__email", text.to_lowercase());
         if text.contains('@') {
             return (Vec::new(), email);
         }
@@ -235,7 +235,7 @@ mod tests {
             prefixes(&search(" ABCD ")),
             [
                 ("license_key", "ABCD".to_owned()),
-                ("customer_email", "abcd".to_owned())
+                ("customer__email", "abcd".to_owned())
             ]
         );
         assert_eq!(
@@ -243,12 +243,12 @@ mod tests {
             [
                 ("license_key", "ab-1".to_owned()),
                 ("license_key", "AB-1".to_owned()),
-                ("customer_email", "ab-1".to_owned())
+                ("customer__email", "ab-1".to_owned())
             ]
         );
         assert_eq!(
             prefixes(&search("Buyer@Example")),
-            [("customer_email", "buyer@example".to_owned())]
+            [("customer__email", "buyer@example".to_owned())]
         );
         let (earlier, last) = search("  ").attempts();
         assert!(earlier.is_empty() && last.conditions.is_empty());

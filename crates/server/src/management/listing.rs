@@ -164,13 +164,16 @@ fn parse<S: ListSpec>(
     })
 }
 
-/// `order_by=field` or `order_by=-field`; a field the list does not offer leaves the default order.
+/// `order_by=field` or `order_by=-field`; a field the list does not offer, or a field of related rows
+/// (many per listed row, so no order of their own), leaves the default order.
 fn ordering(fields: &'static [Field], value: &str) -> Option<Ordering> {
     let (name, descending) = match value.strip_prefix('-') {
         Some(name) => (name, true),
         None => (value, false),
     };
-    let field = fields.iter().find(|field| field.name == name)?;
+    let field = fields
+        .iter()
+        .find(|field| field.name == name && field.related.is_none())?;
     Some(Ordering { field, descending })
 }
 
@@ -392,6 +395,19 @@ mod tests {
         assert_eq!(errors["license"], ["Enter a whole number."]);
         assert_eq!(errors["ts__date__gt"], ["Enter a valid date."]);
         assert_eq!(errors["ts__lt"], ["Enter a valid date/time."]);
+    }
+
+    #[test]
+    fn related_rows_give_no_order() {
+        let fields = latch_service::query::fields::LICENSE_FIELDS;
+        assert!(ordering(fields, "-customer_email").is_some());
+        for related in [
+            "license_users__true_email",
+            "customer__email",
+            "devices__hardware_id",
+        ] {
+            assert!(ordering(fields, related).is_none(), "{related}");
+        }
     }
 
     #[test]

@@ -50,6 +50,10 @@ pub const LICENSE_ACTIVE: &str =
 const LICENSE_USER_OF: &str = "l.id IN (SELECT a.license_id FROM license_assignments a \
     JOIN license_users u ON u.id = a.license_user_id WHERE {})";
 const DEVICE_OF: &str = "l.id IN (SELECT d.license_id FROM devices d WHERE {})";
+// Likewise the licenses of the matching customers, found by the e-mail index, for searches; the
+// joined `customer_email` field stays for ordering.
+const CUSTOMER_OF: &str = "l.id IN (SELECT cl.id FROM customers cc \
+    JOIN licenses cl ON cl.customer_id = cc.id WHERE {})";
 
 /// Licenses (`l`) with their product (`p`), customer (`c`) and order (`o`).
 pub const LICENSE_FIELDS: &[Field] = &[
@@ -58,6 +62,7 @@ pub const LICENSE_FIELDS: &[Field] = &[
     Field::new("order__store_id", "o.store_id", FieldKind::Text),
     Field::new("customer_id", "l.customer_id", FieldKind::Int),
     Field::new("customer_email", "c.email", FieldKind::Text),
+    Field::related("customer__email", "cc.email", FieldKind::Text, CUSTOMER_OF),
     Field::new("customer_company_name", "c.company_name", FieldKind::Text),
     Field::new("customer__reference", "c.reference", FieldKind::Text),
     // First or last name: both in one text, so either matches a search.
