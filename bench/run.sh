@@ -127,6 +127,10 @@ suite() {
     fi
     load --workload check-uniform --label check-uniform-half-load --seed 7 \
         --rate "$half_load_rate" --connections $((BENCH_CONNECTIONS * 2)) >/dev/null
+    # The same offered load on the devices of the cold run, which have checked in before.
+    load --workload check-distinct --label check-warm-half-load \
+        --max-requests "$(json_field ok <<<"$cold")" \
+        --rate "$half_load_rate" --connections $((BENCH_CONNECTIONS * 2)) >/dev/null
     stop_server
 }
 

@@ -15,7 +15,9 @@ const DISTINCT_COLD: &str = "check-distinct-cold";
 const DISTINCT_WARM: &str = "check-distinct-warm";
 const REPEATED: &str = "check-repeated";
 const HEALTHZ: &str = "healthz";
-const HALF_LOAD: &str = "check-uniform-half-load";
+/// Half of max throughput on devices that checked in before, the steady state of a deployment. (The
+/// load table keeps `check-uniform-half-load` beside it: at N = 1M mostly first checks, the cold figure.)
+const HALF_LOAD_WARM: &str = "check-warm-half-load";
 const ACTIVATE: &str = "activate";
 
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
@@ -154,7 +156,7 @@ fn targets(runs: &Runs, backend: &str) -> Vec<Target> {
     let rsa = runs.rsa_cpu_us();
     let cpu_per = |label| Some(runs.load(backend, big, label)?.server_cpu_us_per_request);
     let throughput = |label| Some(runs.load(backend, big, label)?.throughput);
-    let p99 = |n| Some(runs.load(backend, n, HALF_LOAD)?.p99_ms);
+    let p99 = |n| Some(runs.load(backend, n, HALF_LOAD_WARM)?.p99_ms);
     let peak_rss = runs
         .loads
         .iter()
@@ -203,12 +205,13 @@ fn targets(runs: &Runs, backend: &str) -> Vec<Target> {
             holds: |v| v <= 2.5,
         },
         Target {
-            figure: format!("p99 at N={big} ÷ p99 at N={small}, uniform checks at the same offered load"),
+            figure: format!("p99 at N={big} ÷ p99 at N={small}, devices that checked in before, at the same offered load"),
             measured: ratio_value(p99(big), p99(small)),
             unit: "",
             goal: "≤ 1.2",
             holds: |v| v <= 1.2,
         },
+
         Target {
             figure: format!("peak RSS (VmHWM) at N={big} after every workload"),
             measured: peak_rss,
