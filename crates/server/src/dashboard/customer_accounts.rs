@@ -179,16 +179,9 @@ pub async fn create(State(state): State<AppState>, action: Action) -> DashboardR
         .map(|account| {
             Redirect::to(&format!("{LIST}/{}?notice=account-created", account.id)).into_response()
         });
-    match refusal_of(created)? {
+    match refusal_of(created, FORM, &action.fields)? {
         Ok(created) => Ok(created),
-        Err(message) => {
-            let refused = Refused {
-                form: FORM,
-                sent: &action.fields,
-                message,
-            };
-            shown_again(new_account_page(&action.signed, Some(&refused)))
-        }
+        Err(refused) => shown_again(new_account_page(&action.signed, Some(&refused))),
     }
 }
 
@@ -289,25 +282,18 @@ pub async fn update(
         .map(|account| {
             Redirect::to(&format!("{LIST}/{}?notice=account-saved", account.id)).into_response()
         });
-    match refusal_of(saved)? {
+    match refusal_of(saved, FORM, &action.fields)? {
         Ok(saved) => Ok(saved),
-        Err(message) => {
-            let refused = Refused {
-                form: FORM,
-                sent: &action.fields,
-                message,
-            };
-            shown_again(
-                account_page(
-                    &action.signed,
-                    &tenant,
-                    &account,
-                    &Filters::default(),
-                    None,
-                    Some(&refused),
-                )
-                .await?,
+        Err(refused) => shown_again(
+            account_page(
+                &action.signed,
+                &tenant,
+                &account,
+                &Filters::default(),
+                None,
+                Some(&refused),
             )
-        }
+            .await?,
+        ),
     }
 }

@@ -77,14 +77,20 @@ pub(super) fn shown<'a>(refused: Option<&'a Refused>, form: &str, stored: &'a Fo
         .map_or(stored, |refused| refused.sent)
 }
 
-/// A form's outcome with its refusal split off, to show the form again; other failures stay
-/// failures.
-pub(super) fn refusal_of(
+/// The outcome of `form`, which sent `sent`, with its refusal split off to show the form again;
+/// other failures stay failures.
+pub(super) fn refusal_of<'a>(
     outcome: DashboardResult<Response>,
-) -> DashboardResult<Result<Response, String>> {
+    form: &'a str,
+    sent: &'a Form,
+) -> DashboardResult<Result<Response, Refused<'a>>> {
     match outcome {
         Ok(done) => Ok(Ok(done)),
-        Err(DashboardError::Invalid(message)) => Ok(Err(message)),
+        Err(DashboardError::Invalid(message)) => Ok(Err(Refused {
+            form,
+            sent,
+            message,
+        })),
         Err(other) => Err(other),
     }
 }
@@ -280,14 +286,13 @@ async fn new_product_page(
 pub async fn create(State(state): State<AppState>, action: Action) -> DashboardResult<Response> {
     action.signed.require(StaffRole::Admin)?;
     let tenant = action.signed.tenant(&state).await?;
-    match refusal_of(create_product(&tenant, &action.fields).await)? {
+    match refusal_of(
+        create_product(&tenant, &action.fields).await,
+        "product",
+        &action.fields,
+    )? {
         Ok(created) => Ok(created),
-        Err(message) => {
-            let refused = Refused {
-                form: "product",
-                sent: &action.fields,
-                message,
-            };
+        Err(refused) => {
             shown_again(new_product_page(&action.signed, &tenant, Some(&refused)).await?)
         }
     }
@@ -807,14 +812,13 @@ pub async fn change(
     let tenant = action.signed.tenant(&state).await?;
     // Another company's product is "not found", before any form is read.
     tenant.product_record(id).await?;
-    match refusal_of(apply_change(&tenant, id, &form, &action.fields).await)? {
+    match refusal_of(
+        apply_change(&tenant, id, &form, &action.fields).await,
+        &form,
+        &action.fields,
+    )? {
         Ok(changed) => Ok(changed),
-        Err(message) => {
-            let refused = Refused {
-                form: &form,
-                sent: &action.fields,
-                message,
-            };
+        Err(refused) => {
             shown_again(product_page(&action.signed, &tenant, id, None, Some(&refused)).await?)
         }
     }
@@ -959,22 +963,15 @@ pub async fn save(
     let saved = save_item(&tenant, &item, &action.fields)
         .await
         .map(|()| back_to_product(id, section, "saved"));
-    match refusal_of(saved)? {
+    match refusal_of(saved, "edit", &action.fields)? {
         Ok(saved) => Ok(saved),
-        Err(message) => {
-            let refused = Refused {
-                form: "edit",
-                sent: &action.fields,
-                message,
-            };
-            shown_again(edit_page(
-                &action.signed,
-                id,
-                section,
-                &item,
-                Some(&refused),
-            ))
-        }
+        Err(refused) => shown_again(edit_page(
+            &action.signed,
+            id,
+            section,
+            &item,
+            Some(&refused),
+        )),
     }
 }
 
@@ -1022,15 +1019,10 @@ pub async fn delete(
     }
     .map_err(DashboardError::from)
     .map(|()| back_to_product(id, section, "deleted"));
-    match refusal_of(deleted)? {
+    let form = section.delete_form();
+    match refusal_of(deleted, &form, &action.fields)? {
         Ok(deleted) => Ok(deleted),
-        Err(message) => {
-            let form = section.delete_form();
-            let refused = Refused {
-                form: &form,
-                sent: &action.fields,
-                message,
-            };
+        Err(refused) => {
             shown_again(product_page(&action.signed, &tenant, id, None, Some(&refused)).await?)
         }
     }

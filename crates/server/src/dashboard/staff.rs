@@ -173,14 +173,9 @@ async fn staff_outcome(
     let outcome = outcome
         .map(|_| Redirect::to(&format!("/dashboard/staff?notice={done}")).into_response())
         .map_err(DashboardError::from);
-    match refusal_of(outcome)? {
+    match refusal_of(outcome, "members", &action.fields)? {
         Ok(redirect) => Ok(redirect),
-        Err(message) => {
-            let refused = Refused {
-                form: "members",
-                sent: &action.fields,
-                message,
-            };
+        Err(refused) => {
             shown_again(staff_page(&action.signed, tenant, None, Some(&refused)).await?)
         }
     }

@@ -120,14 +120,9 @@ pub async fn create(State(state): State<AppState>, action: Action) -> DashboardR
             secret_page(&action.signed, "New webhook endpoint", &created).into_response()
         })
         .map_err(DashboardError::from);
-    match refusal_of(outcome)? {
+    match refusal_of(outcome, "webhook", fields)? {
         Ok(shown) => Ok(shown),
-        Err(message) => {
-            let refused = Refused {
-                form: "webhook",
-                sent: fields,
-                message,
-            };
+        Err(refused) => {
             shown_again(webhooks_page(&action.signed, &tenant, None, Some(&refused)).await?)
         }
     }
