@@ -1,5 +1,6 @@
 //! Prometheus metrics: requests by route template and status, their latency, License API refusals by
-//! code, how answer signatures were obtained, the write-behind queue and the open connections. Served as text at `GET /metrics`.
+//! code, how answer signatures were obtained, the write-behind queue and the open connections.
+//! Served as text at `GET /metrics`.
 
 use std::time::Duration;
 

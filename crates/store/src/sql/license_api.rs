@@ -1031,36 +1031,39 @@ fn hour_of(at: DateTime<Utc>) -> i64 {
     millis(at).div_euclid(HOUR_MILLIS) * HOUR_MILLIS
 }
 
-/// The batch's checks counted by device and hour (epoch milliseconds at the hour's start): one
-/// upsert per pair instead of one per check.
-fn checks_by_hour(writes: &[DeferredWrite]) -> std::collections::BTreeMap<(DeviceId, i64), i64> {
+/// How many writes of the batch fall under each key `key_of` gives (writes it gives none are left
+/// out): one upsert per key instead of one per write.
+fn counted<K: Ord>(
+    writes: &[DeferredWrite],
+    key_of: impl Fn(&DeferredWrite) -> Option<K>,
+) -> std::collections::BTreeMap<K, i64> {
     let mut counts = std::collections::BTreeMap::new();
-    for write in writes {
-        if let DeferredWrite::Checked { device_id, at } = write {
-            *counts.entry((*device_id, hour_of(*at))).or_insert(0) += 1;
-        }
+    for key in writes.iter().filter_map(key_of) {
+        *counts.entry(key).or_insert(0) += 1;
     }
     counts
 }
 
-/// The batch's refusals counted by company, hour and code, as `checks_by_hour` counts checks.
+/// The batch's checks counted by device and hour (epoch milliseconds at the hour's start).
+fn checks_by_hour(writes: &[DeferredWrite]) -> std::collections::BTreeMap<(DeviceId, i64), i64> {
+    counted(writes, |write| match write {
+        DeferredWrite::Checked { device_id, at } => Some((*device_id, hour_of(*at))),
+        _ => None,
+    })
+}
+
+/// The batch's refusals counted by company, hour and code.
 fn refusals_by_hour(
     writes: &[DeferredWrite],
 ) -> std::collections::BTreeMap<(CompanyId, i64, &'static str), i64> {
-    let mut counts = std::collections::BTreeMap::new();
-    for write in writes {
-        if let DeferredWrite::Refused {
+    counted(writes, |write| match write {
+        DeferredWrite::Refused {
             company_id,
             code,
             at,
-        } = write
-        {
-            *counts
-                .entry((*company_id, hour_of(*at), *code))
-                .or_insert(0) += 1;
-        }
-    }
-    counts
+        } => Some((*company_id, hour_of(*at), *code)),
+        _ => None,
+    })
 }
 
 /// The batch without device writes a later one of the same kind overwrites: a device checked a
