@@ -293,3 +293,79 @@ async fn viewers_read_customer_accounts_and_other_companies_get_404(backend: Bac
         "{accounts}"
     );
 }
+
+both_backends!(admins_put_customers_in_and_out_of_an_account);
+
+async fn admins_put_customers_in_and_out_of_an_account(backend: Backend) {
+    let latch = Latch::new(backend, "dash_account_members").await;
+    let company = latch.company("Acme");
+    add_staff(&latch, &company, "admin@example.com", "admin");
+    add_staff(&latch, &company, "viewer@example.com", "viewer");
+    latch.cli(&[
+        "customer",
+        "create",
+        "--company",
+        &company.id.to_string(),
+        "--email",
+        "buyer@initech.example",
+    ]);
+    let server = latch.serve();
+    let mut admin = Browser::signed_in(&server, "admin@example.com").await;
+    let reply = admin
+        .submit(
+            &format!("{LIST}/new"),
+            LIST,
+            &account_form("latch-app", SECRET),
+        )
+        .await;
+    let page = location(&reply).split('?').next().unwrap().to_owned();
+    let id: i64 = page.rsplit('/').next().unwrap().parse().unwrap();
+    let members = format!("{page}/customers");
+
+    // An unknown address is the form's to correct.
+    let reply = admin
+        .submit(&page, &members, &[("email", "nobody@initech.example")])
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    let text = reply.text();
+    assert!(
+        text.contains("role=\"alert\"") && text.contains("No customer has the e-mail"),
+        "{text}"
+    );
+    assert!(text.contains("value=\"nobody@initech.example\""), "{text}");
+
+    let reply = admin
+        .submit(&page, &members, &[("email", "Buyer@Initech.example")])
+        .await;
+    assert_eq!(location(&reply), format!("{page}?notice=customer-added"));
+    let customers = management(&latch, &server, &company, "customers/").await;
+    let customer = &customers["results"][0];
+    assert_eq!(customer["customer_account"], id, "{customers}");
+    let events = management(&latch, &server, &company, "events/?event=customer.updated").await;
+    assert_eq!(events["results"][0]["actor"]["type"], "staff", "{events}");
+
+    let shown = admin.get(&page).await.text();
+    assert!(shown.contains("buyer@initech.example"), "{shown}");
+    let remove = format!("{page}/customers/{}/remove", customer["id"]);
+    assert!(shown.contains(&remove), "{shown}");
+    let mut viewer = Browser::signed_in(&server, "viewer@example.com").await;
+    let seen = viewer.get(&page).await.text();
+    assert!(
+        seen.contains("buyer@initech.example") && !seen.contains(&remove),
+        "a viewer reads the members without their actions: {seen}"
+    );
+    let reply = viewer.submit(&page, &remove, &[]).await;
+    assert_eq!(reply.status, 403, "{}", reply.text());
+
+    let reply = admin.submit(&page, &remove, &[]).await;
+    assert_eq!(location(&reply), format!("{page}?notice=customer-removed"));
+    let customers = management(&latch, &server, &company, "customers/").await;
+    assert_eq!(
+        customers["results"][0]["customer_account"],
+        Value::Null,
+        "{customers}"
+    );
+    // Out of the account, the customer is no member to remove.
+    let reply = admin.submit(&page, &remove, &[]).await;
+    assert_eq!(reply.status, 404, "{}", reply.text());
+}

@@ -519,6 +519,62 @@ async fn the_search_finds_licenses_by_key_prefix_customer_and_device(backend: Ba
     let reply = browser.get("/dashboard/licenses?q=NOPE").await;
     assert!(found(&reply).is_empty());
     assert!(reply.text().contains("No license matches"));
+
+    // The status filter reads a count kept by the database: it follows every kind of device write.
+    assert_eq!(
+        by_activity(&mut browser).await,
+        ["BETA-0001", "ALPHA-0001,ALPHA-0002,GAMMA-0001"]
+    );
+    let device = |key: &str, hardware_id: &str| json!({"product": "app", "license_key": key, "hardware_id": hardware_id});
+    server
+        .post(
+            &company.creds,
+            "deactivate_license",
+            &device("BETA-0001", "pc-42"),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        by_activity(&mut browser).await,
+        ["", "ALPHA-0001,ALPHA-0002,BETA-0001,GAMMA-0001"]
+    );
+    // A device active again, and a new one.
+    for (key, hardware_id) in [("BETA-0001", "pc-42"), ("ALPHA-0002", "pc-44")] {
+        server
+            .post(
+                &company.creds,
+                "activate_license",
+                &device(key, hardware_id),
+            )
+            .await
+            .ok();
+    }
+    assert_eq!(
+        by_activity(&mut browser).await,
+        ["ALPHA-0002,BETA-0001", "ALPHA-0001,GAMMA-0001"]
+    );
+    latch.cli(&["license", "reset", "BETA-0001", "--company", &id]);
+    assert_eq!(
+        by_activity(&mut browser).await,
+        ["ALPHA-0002", "ALPHA-0001,BETA-0001,GAMMA-0001"]
+    );
+}
+
+/// The keys listed with active devices, and without, each joined by commas.
+async fn by_activity(browser: &mut Browser<'_>) -> [String; 2] {
+    let mut listed = [String::new(), String::new()];
+    for (status, keys) in ["active", "inactive"].into_iter().zip(&mut listed) {
+        let reply = browser
+            .get(&format!("/dashboard/licenses?status={status}"))
+            .await;
+        let text = reply.text();
+        *keys = ["ALPHA-0001", "ALPHA-0002", "BETA-0001", "GAMMA-0001"]
+            .into_iter()
+            .filter(|key| text.contains(&format!("<code>{key}</code>")))
+            .collect::<Vec<_>>()
+            .join(",");
+    }
+    listed
 }
 
 both_backends!(an_admin_issues_licenses_and_downloads_their_keys);

@@ -1,21 +1,21 @@
 //! Customer accounts: the list, a new account, and an account's page with its single sign-on
-//! provider and its customers. Everyone reads them; admins create and change them through the
-//! service functions the Management API calls. The provider's client secret is write-only: it is
+//! provider and its customers. Everyone reads them; admins create and change them, and put
+//! customers in and out of them, through the service functions the Management API calls. The provider's client secret is write-only: it is
 //! never shown, and leaving its field empty keeps the stored one.
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use latch_domain::CustomerAccountId;
-use latch_service::model::{CustomerAccount, OidcProvider, StaffRole};
+use latch_domain::{CustomerAccountId, CustomerId};
+use latch_service::model::{CustomerAccount, CustomerChanges, OidcProvider, StaffRole};
 use latch_service::query::fields::CUSTOMER_FIELDS;
 use latch_service::query::{ListQuery, Lookup, Value};
-use latch_service::{AccountName, CustomerAccountSpec, OidcSpec, Tenant};
+use latch_service::{AccountName, CustomerAccountSpec, OidcSpec, ServiceError, Tenant};
 use maud::{html, Markup};
 
-use super::error::DashboardResult;
+use super::error::{DashboardError, DashboardResult};
 use super::licenses::{field, path_id, Noticed};
 use super::lists::{customer_table, Filters};
-use super::page::{csrf_field, empty, notice, page, pager, when};
+use super::page::{action_button, csrf_field, empty, notice, page, pager, when};
 use super::products::{refusal, refusal_of, shown, shown_again, Fields, Refused};
 use super::session::{Action, Form, Signed};
 use crate::state::AppState;
@@ -24,6 +24,9 @@ const LIST: &str = "/dashboard/customer-accounts";
 
 /// The form's name, which its field ids start with.
 const FORM: &str = "account";
+
+/// The form that puts a customer in the account.
+const MEMBER_FORM: &str = "member";
 
 fn account_name(id: &str) -> DashboardResult<AccountName> {
     Ok(AccountName::Id(CustomerAccountId::new(path_id(id)?)))
@@ -257,8 +260,26 @@ async fn account_page(
             }
         }
         h2 { "Customers" }
-        @if customers.items.is_empty() { (empty("No customer belongs to this account. Customers are put in an account with the Management API or the CLI.")) } @else {
-            (customer_table(&customers.items))
+        @if signed.staff.role >= StaffRole::Admin {
+            (refusal(refused, MEMBER_FORM))
+            form.card.fields method="post" action={ (path) "/customers" } {
+                (csrf_field(signed))
+                (Fields { form: MEMBER_FORM, values: shown(refused, MEMBER_FORM, &Form::default()) }
+                    .input("email", "Customer email", "email", true))
+                button type="submit" { "Add customer to account" }
+            }
+        }
+        @if customers.items.is_empty() { (empty("No customer belongs to this account yet. Add one by e-mail above (admins), or with the Management API or the CLI.")) } @else {
+            @if signed.staff.role >= StaffRole::Admin {
+                (customer_table(&customers.items, Some(&|customer: CustomerId| action_button(
+                    signed,
+                    &format!("{path}/customers/{customer}/remove"),
+                    "Remove from account",
+                    None,
+                ))))
+            } @else {
+                (customer_table(&customers.items, None))
+            }
         }
         (pager(&path, &[], filters.offset(), customers.total))
     };
@@ -296,4 +317,76 @@ pub async fn update(
             .await?,
         ),
     }
+}
+
+/// The customer an e-mail address names, for the form that asked; an unknown address is the
+/// form's to correct, not a missing page.
+async fn member_by_email(tenant: &Tenant<'_>, email: &str) -> DashboardResult<CustomerId> {
+    match tenant.customer_by_email("email", email).await {
+        Ok(customer) => Ok(customer.id),
+        Err(ServiceError::NotFound(_)) => Err(DashboardError::Invalid(format!(
+            "No customer has the e-mail {email}; customers are created with the licenses issued to them"
+        ))),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// `POST /dashboard/customer-accounts/{id}/customers`: puts the customer with the e-mail sent in
+/// the account (taking it out of any other), as the Management API's customer update does.
+pub async fn add_customer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    action: Action,
+) -> DashboardResult<Response> {
+    action.signed.require(StaffRole::Admin)?;
+    let tenant = action.signed.tenant(&state).await?;
+    let name = account_name(&id)?;
+    let account = tenant.customer_account(&name).await?;
+    let email = action.fields.text("email").trim().to_owned();
+    let added = match member_by_email(&tenant, &email).await {
+        Ok(customer) => tenant
+            .update_customer(customer, CustomerChanges::default(), Some(Some(name)))
+            .await
+            .map_err(Into::into)
+            .map(|_| {
+                Redirect::to(&format!("{LIST}/{}?notice=customer-added", account.id))
+                    .into_response()
+            }),
+        Err(refused) => Err(refused),
+    };
+    match refusal_of(added, MEMBER_FORM, &action.fields)? {
+        Ok(added) => Ok(added),
+        Err(refused) => shown_again(
+            account_page(
+                &action.signed,
+                &tenant,
+                &account,
+                &Filters::default(),
+                None,
+                Some(&refused),
+            )
+            .await?,
+        ),
+    }
+}
+
+/// `POST /dashboard/customer-accounts/{id}/customers/{customer}/remove`: takes the customer out
+/// of the account; a customer of another account is not found here.
+pub async fn remove_customer(
+    State(state): State<AppState>,
+    Path((id, customer)): Path<(String, String)>,
+    action: Action,
+) -> DashboardResult<Response> {
+    action.signed.require(StaffRole::Admin)?;
+    let tenant = action.signed.tenant(&state).await?;
+    let account = tenant.customer_account(&account_name(&id)?).await?;
+    let customer = CustomerId::new(path_id(&customer)?);
+    let member = tenant.customer(customer).await?;
+    if member.customer.account.as_ref().map(|owner| owner.id) != Some(account.id) {
+        return Err(DashboardError::NotFound);
+    }
+    tenant
+        .update_customer(customer, CustomerChanges::default(), Some(None))
+        .await?;
+    Ok(Redirect::to(&format!("{LIST}/{}?notice=customer-removed", account.id)).into_response())
 }

@@ -3,6 +3,7 @@
 
 use axum::extract::{Query, State};
 use chrono::NaiveDate;
+use latch_domain::CustomerId;
 use latch_service::model::{CustomerRecord, StaffRole};
 use latch_service::query::fields::{
     CUSTOMER_FIELDS, DEVICE_FIELDS, EVENT_FIELDS, LICENSE_USER_FIELDS,
@@ -153,17 +154,20 @@ pub async fn customers(
         (filter_form("/dashboard/customers", &filters, &[("email", "Customer email"), ("company_name", "Company")]))
         p { "Customers of organisations that sign in through their own identity provider belong to a " a href="/dashboard/customer-accounts" { "customer account" } "." }
         @if found.items.is_empty() { (empty("No customer matches. Customers are created with the licenses issued to them.")) } @else {
-            (customer_table(&found.items))
+            (customer_table(&found.items, None))
         }
         (pager("/dashboard/customers", &filters.pairs(&["email", "company_name"]), filters.offset(), found.total))
     };
     Ok(page(&signed, "/dashboard/customers", "Customers", body))
 }
 
-/// Customers with their licenses, orders and account.
-pub(super) fn customer_table(records: &[CustomerRecord]) -> Markup {
+/// Customers with their licenses, orders and account, and with `action`'s form for each when given.
+pub(super) fn customer_table(
+    records: &[CustomerRecord],
+    action: Option<&dyn Fn(CustomerId) -> Markup>,
+) -> Markup {
     html! {
-        table { thead { tr { th { "Email" } th { "Name" } th { "Company" } th { "Account" } th { "Licenses" } th { "Orders" } } }
+        table { thead { tr { th { "Email" } th { "Name" } th { "Company" } th { "Account" } th { "Licenses" } th { "Orders" } @if action.is_some() { th { "Action" } } } }
             tbody { @for record in records { tr {
                 td { a href={ "/dashboard/licenses?q=" (record.customer.email) } { (record.customer.email) } }
                 td { (record.customer.first_name) " " (record.customer.last_name) }
@@ -174,6 +178,7 @@ pub(super) fn customer_table(records: &[CustomerRecord]) -> Markup {
                 } }
                 td { (record.total_licenses) }
                 td { (record.total_orders) }
+                @if let Some(action) = action { td { (action(record.customer.id)) } }
             } } } }
     }
 }

@@ -71,6 +71,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/dashboard/customer-accounts/{id}",
             get(customer_accounts::detail).post(customer_accounts::update),
         )
+        .route(
+            "/dashboard/customer-accounts/{id}/customers",
+            post(customer_accounts::add_customer),
+        )
+        .route(
+            "/dashboard/customer-accounts/{id}/customers/{customer}/remove",
+            post(customer_accounts::remove_customer),
+        )
         .route("/dashboard/license-users", get(lists::license_users))
         .route(
             "/dashboard/license-users/{id}/password",

@@ -179,6 +179,8 @@ pub fn notice(code: Option<&str>) -> Markup {
         "custom-field-saved" => "Custom field saved.",
         "custom-field-deleted" => "Custom field deleted.",
         "account-created" => "Customer account created.",
+        "customer-added" => "Customer added to the account.",
+        "customer-removed" => "Customer taken out of the account.",
         "account-saved" => "Customer account saved.",
         "staff" => "Staff member added.",
         "sessions" => "Sessions ended.",

@@ -40,9 +40,9 @@ pub const LICENSE_UPDATED_AT: &str =
 pub const LICENSE_IS_ANY_FLOATING: &str = "(l.is_floating_cloud OR EXISTS (SELECT 1 FROM \
     license_features lf WHERE lf.license_id = l.id AND lf.is_floating_cloud))";
 
-/// Whether a device holds an activation of the license.
-pub const LICENSE_ACTIVE: &str =
-    "EXISTS (SELECT 1 FROM devices d WHERE d.license_id = l.id AND d.active)";
+/// Whether a device holds an activation of the license: the expression of the index
+/// `licenses_by_activity`, over the count the database keeps by trigger.
+pub const LICENSE_ACTIVE: &str = "(l.active_devices > 0)";
 
 // The licenses of the matching users and devices rather than EXISTS per license: both databases
 // then start from the few matching rows (by the user's e-mail or the hardware id index) instead of

@@ -262,7 +262,7 @@ impl<DB: Backend> LicenseAdminStore for SqlStore<DB> {
              l.order_id AS l_order_id, o.store_id AS o_store_id, \
              {LICENSE_TIME_ACTIVATED} AS l_time_activated, {LICENSE_UPDATED_AT} AS l_updated_at, \
              (SELECT MAX(d.last_check_at) FROM devices d WHERE d.license_id = l.id) AS l_last_check, \
-             (SELECT COUNT(*) FROM devices d WHERE d.license_id = l.id AND d.active) AS l_active_devices, \
+             l.active_devices AS l_active_devices, \
              (SELECT COUNT(*) FROM devices d WHERE d.license_id = l.id AND d.active \
               AND (d.floating_until > $2 OR d.borrowed_until > $2)) AS l_floating_in_use \
              FROM {LICENSE_JOINS} WHERE l.company_id = $1 AND l.id IN ({listed})"
