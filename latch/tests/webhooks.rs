@@ -218,10 +218,23 @@ async fn failed_attempts_are_retried_with_the_same_id_and_growing_delays(backend
     assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
 
     activate(&server, &company, &key, "pc-1").await;
+    // While its deliveries fail, the endpoint says since when, in the API and in the CLI.
+    let endpoint_path = format!("/webhooks/{webhook}/");
+    let failing = api
+        .poll(&server, &endpoint_path, |e| !e["failing_since"].is_null())
+        .await;
+    let id = company.id.to_string();
+    let listed = latch.cli(&["webhook", "list", "--company", &id]);
+    assert_eq!(
+        listed["webhooks"][0]["failing_since"], failing["failing_since"],
+        "{listed}"
+    );
     let received = receiver
         .wait_for(Duration::from_secs(20), |r| r.len() >= 3)
         .await;
     assert_eq!(received.len(), 3);
+    api.poll(&server, &endpoint_path, |e| e["failing_since"].is_null())
+        .await;
     let ids: BTreeSet<String> = received.iter().map(|r| r.header("webhook-id")).collect();
     assert_eq!(ids.len(), 1, "one webhook-id across retries");
     let bodies: BTreeSet<&str> = received.iter().map(|r| r.body.as_str()).collect();
@@ -315,6 +328,19 @@ async fn failed_attempts_are_retried_with_the_same_id_and_growing_delays(backend
 }
 
 impl Api {
+    /// Polls `path` until what it answers satisfies `done`; returns that answer.
+    async fn poll(&self, server: &Server, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let started = Instant::now();
+        loop {
+            let answer = self.call(server, Method::GET, path, None).await.ok();
+            if done(&answer) {
+                return answer;
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "{answer}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Polls the endpoint's deliveries until the newest satisfies `done`; returns it.
     async fn wait_for_delivery(
         &self,
@@ -322,17 +348,12 @@ impl Api {
         path: &str,
         done: impl Fn(&Value) -> bool,
     ) -> Value {
-        let started = Instant::now();
-        loop {
-            let listed = self.call(server, Method::GET, path, None).await.ok();
-            if let Some(newest) = listed["results"].get(0) {
-                if done(newest) {
-                    return newest.clone();
-                }
-            }
-            assert!(started.elapsed() < Duration::from_secs(20), "{listed}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let listed = self
+            .poll(server, path, |listed| {
+                listed["results"].get(0).is_some_and(&done)
+            })
+            .await;
+        listed["results"][0].clone()
     }
 }
 

@@ -139,6 +139,7 @@ fn endpoint_json(endpoint: &WebhookEndpoint) -> Value {
         "enabled": endpoint.enabled,
         "disabled_reason": endpoint.disabled_reason,
         "previous_secret_valid_until": endpoint.previous_secret_until,
+        "failing_since": endpoint.failing_since,
         "created_at": endpoint.created_at,
     })
 }

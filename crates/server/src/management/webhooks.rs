@@ -53,6 +53,9 @@ pub struct WebhookOut {
     pub disabled_reason: Option<String>,
     /// Until when deliveries also carry the signature of the previous secret.
     pub previous_secret_valid_until: Option<DateTime<Utc>>,
+    /// Since when every delivery to it has failed (null once one succeeds); Latch disables an
+    /// endpoint that keeps failing for days.
+    pub failing_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -67,6 +70,7 @@ impl From<WebhookEndpoint> for WebhookOut {
             enabled: endpoint.enabled,
             disabled_reason: endpoint.disabled_reason,
             previous_secret_valid_until: endpoint.previous_secret_until,
+            failing_since: endpoint.failing_since,
             created_at: endpoint.created_at,
             updated_at: endpoint.updated_at,
         }
