@@ -89,6 +89,10 @@ async fn search(args: SearchArgs) -> anyhow::Result<()> {
             text(&format!("customer{license}")),
         ),
         (
+            "customer e-mail prefix `customer` (every customer)".into(),
+            text("customer"),
+        ),
+        (
             "license user e-mail".into(),
             LicenseSearch {
                 user: format!("user{user_license}@example.com"),

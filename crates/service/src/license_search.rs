@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use latch_domain::{LicenseId, ProductId};
-use latch_store::query::fields::LICENSE_FIELDS;
+use latch_store::query::fields::{CUSTOMER_FIELDS, LICENSE_FIELDS};
 use latch_store::query::{find_field, Field, ListQuery, Lookup, Value};
 use latch_store::{LicenseRecord, Listing, Page};
 
@@ -13,6 +13,12 @@ use crate::{ServiceResult, Tenant};
 
 /// How many matches past the page's start a search counts; beyond, it only knows there are more.
 pub const SEARCH_COUNT_LIMIT: u64 = 10_000;
+
+/// How many customers an e-mail prefix may match for the search to start from their licenses. With
+/// more, walking the company's licenses newest first and reading each one's customer fills a page
+/// and its capped count sooner than listing the licenses of them all; SQLite keeps no statistics to
+/// make that choice itself.
+const CUSTOMERS_TO_START_FROM: u64 = 10_000;
 
 /// Which licenses a status filter keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,9 +106,7 @@ impl LicenseSearch {
                 Value::Bool(enabled),
             )
         };
-        let active = |query: ListQuery, active: bool| {
-            query.with(license_field("active"), Lookup::Exact, Value::Bool(active))
-        };
+
         match self.status {
             None => query,
             Some(LicenseStatus::Enabled) => enabled(query, true),
@@ -112,8 +116,16 @@ impl LicenseSearch {
                 Lookup::Lte,
                 Value::Int(Utc::now().timestamp_millis()),
             ),
-            Some(LicenseStatus::Active) => active(query, true),
-            Some(LicenseStatus::Inactive) => active(query, false),
+            // Most licenses are active: walking them newest first fills a page at once.
+            Some(LicenseStatus::Active) => {
+                query.with(license_field("active"), Lookup::Exact, Value::Bool(true))
+            }
+            // A number, not a negated flag, so both databases read it from their index.
+            Some(LicenseStatus::Inactive) => query.with(
+                license_field("active_devices"),
+                Lookup::Exact,
+                Value::Int(0),
+            ),
         }
     }
 
@@ -165,6 +177,7 @@ impl Tenant<'_> {
         let (query, ids) = match found {
             Some(found) => found,
             None => {
+                let last = self.quickest_email_search(last).await?;
                 let ids = self.search_ids(&last, page, count_limit).await?;
                 (last, ids)
             }
@@ -184,6 +197,31 @@ impl Tenant<'_> {
             count,
             items,
         })
+    }
+
+    /// `query`, with its customer e-mail prefix (if it ends with one) read from each license's
+    /// customer when the prefix matches too many customers to start from them.
+    async fn quickest_email_search(&self, mut query: ListQuery) -> ServiceResult<ListQuery> {
+        let Some(condition) = query
+            .conditions
+            .last_mut()
+            .filter(|condition| condition.field.name == "customer__email")
+        else {
+            return Ok(query);
+        };
+        let customers = ListQuery::default().with(
+            find_field(CUSTOMER_FIELDS, "email").expect("customers have an e-mail field"),
+            condition.lookup,
+            condition.value.clone(),
+        );
+        let matched = self
+            .store
+            .count_customers(self.company_id(), &customers, CUSTOMERS_TO_START_FROM)
+            .await?;
+        if matched >= CUSTOMERS_TO_START_FROM {
+            condition.field = license_field("customer_email");
+        }
+        Ok(query)
     }
 
     /// One page of the ids `query` finds, and their count up to one past `count_limit`: the one

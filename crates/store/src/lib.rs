@@ -475,6 +475,13 @@ pub trait ListingStore: Send + Sync {
     async fn api_keys(&self, company_id: CompanyId) -> StoreResult<Vec<ApiKey>>;
     async fn products(&self, company_id: CompanyId, page: Page) -> StoreResult<Listing<Product>>;
     async fn customers(&self, company_id: CompanyId, page: Page) -> StoreResult<Listing<Customer>>;
+    /// How many of the company's customers match, counted up to `count_limit`.
+    async fn count_customers(
+        &self,
+        company_id: CompanyId,
+        list_query: &query::ListQuery,
+        count_limit: u64,
+    ) -> StoreResult<u64>;
     async fn license_users(
         &self,
         company_id: CompanyId,

@@ -1,6 +1,6 @@
 -- Each license keeps the number of its active devices, kept exact by triggers on every write of a
--- device, so "with / without active devices" is one indexed comparison at a million licenses instead
--- of probing every license's devices, and a listing reads the number instead of counting. Every
+-- device, so "without active devices" is one index range at a million licenses instead of probing
+-- every license's devices, and a listing reads the number instead of counting. Every
 -- path that writes devices holds its license's row lock first, so the triggers' license updates
 -- take no lock out of order.
 DROP TRIGGER license_changed ON licenses;
@@ -45,4 +45,5 @@ CREATE TRIGGER device_activity_changed AFTER UPDATE OF active, license_id ON dev
     FOR EACH ROW WHEN (NEW.active IS DISTINCT FROM OLD.active OR NEW.license_id IS DISTINCT FROM OLD.license_id)
     EXECUTE FUNCTION latch_count_active_devices();
 
-CREATE INDEX licenses_by_activity ON licenses (company_id, (active_devices > 0), id);
+-- Licenses without active devices are found by `active_devices = 0`, newest first.
+CREATE INDEX licenses_by_active_devices ON licenses (company_id, active_devices, id);

@@ -1,6 +1,6 @@
 -- Each license keeps the number of its active devices, kept exact by triggers on every write of a
--- device, so "with / without active devices" is one indexed comparison at a million licenses instead
--- of probing every license's devices, and a listing reads the number instead of counting.
+-- device, so "without active devices" is one index range at a million licenses instead of probing
+-- every license's devices, and a listing reads the number instead of counting.
 DROP TRIGGER license_updated;
 ALTER TABLE licenses ADD COLUMN active_devices INTEGER NOT NULL DEFAULT 0;
 UPDATE licenses SET active_devices =
@@ -23,4 +23,5 @@ BEGIN
     UPDATE licenses SET active_devices = active_devices + 1 WHERE id = NEW.license_id AND NEW.active;
 END;
 
-CREATE INDEX licenses_by_activity ON licenses (company_id, active_devices > 0);
+-- Licenses without active devices are found by `active_devices = 0`, newest first.
+CREATE INDEX licenses_by_active_devices ON licenses (company_id, active_devices);

@@ -40,8 +40,8 @@ pub const LICENSE_UPDATED_AT: &str =
 pub const LICENSE_IS_ANY_FLOATING: &str = "(l.is_floating_cloud OR EXISTS (SELECT 1 FROM \
     license_features lf WHERE lf.license_id = l.id AND lf.is_floating_cloud))";
 
-/// Whether a device holds an activation of the license: the expression of the index
-/// `licenses_by_activity`, over the count the database keeps by trigger.
+/// Whether a device holds an activation of the license, from the count the database keeps by
+/// trigger (`active_devices`, whose index finds the licenses without any).
 pub const LICENSE_ACTIVE: &str = "(l.active_devices > 0)";
 
 // The licenses of the matching users and devices rather than EXISTS per license: both databases
@@ -91,6 +91,7 @@ pub const LICENSE_FIELDS: &[Field] = &[
     Field::new("is_any_floating", LICENSE_IS_ANY_FLOATING, FieldKind::Bool),
     Field::new("enabled", "l.enabled", FieldKind::Bool),
     Field::new("active", LICENSE_ACTIVE, FieldKind::Bool),
+    Field::new("active_devices", "l.active_devices", FieldKind::Int),
     Field::new("validity_period", "l.validity_period", FieldKind::Time),
     Field::new("time_activated", LICENSE_TIME_ACTIVATED, FieldKind::Time),
     Field::new("updated_at", LICENSE_UPDATED_AT, FieldKind::Time),

@@ -441,6 +441,28 @@ impl<DB: Backend> ListingStore for SqlStore<DB> {
         .await
     }
 
+    async fn count_customers(
+        &self,
+        company_id: CompanyId,
+        list_query: &ListQuery,
+        count_limit: u64,
+    ) -> StoreResult<u64> {
+        let counted = self
+            .list_matching_counted(
+                &CUSTOMERS,
+                company_id,
+                list_query,
+                Page {
+                    limit: 0,
+                    offset: 0,
+                },
+                Some(count_limit),
+                |_| Ok(()),
+            )
+            .await?;
+        Ok(u64::try_from(counted.total).unwrap_or(0))
+    }
+
     async fn license_users(
         &self,
         company_id: CompanyId,
