@@ -281,8 +281,8 @@ impl<DB: Backend> SqlStore<DB> {
         decode: impl Fn(&DB::Row) -> StoreResult<T>,
     ) -> StoreResult<Listing<T>> {
         let mut conn = self.reader.acquire().await?;
-        let mut count = query(&sql.count);
-        let mut rows = query(&sql.page);
+        let mut count = query(&sql.count).planned_per_run();
+        let mut rows = query(&sql.page).planned_per_run();
         for value in conditions.values {
             count = count.bind(value.clone());
             rows = rows.bind(value);
@@ -354,7 +354,7 @@ impl<DB: Backend> SqlStore<DB> {
             conditions = conditions.parts.join(" AND "),
             limit = conditions.values.len() + 1,
         );
-        let mut statement = query(&sql);
+        let mut statement = query(&sql).planned_per_run();
         for value in conditions.values {
             statement = statement.bind(value);
         }
