@@ -304,13 +304,16 @@ impl<DB: Backend> LicenseAdminStore for SqlStore<DB> {
             }
         }
 
+        // `+l.company_id` serves no index: SQLite would otherwise read the company's every license
+        // through `licenses_by_product` (it holds the product id this query joins on) instead of
+        // the listed ids.
         let fields_sql = format!(
             "SELECT l.id AS license_id, pcf.id, pcf.name, pcf.data_type, pcf.default_value, \
              pcf.description, lcf.id AS value_id, lcf.value FROM licenses l \
              JOIN product_custom_fields pcf ON pcf.product_id = l.product_id \
              LEFT JOIN license_custom_fields lcf ON lcf.license_id = l.id \
              AND lcf.product_custom_field_id = pcf.id \
-             WHERE l.company_id = $1 AND l.id IN ({listed}) ORDER BY pcf.id"
+             WHERE +l.company_id = $1 AND l.id IN ({listed}) ORDER BY pcf.id"
         );
         let field_rows = bind_ids(query(&fields_sql), company_id, ids)
             .fetch_all(&mut *conn)
