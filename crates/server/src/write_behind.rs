@@ -17,6 +17,9 @@ use tokio::task::JoinHandle;
 const QUEUE_CAPACITY: usize = 65_536;
 const BATCH_SIZE: usize = 1_000;
 const FLUSH_INTERVAL: Duration = Duration::from_millis(500);
+/// How long the writer gathers after the first queued write: under load, one wake-up and one
+/// transaction then carry the writes of many requests instead of a few each.
+const LINGER: Duration = Duration::from_millis(20);
 const MAX_RETRY_PAUSE: Duration = Duration::from_secs(30);
 const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -59,6 +62,15 @@ async fn run(
     loop {
         let received =
             tokio::time::timeout(FLUSH_INTERVAL, receiver.recv_many(&mut batch, BATCH_SIZE)).await;
+        if matches!(received, Ok(taken) if taken > 0) && batch.len() < BATCH_SIZE {
+            tokio::time::sleep(LINGER).await;
+            while batch.len() < BATCH_SIZE {
+                let Ok(write) = receiver.try_recv() else {
+                    break;
+                };
+                batch.push(write);
+            }
+        }
         if !batch.is_empty() {
             match store.apply_deferred(&batch).await {
                 Ok(()) => {
