@@ -29,6 +29,18 @@ fn account_form<'a>(client_id: &'a str, secret: &'a str) -> Vec<(&'a str, &'a st
     ]
 }
 
+/// Creates the account of [`account_form`] as `admin`; returns its page's path.
+async fn create_account(admin: &mut Browser<'_>) -> String {
+    let reply = admin
+        .submit(
+            &format!("{LIST}/new"),
+            LIST,
+            &account_form("latch-app", SECRET),
+        )
+        .await;
+    location(&reply).split('?').next().unwrap().to_owned()
+}
+
 both_backends!(an_admin_creates_and_edits_a_customer_account_with_its_single_sign_on);
 
 async fn an_admin_creates_and_edits_a_customer_account_with_its_single_sign_on(backend: Backend) {
@@ -237,14 +249,7 @@ async fn viewers_read_customer_accounts_and_other_companies_get_404(backend: Bac
     add_staff(&latch, &globex, "admin@globex.example", "admin");
     let server = latch.serve();
     let mut admin = Browser::signed_in(&server, "admin@example.com").await;
-    let reply = admin
-        .submit(
-            &format!("{LIST}/new"),
-            LIST,
-            &account_form("latch-app", SECRET),
-        )
-        .await;
-    let page = location(&reply).split('?').next().unwrap().to_owned();
+    let page = create_account(&mut admin).await;
 
     let mut viewer = Browser::signed_in(&server, "viewer@example.com").await;
     let listed = viewer.get(LIST).await;
@@ -311,14 +316,7 @@ async fn admins_put_customers_in_and_out_of_an_account(backend: Backend) {
     ]);
     let server = latch.serve();
     let mut admin = Browser::signed_in(&server, "admin@example.com").await;
-    let reply = admin
-        .submit(
-            &format!("{LIST}/new"),
-            LIST,
-            &account_form("latch-app", SECRET),
-        )
-        .await;
-    let page = location(&reply).split('?').next().unwrap().to_owned();
+    let page = create_account(&mut admin).await;
     let id: i64 = page.rsplit('/').next().unwrap().parse().unwrap();
     let members = format!("{page}/customers");
 

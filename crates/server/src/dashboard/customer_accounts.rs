@@ -286,16 +286,26 @@ async fn account_page(
     Ok(page(signed, LIST, title, body))
 }
 
+/// The account `id` names, for an admin to change, with the tenant that changes it.
+async fn account_to_change<'s>(
+    state: &'s AppState,
+    action: &Action,
+    id: &str,
+) -> DashboardResult<(Tenant<'s>, AccountName, CustomerAccount)> {
+    action.signed.require(StaffRole::Admin)?;
+    let tenant = action.signed.tenant(state).await?;
+    let name = account_name(id)?;
+    let account = tenant.customer_account(&name).await?;
+    Ok((tenant, name, account))
+}
+
 /// `POST /dashboard/customer-accounts/{id}`.
 pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
     action: Action,
 ) -> DashboardResult<Response> {
-    action.signed.require(StaffRole::Admin)?;
-    let tenant = action.signed.tenant(&state).await?;
-    let name = account_name(&id)?;
-    let account = tenant.customer_account(&name).await?;
+    let (tenant, name, account) = account_to_change(&state, &action, &id).await?;
     let saved = tenant
         .update_customer_account(&name, account_spec(&action.fields))
         .await
@@ -303,13 +313,25 @@ pub async fn update(
         .map(|account| {
             Redirect::to(&format!("{LIST}/{}?notice=account-saved", account.id)).into_response()
         });
-    match refusal_of(saved, FORM, &action.fields)? {
-        Ok(saved) => Ok(saved),
+    answer_account_form(&action, &tenant, &account, saved, FORM).await
+}
+
+/// What one of an account page's forms gets: `outcome` when it was done, else the page again with
+/// `form`'s refusal beside it.
+async fn answer_account_form(
+    action: &Action,
+    tenant: &Tenant<'_>,
+    account: &CustomerAccount,
+    outcome: DashboardResult<Response>,
+    form: &str,
+) -> DashboardResult<Response> {
+    match refusal_of(outcome, form, &action.fields)? {
+        Ok(done) => Ok(done),
         Err(refused) => shown_again(
             account_page(
                 &action.signed,
-                &tenant,
-                &account,
+                tenant,
+                account,
                 &Filters::default(),
                 None,
                 Some(&refused),
@@ -338,36 +360,16 @@ pub async fn add_customer(
     Path(id): Path<String>,
     action: Action,
 ) -> DashboardResult<Response> {
-    action.signed.require(StaffRole::Admin)?;
-    let tenant = action.signed.tenant(&state).await?;
-    let name = account_name(&id)?;
-    let account = tenant.customer_account(&name).await?;
-    let email = action.fields.text("email").trim().to_owned();
-    let added = match member_by_email(&tenant, &email).await {
-        Ok(customer) => tenant
+    let (tenant, name, account) = account_to_change(&state, &action, &id).await?;
+    let added = async {
+        let customer = member_by_email(&tenant, action.fields.text("email").trim()).await?;
+        tenant
             .update_customer(customer, CustomerChanges::default(), Some(Some(name)))
-            .await
-            .map_err(Into::into)
-            .map(|_| {
-                Redirect::to(&format!("{LIST}/{}?notice=customer-added", account.id))
-                    .into_response()
-            }),
-        Err(refused) => Err(refused),
-    };
-    match refusal_of(added, MEMBER_FORM, &action.fields)? {
-        Ok(added) => Ok(added),
-        Err(refused) => shown_again(
-            account_page(
-                &action.signed,
-                &tenant,
-                &account,
-                &Filters::default(),
-                None,
-                Some(&refused),
-            )
-            .await?,
-        ),
+            .await?;
+        Ok(Redirect::to(&format!("{LIST}/{}?notice=customer-added", account.id)).into_response())
     }
+    .await;
+    answer_account_form(&action, &tenant, &account, added, MEMBER_FORM).await
 }
 
 /// `POST /dashboard/customer-accounts/{id}/customers/{customer}/remove`: takes the customer out
@@ -377,9 +379,7 @@ pub async fn remove_customer(
     Path((id, customer)): Path<(String, String)>,
     action: Action,
 ) -> DashboardResult<Response> {
-    action.signed.require(StaffRole::Admin)?;
-    let tenant = action.signed.tenant(&state).await?;
-    let account = tenant.customer_account(&account_name(&id)?).await?;
+    let (tenant, _, account) = account_to_change(&state, &action, &id).await?;
     let customer = CustomerId::new(path_id(&customer)?);
     let member = tenant.customer(customer).await?;
     if member.customer.account.as_ref().map(|owner| owner.id) != Some(account.id) {
