@@ -4,7 +4,9 @@
 //!
 //! On SQLite the lookup is measured twice: through the store (sqlx-sqlite, which runs each connection
 //! on a worker thread of its own) and as `store-lookup-rusqlite`, the same statement on the calling
-//! thread through rusqlite, which tells how much of the former is hand-off between threads.
+//! thread through rusqlite, which tells how much of the former is hand-off between threads. It also
+//! times the rate of durable one-row insert transactions on the same file system, the floor an
+//! activation on SQLite (a durable write transaction) is compared with.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -54,6 +56,7 @@ pub fn run(args: MicroArgs) -> anyhow::Result<()> {
         let database = Database::from_environment()?;
         if !database.is_postgres() {
             measured.push(lookup_rusqlite(&database, &fixture, duration)?);
+            measured.push(insert_transactions(&database, &fixture, duration)?);
         }
     }
     for result in measured {
@@ -188,6 +191,66 @@ fn lookup_rusqlite(
     }))?;
     Ok(MicroResult {
         name: "store-lookup-rusqlite".to_owned(),
+        backend: Some(fixture.backend.clone()),
+        licenses: Some(fixture.licenses),
+        ops,
+        wall_us_per_op,
+        cpu_us_per_op,
+    })
+}
+
+/// The name of the raw insert measurement, which the report reads.
+pub const SQLITE_INSERT_TRANSACTION: &str = "sqlite-insert-transaction";
+
+/// One-row insert transactions, one at a time, in a scratch database beside the seeded one, committed
+/// as Latch's writer commits (WAL, `synchronous=FULL`): what one durable SQLite write costs here.
+fn insert_transactions(
+    database: &Database,
+    fixture: &Fixture,
+    duration: Duration,
+) -> anyhow::Result<MicroResult> {
+    let seeded = SqliteConnectOptions::from_str(&database.url)?
+        .get_filename()
+        .to_owned();
+    let scratch = seeded.with_file_name("raw-inserts.db");
+    let removed = |path: &std::path::Path| match std::fs::remove_file(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
+    };
+    for suffix in ["", "-wal", "-shm"] {
+        removed(std::path::Path::new(&format!(
+            "{}{suffix}",
+            scratch.display()
+        )))?;
+    }
+    let mut connection = Connection::open(&scratch)?;
+    let journal_mode: String =
+        connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    anyhow::ensure!(journal_mode == "wal", "journal mode is {journal_mode}");
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.execute_batch(
+        "CREATE TABLE inserted (id INTEGER PRIMARY KEY, hardware_id TEXT NOT NULL, at INTEGER NOT NULL)",
+    )?;
+    let (ops, wall_us_per_op, cpu_us_per_op) = futures_lite_block_on(measure(duration, |op| {
+        let inserted = (|| {
+            let transaction = connection.transaction()?;
+            transaction.execute(
+                "INSERT INTO inserted (hardware_id, at) VALUES (?1, ?2)",
+                rusqlite::params![format!("device-{op}"), op as i64],
+            )?;
+            transaction.commit()
+        })();
+        std::future::ready(inserted.map_err(anyhow::Error::from))
+    }))?;
+    drop(connection);
+    for suffix in ["", "-wal", "-shm"] {
+        removed(std::path::Path::new(&format!(
+            "{}{suffix}",
+            scratch.display()
+        )))?;
+    }
+    Ok(MicroResult {
+        name: SQLITE_INSERT_TRANSACTION.to_owned(),
         backend: Some(fixture.backend.clone()),
         licenses: Some(fixture.licenses),
         ops,
