@@ -193,6 +193,67 @@ async fn metrics_count_requests_by_route_and_signatures_by_source() {
     server.stop();
 }
 
+/// The value of `series` in a server's `/metrics`, zero when it has no sample yet.
+async fn metric(server: &Server, series: &str) -> f64 {
+    let answer = server.plain(Method::GET, "/metrics").await;
+    parse_metrics(&answer.text())
+        .get(series)
+        .copied()
+        .unwrap_or(0.0)
+}
+
+both_backends!(an_activated_device_signs_once_on_its_first_check);
+
+/// The v1 license signature made at activation is stored with the device, so the device's first
+/// check, even on a node that never saw it, signs only its answer.
+async fn an_activated_device_signs_once_on_its_first_check(backend: Backend) {
+    let latch = Latch::new(backend, "one_signature").await;
+    let company = latch.company("Acme");
+    latch.product(&company, "app");
+    let key = latch.license(&company, "app", &[]);
+    let server = latch.serve();
+    server
+        .post(
+            &company.creds,
+            "activate_license",
+            &serde_json::json!({"product": "app", "license_key": key, "hardware_id": "pc"}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        metric(
+            &server,
+            r#"latch_license_signatures_total{source="computed"}"#
+        )
+        .await,
+        1.0
+    );
+    // A graceful stop writes what was queued behind the answers; the next node starts empty.
+    server.stop();
+    let server = latch.serve();
+    let query = [
+        ("product", "app"),
+        ("license_key", key.as_str()),
+        ("hardware_id", "pc"),
+    ];
+    server
+        .get(&company.creds, "check_license", &query)
+        .await
+        .ok();
+    let computed = |kind: &str| format!(r#"latch_{kind}_signatures_total{{source="computed"}}"#);
+    assert_eq!(metric(&server, &computed("license")).await, 0.0);
+    assert_eq!(
+        metric(
+            &server,
+            r#"latch_license_signatures_total{source="stored"}"#
+        )
+        .await,
+        1.0
+    );
+    assert_eq!(metric(&server, &computed("answer")).await, 1.0);
+    server.stop();
+}
+
 #[cfg(unix)]
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;

@@ -1,5 +1,5 @@
 //! Prometheus metrics: requests by route template and status, their latency, License API refusals by
-//! code, how answer signatures were obtained, the write-behind queue and the open connections.
+//! code, how answer and v1 license signatures were obtained, the write-behind queue and the open connections.
 //! Served as text at `GET /metrics`.
 
 use std::time::Duration;
@@ -83,6 +83,7 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     refusals: Family<RefusalLabels, Counter>,
     signatures: Family<SignatureLabels, Counter>,
+    license_signatures: Family<SignatureLabels, Counter>,
     write_behind_depth: Gauge,
     connections_open: Gauge,
     connections_max: Gauge,
@@ -119,6 +120,12 @@ impl Default for Metrics {
             "answer_signatures",
             "License API answer signatures: computed, reused from the cache, or the device's stored one",
             signatures.clone(),
+        );
+        let license_signatures = Family::<SignatureLabels, Counter>::default();
+        registry.register(
+            "license_signatures",
+            "v1 license signatures in License API answers: computed, or the device's stored one",
+            license_signatures.clone(),
         );
         let check_cache = Family::<CacheLabels, Counter>::default();
         registry.register(
@@ -172,6 +179,7 @@ impl Default for Metrics {
             latency,
             refusals,
             signatures,
+            license_signatures,
             write_behind_depth,
             connections_open,
             connections_max,
@@ -214,6 +222,14 @@ impl Metrics {
             SignatureSource::Stored => "stored",
         };
         self.signatures
+            .get_or_create(&SignatureLabels { source })
+            .inc();
+    }
+
+    /// A v1 `license_signature` put in an answer: signed now, or the one stored with the device.
+    pub fn license_signature(&self, computed: bool) {
+        let source = if computed { "computed" } else { "stored" };
+        self.license_signatures
             .get_or_create(&SignatureLabels { source })
             .inc();
     }

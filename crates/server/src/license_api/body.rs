@@ -49,6 +49,7 @@ fn license_signature(
     // The cache holds signatures made with the stored hardware id and key; the request's spelling is
     // the same bytes (both are matched exactly), so it can be reused.
     if let Some(cached) = device.cached_signature(license.validity_period) {
+        state.metrics.license_signature(false);
         return Ok(cached.to_owned());
     }
     let validity = license.validity_period.map(iso_millis);
@@ -60,6 +61,7 @@ fn license_signature(
             validity.as_deref(),
         )
         .map_err(|error| InternalError::caused("signing the license", error))?;
+    state.metrics.license_signature(true);
     state.defer(DeferredWrite::LicenseSignature {
         device_id: device.id,
         signature: signature.clone(),
