@@ -352,6 +352,26 @@ async fn rate_limits_answer_429_with_retry_after() {
     }
     assert_eq!(statuses[..5], [200; 5], "{statuses:?}");
     assert!(statuses[5..].contains(&429), "{statuses:?}");
+    drop(server);
+
+    // Over its API key's rate: refused like the others, and counted with the company's refusals.
+    let server = latch.serve_with(&[("LATCH_RATE_LIMIT_PER_API_KEY", "5")]);
+    let mut limited = 0;
+    for _ in 0..8 {
+        let reply = server.get(creds, "check_license", &check).await;
+        if reply.status == 429 {
+            reply.assert_error(429, "too_many_requests");
+            limited += 1;
+        }
+    }
+    assert!(limited > 0, "no request was over the key's rate");
+    let metrics = server.plain(reqwest::Method::GET, "/metrics").await.text();
+    assert!(
+        metrics.contains(&format!(
+            "latch_license_api_refusals_total{{code=\"too_many_requests\"}} {limited}"
+        )),
+        "{metrics}"
+    );
 }
 
 both_backends!(activations_are_limited_per_license_across_nodes);

@@ -87,15 +87,14 @@ pub async fn authenticate_and_sign(
         Ok(()) => authenticate(&state, request.headers()).await,
         Err(limited) => Err(limited),
     };
-    let (tenant, credential) = match admitted.and_then(|found| {
-        state
-            .rate_limits
-            .api_key(found.1.rate_limit_key())
-            .map(|()| found)
-    }) {
+    let (tenant, credential) = match admitted {
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
+    // Over its key's rate: answered as before (unsigned), and counted with the company's refusals.
+    if let Err(limited) = state.rate_limits.api_key(credential.rate_limit_key()) {
+        return counted(&state, &tenant, limited.into_response());
+    }
     tracing::Span::current().record("company_id", tenant.company_id.get());
     request.extensions_mut().insert(tenant.clone());
     if request.method() == Method::GET {
@@ -132,12 +131,17 @@ pub async fn authenticate_and_sign(
 
 /// The answer signed with the tenant's key; a refusal is counted for the tenant's company.
 async fn signed(state: &AppState, tenant: &Tenant, response: Response) -> Response {
+    sign(state, tenant, counted(state, tenant, response))
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `response`, counted for the tenant's company when it is a refusal.
+fn counted(state: &AppState, tenant: &Tenant, response: Response) -> Response {
     if let Some(refusal) = response.extensions().get::<Refusal>() {
         state.count_refusal(tenant.company_id, refusal.code);
     }
-    sign(state, tenant, response)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
+    response
 }
 
 async fn authenticate(
