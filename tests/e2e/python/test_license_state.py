@@ -131,7 +131,13 @@ def test_check_success_fields(world, verifier):
         assert key in resp, key
     verifier().verify_license_signature(hw, lic["license_key"], None, resp["license_signature"])
 
-    [device] = world.cli("device", "list", "--license", lic["license_key"])["devices"]
+    # The last-check time is written behind the answer, within the writer's flush interval.
+    deadline = time.monotonic() + 10
+    while True:
+        [device] = world.cli("device", "list", "--license", lic["license_key"])["devices"]
+        if device["last_check_at"] is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert device["last_check_at"] is not None
 
 
