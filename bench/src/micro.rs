@@ -213,16 +213,17 @@ fn insert_transactions(
         .get_filename()
         .to_owned();
     let scratch = seeded.with_file_name("raw-inserts.db");
-    let removed = |path: &std::path::Path| match std::fs::remove_file(path) {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
-        _ => Ok(()),
+    // The database and its WAL files, from an earlier run or this one.
+    let remove_scratch = || -> std::io::Result<()> {
+        for suffix in ["", "-wal", "-shm"] {
+            match std::fs::remove_file(format!("{}{suffix}", scratch.display())) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+                _ => {}
+            }
+        }
+        Ok(())
     };
-    for suffix in ["", "-wal", "-shm"] {
-        removed(std::path::Path::new(&format!(
-            "{}{suffix}",
-            scratch.display()
-        )))?;
-    }
+    remove_scratch()?;
     let mut connection = Connection::open(&scratch)?;
     let journal_mode: String =
         connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
@@ -243,12 +244,7 @@ fn insert_transactions(
         std::future::ready(inserted.map_err(anyhow::Error::from))
     }))?;
     drop(connection);
-    for suffix in ["", "-wal", "-shm"] {
-        removed(std::path::Path::new(&format!(
-            "{}{suffix}",
-            scratch.display()
-        )))?;
-    }
+    remove_scratch()?;
     Ok(MicroResult {
         name: SQLITE_INSERT_TRANSACTION.to_owned(),
         backend: Some(fixture.backend.clone()),

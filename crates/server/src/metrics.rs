@@ -1,5 +1,6 @@
 //! Prometheus metrics: requests by route template and status, their latency, License API refusals by
-//! code, how answer and v1 license signatures were obtained, the write-behind queue and the open connections.
+//! code, how answer and v1 license signatures were obtained, the write-behind queue and the open
+//! connections.
 //! Served as text at `GET /metrics`.
 
 use std::time::Duration;
@@ -28,15 +29,28 @@ struct RouteLabels {
     route: String,
 }
 
-/// Where the `LicenseSignature` of an answer came from.
+/// Where a signature in an answer came from: the `LicenseSignature` header, or the v1
+/// `license_signature` (computed or stored only).
 #[derive(Debug, Clone, Copy)]
 pub enum SignatureSource {
     /// An RSA signature made for this answer.
     Computed,
     /// The signature of identical bytes, from the in-memory cache.
     Cached,
-    /// The signature stored with the device for its unchanged last answer.
+    /// The signature stored with the device: for its unchanged last answer, or its v1 signature
+    /// made for the same validity.
     Stored,
+}
+
+impl SignatureSource {
+    fn label(self) -> SignatureLabels {
+        let source = match self {
+            SignatureSource::Computed => "computed",
+            SignatureSource::Cached => "cached",
+            SignatureSource::Stored => "stored",
+        };
+        SignatureLabels { source }
+    }
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -216,22 +230,12 @@ impl Metrics {
     }
 
     pub fn signature(&self, source: SignatureSource) {
-        let source = match source {
-            SignatureSource::Computed => "computed",
-            SignatureSource::Cached => "cached",
-            SignatureSource::Stored => "stored",
-        };
-        self.signatures
-            .get_or_create(&SignatureLabels { source })
-            .inc();
+        self.signatures.get_or_create(&source.label()).inc();
     }
 
     /// A v1 `license_signature` put in an answer: signed now, or the one stored with the device.
-    pub fn license_signature(&self, computed: bool) {
-        let source = if computed { "computed" } else { "stored" };
-        self.license_signatures
-            .get_or_create(&SignatureLabels { source })
-            .inc();
+    pub fn license_signature(&self, source: SignatureSource) {
+        self.license_signatures.get_or_create(&source.label()).inc();
     }
 
     pub fn connection_opened(&self) {

@@ -106,7 +106,6 @@ impl LicenseSearch {
                 Value::Bool(enabled),
             )
         };
-
         match self.status {
             None => query,
             Some(LicenseStatus::Enabled) => enabled(query, true),

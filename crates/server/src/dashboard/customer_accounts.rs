@@ -1,7 +1,8 @@
 //! Customer accounts: the list, a new account, and an account's page with its single sign-on
 //! provider and its customers. Everyone reads them; admins create and change them, and put
-//! customers in and out of them, through the service functions the Management API calls. The provider's client secret is write-only: it is
-//! never shown, and leaving its field empty keeps the stored one.
+//! customers in and out of them, through the service functions the Management API calls. The
+//! provider's client secret is write-only: it is never shown, and leaving its field empty keeps the
+//! stored one.
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -15,6 +15,7 @@ pub use latch_service::license_body::{
 
 use crate::auth::Tenant;
 use crate::error::{ApiError, InternalError};
+use crate::metrics::SignatureSource;
 use crate::state::AppState;
 
 /// The initial password in the clear where `shown`, until the user changes it; otherwise `null`.
@@ -49,7 +50,7 @@ fn license_signature(
     // The cache holds signatures made with the stored hardware id and key; the request's spelling is
     // the same bytes (both are matched exactly), so it can be reused.
     if let Some(cached) = device.cached_signature(license.validity_period) {
-        state.metrics.license_signature(false);
+        state.metrics.license_signature(SignatureSource::Stored);
         return Ok(cached.to_owned());
     }
     let validity = license.validity_period.map(iso_millis);
@@ -61,7 +62,7 @@ fn license_signature(
             validity.as_deref(),
         )
         .map_err(|error| InternalError::caused("signing the license", error))?;
-    state.metrics.license_signature(true);
+    state.metrics.license_signature(SignatureSource::Computed);
     state.defer(DeferredWrite::LicenseSignature {
         device_id: device.id,
         signature: signature.clone(),

@@ -447,20 +447,25 @@ impl<DB: Backend> ListingStore for SqlStore<DB> {
         list_query: &ListQuery,
         count_limit: u64,
     ) -> StoreResult<u64> {
-        let counted = self
-            .list_matching_counted(
-                &CUSTOMERS,
-                company_id,
-                list_query,
-                Page {
-                    limit: 0,
-                    offset: 0,
-                },
-                Some(count_limit),
-                |_| Ok(()),
-            )
-            .await?;
-        Ok(u64::try_from(counted.total).unwrap_or(0))
+        let mut conditions = Conditions::of::<DB>();
+        conditions.add(
+            &format!("{} = ?", CUSTOMERS.company),
+            vec![company_id.into()],
+        );
+        for condition in &list_query.conditions {
+            conditions.add_query(condition);
+        }
+        // Only the count: no page is wanted.
+        let sql = CUSTOMERS.sql(&conditions, None, Some(count_limit));
+        let mut count = query(&sql.count).planned_per_run();
+        for value in conditions.values {
+            count = count.bind(value);
+        }
+        let total: i64 = count
+            .fetch_one(&mut *self.reader.acquire().await?)
+            .await?
+            .read_at(0)?;
+        Ok(u64::try_from(total).unwrap_or(0))
     }
 
     async fn license_users(
