@@ -6,6 +6,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of the system's malloc: a check answer allocates and frees many small buffers
+/// across threads, where glibc's allocator spent a tenth of the server's CPU (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // Usage errors print clap's whole message (with its tips and usage) and exit with 2; help and

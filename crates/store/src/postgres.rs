@@ -41,6 +41,11 @@ impl Backend for Postgres {
     const CLAIM_ROWS: &'static str = " FOR NO KEY UPDATE SKIP LOCKED";
 
     const BYTE_ORDER: &'static str = " COLLATE \"C\"";
+
+    fn push_parameter(sql: &mut String, number: usize) {
+        use std::fmt::Write as _;
+        let _ = write!(sql, "${number}");
+    }
 }
 
 impl SqlStore<Postgres> {

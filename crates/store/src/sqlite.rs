@@ -55,6 +55,13 @@ impl Backend for Sqlite {
 
     /// BINARY, SQLite's default collation, already compares bytes.
     const BYTE_ORDER: &'static str = "";
+
+    /// Anonymous: SQLite finds a named or numbered one (`$7`) by a linear scan of the statement's
+    /// parameters, both when parsing and when binding, so a statement with a thousand costs a million
+    /// string comparisons. Parameters in order are the same binding.
+    fn push_parameter(sql: &mut String, _number: usize) {
+        sql.push('?');
+    }
 }
 
 impl SqlStore<Sqlite> {

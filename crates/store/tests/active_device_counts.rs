@@ -5,10 +5,7 @@ mod support;
 
 use std::path::Path;
 
-use sqlx::migrate::Migrator;
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{Executor, PgPool, SqlitePool};
-use support::{databases, master_key, open};
+use support::{databases, master_key, open, Database};
 
 /// The first migration that counts active devices.
 const COUNTING_MIGRATION: &str = "0020";
@@ -23,66 +20,6 @@ fn earlier_migrations(backend: &str, into: &Path) {
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
         if name.as_str() < COUNTING_MIGRATION {
             std::fs::copy(&path, into.join(name)).unwrap();
-        }
-    }
-}
-
-/// The test's database, in its own schema on PostgreSQL.
-enum Database {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
-
-impl Database {
-    async fn open(url: &str, schema: Option<&str>) -> Self {
-        let Some(schema) = schema else {
-            return Self::Sqlite(
-                SqlitePool::connect(&format!("{url}?mode=rwc"))
-                    .await
-                    .unwrap(),
-            );
-        };
-        let admin = PgPool::connect(url).await.unwrap();
-        admin
-            .execute(
-                format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}").as_str(),
-            )
-            .await
-            .unwrap();
-        let set_path = format!("SET search_path TO {schema}");
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .after_connect(move |conn, _| {
-                let set_path = set_path.clone();
-                Box::pin(async move { conn.execute(set_path.as_str()).await.map(drop) })
-            })
-            .connect(url)
-            .await
-            .unwrap();
-        Self::Postgres(pool)
-    }
-
-    async fn migrate(&self, migrations: &Path) {
-        let migrator = Migrator::new(migrations).await.unwrap();
-        match self {
-            Self::Sqlite(pool) => migrator.run(pool).await.unwrap(),
-            Self::Postgres(pool) => migrator.run(pool).await.unwrap(),
-        }
-    }
-
-    async fn execute(&self, statement: &str) {
-        match self {
-            Self::Sqlite(pool) => drop(sqlx::query(statement).execute(pool).await.unwrap()),
-            Self::Postgres(pool) => drop(sqlx::query(statement).execute(pool).await.unwrap()),
-        }
-    }
-
-    /// Each license's id and its count of active devices.
-    async fn counts(&self) -> Vec<(i64, i64)> {
-        let sql = "SELECT id, active_devices FROM licenses ORDER BY id";
-        match self {
-            Self::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
-            Self::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
         }
     }
 }
@@ -116,7 +53,9 @@ async fn an_upgrade_counts_active_devices_and_the_triggers_keep_the_count() {
         // Opening the store applies the rest, 0020 included.
         drop(open(&url, schema.as_deref(), &master_key()).await);
         assert_eq!(
-            database.counts().await,
+            database
+                .rows("SELECT id, active_devices FROM licenses ORDER BY id")
+                .await,
             [(1, 2), (2, 0), (3, 0)],
             "{backend}"
         );
@@ -137,7 +76,9 @@ async fn an_upgrade_counts_active_devices_and_the_triggers_keep_the_count() {
             database.execute(statement).await;
         }
         assert_eq!(
-            database.counts().await,
+            database
+                .rows("SELECT id, active_devices FROM licenses ORDER BY id")
+                .await,
             [(1, 0), (2, 1), (3, 1)],
             "{backend}"
         );

@@ -180,6 +180,11 @@ impl<'q, DB: SqlDatabase> Statement<'q, DB> {
         Statement(self.0.persistent(false))
     }
 
+    /// Not kept among the connection's prepared statements: its text is made for one batch.
+    pub fn used_once(self) -> Self {
+        Statement(self.0.persistent(false))
+    }
+
     pub fn fetch_all<'e, C>(self, conn: &'e mut C) -> BoxFuture<'e, sqlx::Result<Vec<DB::Row>>>
     where
         C: Connection<Database = DB>,

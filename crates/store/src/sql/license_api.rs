@@ -935,11 +935,6 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         let mut tx = self.begin_write().await?;
         for write in latest_per_device(writes) {
             let statement = match write {
-                DeferredWrite::Checked { device_id, at } => {
-                    query("UPDATE devices SET last_check_at = $1 WHERE id = $2")
-                        .bind(millis(*at))
-                        .bind(*device_id)
-                }
                 DeferredWrite::LicenseSignature { device_id, signature, validity } => query(
                     "UPDATE devices SET license_signature = $1, signature_validity = $2 WHERE id = $3",
                 )
@@ -964,22 +959,44 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
                     "DELETE FROM request_answers WHERE request_hash = $1 AND status IS NULL",
                 )
                 .bind(request_hash.as_str()),
-                // Counted per hour below, like checks.
-                DeferredWrite::Refused { .. } => continue,
+                // Written together below, a few statements for the whole batch.
+                DeferredWrite::Checked { .. } | DeferredWrite::Refused { .. } => continue,
             };
             statement.execute(&mut *tx).await?;
         }
-        for ((device_id, hour), checks) in checks_by_hour(writes) {
-            query(
+        // Each row of a batch is a statement's worth of parameters, not a statement: on SQLite a
+        // statement costs more in the driver than the row update costs the database.
+        let last_checks: Vec<_> = newest_checks(writes).into_iter().collect();
+        for chunk in last_checks.chunks(ROWS_PER_STATEMENT) {
+            // A time older than the stored one (a batch retried after a later one) is not written.
+            let sql = format!(
+                "UPDATE devices SET last_check_at = v.column2 FROM (VALUES {}) AS v \
+                 WHERE devices.id = v.column1 \
+                 AND (devices.last_check_at IS NULL OR devices.last_check_at < v.column2)",
+                value_rows::<DB>(chunk.len(), 2)
+            );
+            let mut statement = query(&sql).used_once();
+            for (device_id, at) in chunk {
+                statement = statement.bind(*device_id).bind(*at);
+            }
+            statement.execute(&mut *tx).await?;
+        }
+        let checks: Vec<_> = checks_by_hour(writes).into_iter().collect();
+        for chunk in checks.chunks(ROWS_PER_STATEMENT) {
+            // `WHERE true` keeps SQLite from reading the upsert's ON as the join's.
+            let sql = format!(
                 "INSERT INTO check_counts (license_id, hour, checks) \
-                 SELECT license_id, $1, $2 FROM devices WHERE id = $3 \
+                 SELECT d.license_id, v.column2, CAST(SUM(v.column3) AS BIGINT) \
+                 FROM (VALUES {}) AS v JOIN devices d ON d.id = v.column1 WHERE true \
+                 GROUP BY d.license_id, v.column2 \
                  ON CONFLICT (license_id, hour) DO UPDATE SET checks = check_counts.checks + excluded.checks",
-            )
-            .bind(hour)
-            .bind(checks)
-            .bind(device_id)
-            .execute(&mut *tx)
-            .await?;
+                value_rows::<DB>(chunk.len(), 3)
+            );
+            let mut statement = query(&sql).used_once();
+            for ((device_id, hour), count) in chunk {
+                statement = statement.bind(*device_id).bind(*hour).bind(*count);
+            }
+            statement.execute(&mut *tx).await?;
         }
         for ((company_id, hour, code), refusals) in refusals_by_hour(writes) {
             query(
@@ -1026,6 +1043,29 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
 
 const HOUR_MILLIS: i64 = 3_600_000;
 
+/// Rows of deferred writes per statement: well under either database's limit on parameters.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters: the rows of a `VALUES` list, whose
+/// columns both databases name `column1`, `column2`, ….
+fn value_rows<DB: Backend>(rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 6);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            DB::push_parameter(&mut sql, row * columns + column + 1);
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// The start of the hour `at` falls in, in epoch milliseconds.
 fn hour_of(at: DateTime<Utc>) -> i64 {
     millis(at).div_euclid(HOUR_MILLIS) * HOUR_MILLIS
@@ -1052,6 +1092,22 @@ fn checks_by_hour(writes: &[DeferredWrite]) -> std::collections::BTreeMap<(Devic
     })
 }
 
+/// Each checked device's newest check time in the batch (epoch milliseconds), whatever the order of
+/// the writes.
+fn newest_checks(writes: &[DeferredWrite]) -> std::collections::BTreeMap<DeviceId, i64> {
+    let mut newest = std::collections::BTreeMap::new();
+    for write in writes {
+        if let DeferredWrite::Checked { device_id, at } = write {
+            let at = millis(*at);
+            newest
+                .entry(*device_id)
+                .and_modify(|time: &mut i64| *time = (*time).max(at))
+                .or_insert(at);
+        }
+    }
+    newest
+}
+
 /// The batch's refusals counted by company, hour and code.
 fn refusals_by_hour(
     writes: &[DeferredWrite],
@@ -1066,8 +1122,9 @@ fn refusals_by_hour(
     })
 }
 
-/// The batch without device writes a later one of the same kind overwrites: a device checked a
-/// thousand times in a batch gets one update, not a thousand. Other writes are all kept, in order.
+/// The batch's writes made one by one, without device writes a later one of the same kind overwrites
+/// (a device signed twice in a batch gets one update) and without checks (see [`newest_checks`]).
+/// Other writes are all kept, in order.
 fn latest_per_device(writes: &[DeferredWrite]) -> Vec<&DeferredWrite> {
     let mut seen = std::collections::HashSet::new();
     let mut latest: Vec<&DeferredWrite> = writes
@@ -1075,7 +1132,7 @@ fn latest_per_device(writes: &[DeferredWrite]) -> Vec<&DeferredWrite> {
         .rev()
         .filter(|write| {
             let target = match write {
-                DeferredWrite::Checked { device_id, .. } => (0, *device_id),
+                DeferredWrite::Checked { .. } => return false,
                 DeferredWrite::LicenseSignature { device_id, .. } => (1, *device_id),
                 DeferredWrite::AnswerSignature { device_id, .. } => (2, *device_id),
                 DeferredWrite::ReplayAnswer { .. }
@@ -1100,7 +1157,7 @@ impl<DB: Backend> ChangeSource for SqlStore<DB> {
 mod tests {
     use super::*;
 
-    /// Checks are counted one by one, but each device's last check time is written once per batch.
+    /// Checks are counted one by one, but each device's newest check time is written once per batch.
     #[test]
     fn checks_are_counted_per_device_and_started_hour() {
         let at = |text: &str| {
@@ -1112,33 +1169,39 @@ mod tests {
             device_id: DeviceId::new(device),
             at: at(time),
         };
+        let signed = |device: i64, signature: &str| DeferredWrite::AnswerSignature {
+            device_id: DeviceId::new(device),
+            digest: String::new(),
+            signature: signature.to_owned(),
+        };
         let writes = [
             checked(1, "2026-01-01T10:00:00Z"),
-            checked(1, "2026-01-01T10:59:59Z"),
             checked(1, "2026-01-01T11:00:00Z"),
+            checked(1, "2026-01-01T10:59:59Z"),
             checked(2, "2026-01-01T10:30:00Z"),
-            DeferredWrite::AnswerSignature {
-                device_id: DeviceId::new(3),
-                digest: String::new(),
-                signature: String::new(),
-            },
+            signed(3, "first"),
+            signed(3, "second"),
         ];
-        let devices_written: Vec<_> = latest_per_device(&writes)
-            .into_iter()
-            .map(|write| match write {
-                DeferredWrite::Checked { device_id, at } => (device_id.get(), millis(*at)),
-                DeferredWrite::AnswerSignature { device_id, .. } => (device_id.get(), 0),
-                other => panic!("not written in this batch: {other:?}"),
-            })
-            .collect();
+        let newest: Vec<_> = newest_checks(&writes).into_iter().collect();
         assert_eq!(
-            devices_written,
+            newest,
             [
-                (1, millis(at("2026-01-01T11:00:00Z"))),
-                (2, millis(at("2026-01-01T10:30:00Z"))),
-                (3, 0)
+                (DeviceId::new(1), millis(at("2026-01-01T11:00:00Z"))),
+                (DeviceId::new(2), millis(at("2026-01-01T10:30:00Z"))),
             ]
         );
+        let one_by_one: Vec<_> = latest_per_device(&writes)
+            .into_iter()
+            .map(|write| match write {
+                DeferredWrite::AnswerSignature {
+                    device_id,
+                    signature,
+                    ..
+                } => (device_id.get(), signature.as_str()),
+                other => panic!("not written one by one: {other:?}"),
+            })
+            .collect();
+        assert_eq!(one_by_one, [(3, "second")]);
         let ten = millis(at("2026-01-01T10:00:00Z"));
         let eleven = millis(at("2026-01-01T11:00:00Z"));
         let counts: Vec<_> = checks_by_hour(&writes).into_iter().collect();
@@ -1150,6 +1213,16 @@ mod tests {
                 ((DeviceId::new(2), ten), 1)
             ]
         );
+    }
+
+    #[test]
+    fn value_rows_number_their_parameters_in_order() {
+        assert_eq!(value_rows::<sqlx::Postgres>(1, 2), "($1, $2)");
+        assert_eq!(
+            value_rows::<sqlx::Postgres>(2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(value_rows::<sqlx::Sqlite>(2, 2), "(?, ?), (?, ?)");
     }
 
     #[test]

@@ -76,6 +76,10 @@ pub trait Backend: SqlDatabase {
     /// it orders by bytes whatever the database's collation; an index serves the range only when it
     /// orders its column the same way.
     const BYTE_ORDER: &'static str;
+
+    /// Appends the placeholder of parameter `number` (from 1) to a statement made at run time with
+    /// parameters in order.
+    fn push_parameter(sql: &mut String, number: usize);
 }
 
 /// The whole [`crate::Store`] on one database: reads go to `reader`, writes to `writer` (the same pool

@@ -1,7 +1,14 @@
 //! Opening a fresh store on each backend: a SQLite file, and a PostgreSQL schema at
 //! `LATCH_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`).
+// Each test file compiles this module on its own and uses a part of it.
+#![allow(dead_code)]
+
+use std::path::Path;
 
 use latch_store::{connect, SecretBox, Store};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Executor, PgPool, SqlitePool};
 
 pub fn master_key() -> String {
     SecretBox::generate_master_key().unwrap()
@@ -34,4 +41,64 @@ pub async fn open(url: &str, schema: Option<&str>, key: &str) -> std::sync::Arc<
     .unwrap_or_else(|e| {
         panic!("cannot open {url} (is PostgreSQL running? set LATCH_TEST_POSTGRES_URL): {e}")
     })
+}
+
+/// The test's own connection to its database, beside the store: the PostgreSQL schema is made here.
+pub enum Database {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Database {
+    /// Connects to the test's database; on PostgreSQL, (re)creates its empty schema first.
+    pub async fn open(url: &str, schema: Option<&str>) -> Self {
+        let Some(schema) = schema else {
+            return Self::Sqlite(
+                SqlitePool::connect(&format!("{url}?mode=rwc"))
+                    .await
+                    .unwrap(),
+            );
+        };
+        let admin = PgPool::connect(url).await.unwrap();
+        admin
+            .execute(
+                format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}").as_str(),
+            )
+            .await
+            .unwrap();
+        let set_path = format!("SET search_path TO {schema}");
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .after_connect(move |conn, _| {
+                let set_path = set_path.clone();
+                Box::pin(async move { conn.execute(set_path.as_str()).await.map(drop) })
+            })
+            .connect(url)
+            .await
+            .unwrap();
+        Self::Postgres(pool)
+    }
+
+    pub async fn migrate(&self, migrations: &Path) {
+        let migrator = Migrator::new(migrations).await.unwrap();
+        match self {
+            Self::Sqlite(pool) => migrator.run(pool).await.unwrap(),
+            Self::Postgres(pool) => migrator.run(pool).await.unwrap(),
+        }
+    }
+
+    pub async fn execute(&self, statement: &str) {
+        match self {
+            Self::Sqlite(pool) => drop(sqlx::query(statement).execute(pool).await.unwrap()),
+            Self::Postgres(pool) => drop(sqlx::query(statement).execute(pool).await.unwrap()),
+        }
+    }
+
+    /// The rows of a query of two integer columns.
+    pub async fn rows(&self, query: &str) -> Vec<(i64, i64)> {
+        match self {
+            Self::Sqlite(pool) => sqlx::query_as(query).fetch_all(pool).await.unwrap(),
+            Self::Postgres(pool) => sqlx::query_as(query).fetch_all(pool).await.unwrap(),
+        }
+    }
 }
