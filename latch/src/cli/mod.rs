@@ -4,6 +4,7 @@
 mod companies;
 mod customer_accounts;
 mod licenses;
+mod log_lines;
 mod management;
 mod master_key;
 mod oauth;
@@ -153,7 +154,14 @@ fn parse_metadata(value: &str) -> Result<String, String> {
     })
 }
 
+/// What `args` asks for; the log lines it gathered are written before it returns.
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    let result = run_command(args).await;
+    log_lines::write_gathered();
+    result
+}
+
+async fn run_command(args: Args) -> anyhow::Result<()> {
     let mut config = Config::from_environment(args.config.as_deref())?;
     if let Command::Serve(serve) = &args.command {
         serve.apply(&mut config)?;
@@ -215,16 +223,16 @@ fn flag(field: &str) -> String {
     }
 }
 
-/// Log lines go to stderr: text (coloured on a terminal only) or one JSON object per line. A line that
-/// cannot be written (a full disk under the journal file) is lost, silently: reporting it would go to
-/// the same stderr and panic the request.
+/// Log lines go to stderr: text (coloured on a terminal only) or one JSON object per line, gathered
+/// (see [`log_lines`]). A line that cannot be written (a full disk under the journal file) is lost,
+/// silently: reporting it would go to the same stderr and panic the request.
 fn init_logging(filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .log_internal_errors(false)
-        .with_writer(std::io::stderr);
+        .with_writer(log_lines::GatheredStderr::start());
     match format {
         LogFormat::Text => subscriber
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
