@@ -964,8 +964,8 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
             };
             statement.execute(&mut *tx).await?;
         }
-        // Each row of a batch is a statement's worth of parameters, not a statement: on SQLite a
-        // statement costs more in the driver than the row update costs the database.
+        // Many devices per statement: on SQLite a statement costs more in the driver (a round trip
+        // to its connection thread) than a row update costs the database.
         let last_checks: Vec<_> = newest_checks(writes).into_iter().collect();
         for chunk in last_checks.chunks(ROWS_PER_STATEMENT) {
             // A time older than the stored one (a batch retried after a later one) is not written.
@@ -1046,8 +1046,8 @@ const HOUR_MILLIS: i64 = 3_600_000;
 /// Rows of deferred writes per statement: well under either database's limit on parameters.
 const ROWS_PER_STATEMENT: usize = 500;
 
-/// `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters: the rows of a `VALUES` list, whose
-/// columns both databases name `column1`, `column2`, ….
+/// `($1, $2), ($3, $4)` (on SQLite `(?, ?), (?, ?)`) for `rows` rows of `columns` parameters: the rows
+/// of a `VALUES` list, whose columns both databases name `column1`, `column2`, ….
 fn value_rows<DB: Backend>(rows: usize, columns: usize) -> String {
     let mut sql = String::with_capacity(rows * columns * 6);
     for row in 0..rows {
