@@ -98,7 +98,8 @@ suite() {
     fi
     echo "== $backend N=$n: seed" >&2
     "$bench" seed --licenses "$n" --latch-bin "$latch" --fixture "$fixture" --results "$results"
-    "$bench" micro --no-rsa --fixture "$fixture" --results "$results"
+    # A signature measured next to this suite's loads: the host's speed drifts over a whole run.
+    "$bench" micro --fixture "$fixture" --results "$results"
 
     echo "== $backend N=$n: load" >&2
     start_server "$dir/server-cold.log"

@@ -24,13 +24,16 @@ use crate::fixture::{self, Fixture, PRODUCT_CODE};
 use crate::procfs;
 use crate::results::{self, MicroResult, Record};
 
+/// The name of the one-signature measurement.
+pub const RSA_SIGN: &str = "rsa2048-sign";
+
 #[derive(Debug, clap::Args)]
 pub struct MicroArgs {
     /// Measure `Store::lookup` on this seeded database (the LATCH_* environment must name it);
     /// without it, only the RSA signature is measured.
     #[arg(long)]
     fixture: Option<PathBuf>,
-    /// Skip the RSA measurement (it does not depend on the database).
+    /// Skip the RSA measurement.
     #[arg(long)]
     no_rsa: bool,
     /// Seconds per measurement.
@@ -42,21 +45,21 @@ pub struct MicroArgs {
 
 pub fn run(args: MicroArgs) -> anyhow::Result<()> {
     let duration = Duration::from_secs_f64(args.seconds);
+    let fixture = args.fixture.as_deref().map(Fixture::load).transpose()?;
     let mut measured = Vec::new();
     if !args.no_rsa {
-        measured.push(rsa(duration)?);
+        measured.push(rsa(duration, fixture.as_ref())?);
     }
-    if let Some(path) = &args.fixture {
-        let fixture = Fixture::load(path)?;
+    if let Some(fixture) = &fixture {
         // One thread: the lookup's own cost, not how well it overlaps with others.
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        measured.push(runtime.block_on(lookup(&fixture, duration))?);
+        measured.push(runtime.block_on(lookup(fixture, duration))?);
         let database = Database::from_environment()?;
         if !database.is_postgres() {
-            measured.push(lookup_rusqlite(&database, &fixture, duration)?);
-            measured.push(insert_transactions(&database, &fixture, duration)?);
+            measured.push(lookup_rusqlite(&database, fixture, duration)?);
+            measured.push(insert_transactions(&database, fixture, duration)?);
         }
     }
     for result in measured {
@@ -94,7 +97,9 @@ where
     Ok((ops, wall * 1e6 / ops as f64, cpu * 1e6 / ops as f64))
 }
 
-fn rsa(duration: Duration) -> anyhow::Result<MicroResult> {
+/// One signature's cost; with a fixture, recorded as that suite's (the host's speed drifts over a
+/// run, so each suite's ratios divide by a signature measured next to its loads).
+fn rsa(duration: Duration, suite: Option<&Fixture>) -> anyhow::Result<MicroResult> {
     let key = generate_key()?;
     let signer = Signer::from_pkcs8(&key.pkcs8_der)?;
     // About the size of a check_license body; RSA cost barely depends on it (one SHA-256 pass).
@@ -104,9 +109,9 @@ fn rsa(duration: Duration) -> anyhow::Result<MicroResult> {
         std::future::ready(result)
     }))?;
     Ok(MicroResult {
-        name: "rsa2048-sign".to_owned(),
-        backend: None,
-        licenses: None,
+        name: RSA_SIGN.to_owned(),
+        backend: suite.map(|fixture| fixture.backend.clone()),
+        licenses: suite.map(|fixture| fixture.licenses),
         ops,
         wall_us_per_op,
         cpu_us_per_op,

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::micro::SQLITE_INSERT_TRANSACTION;
+use crate::micro::{RSA_SIGN, SQLITE_INSERT_TRANSACTION};
 use crate::results::{self, LoadResult, MicroResult, Record, SeedResult};
 
 #[derive(Debug, clap::Args)]
@@ -39,10 +39,13 @@ impl Runs {
             .find(|r| r.backend == backend && r.licenses == licenses && r.label == label)
     }
 
-    fn rsa_cpu_us(&self) -> Option<f64> {
-        self.micros
-            .iter()
-            .find(|m| m.name == "rsa2048-sign")
+    /// One signature's CPU cost as measured in the suite of `backend` at `licenses`, else the
+    /// run's first measurement.
+    fn rsa_cpu_us(&self, backend: &str, licenses: u64) -> Option<f64> {
+        let signatures = || self.micros.iter().filter(|m| m.name == RSA_SIGN);
+        signatures()
+            .find(|m| m.backend.as_deref() == Some(backend) && m.licenses == Some(licenses))
+            .or_else(|| signatures().next())
             .map(|m| m.cpu_us_per_op)
     }
 
@@ -110,7 +113,6 @@ fn render(records: &[Record]) -> String {
             m.cpu_us_per_op
         ));
     }
-    let rsa = runs.rsa_cpu_us();
     out.push_str("\n### Load (loopback; server CPU from /proc/PID/stat over the run)\n\n| backend | licenses | workload | conns | offered req/s | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU µs/req | ÷ RSA sign | client CPU s | server VmHWM MiB |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in &runs.loads {
         out.push_str(&format!(
@@ -126,7 +128,10 @@ fn render(records: &[Record]) -> String {
             r.p999_ms,
             r.errors,
             r.server_cpu_us_per_request,
-            ratio(Some(r.server_cpu_us_per_request), rsa),
+            ratio(
+                Some(r.server_cpu_us_per_request),
+                runs.rsa_cpu_us(&r.backend, r.licenses)
+            ),
             r.client_cpu_seconds,
             r.server_vm_hwm_mib
         ));
@@ -166,7 +171,7 @@ fn targets(runs: &Runs, backend: &str) -> Vec<Target> {
     let Some((small, big)) = runs.sizes(backend) else {
         return Vec::new();
     };
-    let rsa = runs.rsa_cpu_us();
+    let rsa = runs.rsa_cpu_us(backend, big);
     let cpu_per = |label| Some(runs.load(backend, big, label)?.server_cpu_us_per_request);
     let throughput = |label| Some(runs.load(backend, big, label)?.throughput);
     let p99 = |n| Some(runs.load(backend, n, HALF_LOAD_WARM)?.p99_ms);
