@@ -15,7 +15,7 @@ use serde_json::json;
 use super::database::{query, Param, ReadColumn, SqlRow};
 use super::listing::Table;
 use super::rows::*;
-use super::{Backend, SqlStore, DEVICE_COLUMNS, PRODUCT_COLUMNS};
+use super::{placeholders, Backend, SqlStore, DEVICE_COLUMNS, PRODUCT_COLUMNS};
 use crate::query::{Field, FieldKind, ListQuery, Lookup, Ordering, Value};
 use crate::*;
 
@@ -344,10 +344,9 @@ impl<DB: Backend> SqlStore<DB> {
         if devices.is_empty() {
             return Ok(Vec::new());
         }
-        let marks: Vec<String> = (1..=devices.len()).map(|n| format!("${n}")).collect();
         let sql = format!(
             "SELECT {VARIABLE_COLUMNS} FROM device_variables v WHERE v.device_id IN ({}) ORDER BY v.name",
-            marks.join(", ")
+            placeholders(1, devices.len())
         );
         let mut statement = query(&sql);
         for device in devices {
@@ -555,14 +554,6 @@ fn assignments(columns: &str, first: usize) -> String {
         .split(',')
         .enumerate()
         .map(|(n, column)| format!("{} = ${}", column.trim(), first + n))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `$first, ..., $(first + count - 1)`.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -9,8 +9,8 @@ use super::database::{query, Param, ReadColumn, SqlDatabase, SqlRow, Statement};
 use super::listing::Table;
 use super::rows::*;
 use super::{
-    Backend, SqlStore, ASSIGNMENT_COLUMNS, CUSTOMER_COLUMNS, DEVICE_COLUMNS, FEATURE_COLUMNS,
-    LICENSE_COLUMNS, PRODUCT_COLUMNS, USER_COLUMNS,
+    placeholders, Backend, SqlStore, ASSIGNMENT_COLUMNS, CUSTOMER_COLUMNS, DEVICE_COLUMNS,
+    FEATURE_COLUMNS, LICENSE_COLUMNS, PRODUCT_COLUMNS, USER_COLUMNS,
 };
 use crate::query::fields::{LICENSE_TIME_ACTIVATED, LICENSE_UPDATED_AT};
 use crate::query::ListQuery;
@@ -26,14 +26,6 @@ pub(super) const LICENSES: Table = Table {
     company: "l.company_id",
     id: "l.id",
 };
-
-/// `$first, $first+1, ...`: one placeholder per id.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// Binds the company id (`$1`) and then each license id.
 fn bind_ids<'q, DB: SqlDatabase>(
@@ -706,16 +698,5 @@ impl<DB: Backend> LicenseAdminStore for SqlStore<DB> {
         Self::insert_event(&mut tx, &event, now).await?;
         tx.commit().await?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_number_each_id_from_the_first() {
-        assert_eq!(placeholders(3, 3), "$3, $4, $5");
-        assert_eq!(placeholders(2, 1), "$2");
     }
 }

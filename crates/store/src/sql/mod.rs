@@ -82,6 +82,15 @@ pub trait Backend: SqlDatabase {
     fn push_parameter(sql: &mut String, number: usize);
 }
 
+/// `$first, $first+1, ...`: `count` numbered placeholders, for a list whose length is known only at
+/// run time.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The whole [`crate::Store`] on one database: reads go to `reader`, writes to `writer` (the same pool
 /// where the database has no single-writer rule).
 pub struct SqlStore<DB: Backend> {
@@ -245,5 +254,16 @@ impl<DB: Backend> crate::PoolStatus for SqlStore<DB> {
             status("reader", &self.reader),
             status("writer", &self.writer),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_each_value_from_the_first() {
+        assert_eq!(placeholders(3, 3), "$3, $4, $5");
+        assert_eq!(placeholders(2, 1), "$2");
     }
 }
