@@ -67,6 +67,52 @@ async fn the_request_line_names_the_request_without_its_secrets() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_names_its_request_id_and_the_log_line_carries_it() {
+    let latch = Latch::new(Backend::Sqlite, "request_ids").await;
+    let server = latch.serve_with(&[("LATCH_LOG", "info")]);
+    let sent_id = |id: &str| {
+        server
+            .http
+            .get(server.url("/healthz"))
+            .header("x-request-id", id.to_owned())
+            .send()
+    };
+    let answer = sent_id("order-42/retry-1").await.unwrap();
+    assert_eq!(answer.headers()["x-request-id"], "order-42/retry-1");
+    // Too long to keep: replaced like a missing one.
+    let too_long = "x".repeat(129);
+    let replaced = sent_id(&too_long).await.unwrap();
+    let mut generated = Vec::new();
+    for answer in [
+        replaced,
+        server
+            .http
+            .get(server.url("/nowhere"))
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        let id = answer.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let parsed = uuid::Uuid::parse_str(&id).unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(parsed.get_version_num(), 4, "{id}");
+        generated.push(id);
+    }
+    assert_ne!(generated[0], generated[1]);
+    let log = server.stop();
+    for id in ["order-42/retry-1", &generated[0], &generated[1]] {
+        assert!(
+            log.lines()
+                .any(|line| line.contains(&format!("request_id={id} ")) && line.contains("request")),
+            "no request line with {id}:\n{log}"
+        );
+    }
+    assert!(!log.contains(&too_long), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_are_one_object_per_line() {
     let latch = Latch::new(Backend::Sqlite, "json_logs").await;
     let server = latch.serve_with(&[("LATCH_LOG", "info"), ("LATCH_LOG_FORMAT", "json")]);

@@ -1,17 +1,23 @@
-//! One log line and one metrics observation per request. The line is written inside the request's
-//! span (request id, method, path, company id once authenticated) and adds the status, the latency and
-//! the query parameters with secrets left out: the SDKs send license keys, hardware ids and passwords
-//! in GET query strings, so a query string is never logged as sent.
+//! Every request's id, span, log line and metrics observation. The span carries the request id,
+//! method, path and, once authenticated, the company id, so every line a request writes names it; the
+//! request line adds the status, the latency and the query parameters with secrets left out: the SDKs
+//! send license keys, hardware ids and passwords in GET query strings, so a query string is never
+//! logged as sent.
 
 use std::fmt::Write as _;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+use tracing::Instrument;
 
 use crate::state::AppState;
 
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Longest client request id kept; a longer one is replaced by a new id.
+const MAX_REQUEST_ID_CHARS: usize = 128;
 /// The route label of requests that matched no route (so stray paths cannot grow the metrics).
 const UNMATCHED: &str = "unmatched";
 /// Characters of an identifying value (license key, hardware id) kept in the log.
@@ -29,43 +35,86 @@ pub async fn remember_route(request: Request, next: Next) -> Response {
     response
 }
 
-/// Around the router: the request line and the request metrics.
+/// Around the router: the request's id (the client's `x-request-id`, or a new UUID), echoed in the
+/// answer; its span; its line and its metrics.
 pub async fn log_and_measure(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
+    logged(request, next, |route, status, latency| {
+        state.metrics.request(route, status, latency)
+    })
+    .await
+}
+
+/// The request run in its span, with its id and its line; `measure` is given the route, status and
+/// latency of the answer.
+pub(crate) async fn logged(
+    request: Request,
+    next: Next,
+    measure: impl FnOnce(&str, u16, Duration),
+) -> Response {
     let started = Instant::now();
-    let params = loggable_query(request.uri().query().unwrap_or_default());
-    let response = next.run(request).await;
-    let latency = started.elapsed();
-    let route = response
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED, MatchedPath::as_str);
-    let status = response.status().as_u16();
-    state.metrics.request(route, status, latency);
-    tracing::info!(
-        status,
-        latency_ms = format_args!("{:.1}", latency.as_secs_f64() * 1000.0),
-        params,
-        "request"
+    let request_id = request_id(&request);
+    // The id and the path are visible ASCII (header values that are not fail `to_str`; a path holds
+    // no control characters), so they are logged as they are, without quoting.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id.to_str().unwrap_or_default(),
+        method = %request.method(),
+        path = %request.uri().path(),
+        company_id = tracing::field::Empty,
     );
-    response
+    let query = request.uri().query().map(str::to_owned);
+    async move {
+        let mut response = next.run(request).await;
+        let latency = started.elapsed();
+        let route = response
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or(UNMATCHED, MatchedPath::as_str);
+        let status = response.status().as_u16();
+        measure(route, status, latency);
+        // The parameters are read only when the line is written.
+        tracing::info!(
+            status,
+            latency_ms = format_args!("{:.1}", latency.as_secs_f64() * 1000.0),
+            params = loggable_query(query.as_deref().unwrap_or_default()),
+            "request"
+        );
+        response
+            .headers_mut()
+            .insert(REQUEST_ID.clone(), request_id);
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+/// The client's request id when it is a short visible-ASCII value, else a new UUID.
+fn request_id(request: &Request) -> HeaderValue {
+    if let Some(sent) = request.headers().get(&REQUEST_ID) {
+        if sent.len() <= MAX_REQUEST_ID_CHARS && sent.to_str().is_ok_and(|id| !id.is_empty()) {
+            return sent.clone();
+        }
+    }
+    // A thread-local generator: ids need to be unique, not secret, and the system call behind
+    // `Uuid::new_v4` cost about 1 % of a check answered from memory.
+    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    HeaderValue::from_str(
+        id.hyphenated()
+            .encode_lower(&mut uuid::Uuid::encode_buffer()),
+    )
+    .expect("a UUID is a header value")
 }
 
 /// The query parameters as `name=value` pairs with only harmless values: the product code in full,
 /// license keys and hardware ids cut to their first characters, every other value (passwords, e-mail
 /// addresses, tokens, anything unknown) left out, and odd parameter names replaced.
 fn loggable_query(query: &str) -> String {
-    if query.is_empty() {
-        return String::new();
-    }
-    let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(query) else {
-        return "(malformed)".to_owned();
-    };
     let mut logged = String::new();
-    for (name, value) in pairs {
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
         if !logged.is_empty() {
             logged.push(' ');
         }
@@ -79,15 +128,12 @@ fn loggable_query(query: &str) -> String {
             continue;
         }
         logged.push_str(&name);
-        match name.as_str() {
-            "product" => {
-                let _ = write!(logged, "={}", shortened(&value, MAX_PRODUCT_CHARS));
-            }
-            "license_key" | "hardware_id" => {
-                let _ = write!(logged, "={}", shortened(&value, SHOWN_PREFIX));
-            }
-            _ => {}
-        }
+        let shown = match &*name {
+            "product" => MAX_PRODUCT_CHARS,
+            "license_key" | "hardware_id" => SHOWN_PREFIX,
+            _ => continue,
+        };
+        let _ = write!(logged, "={}", shortened(&value, shown));
     }
     logged
 }
@@ -120,6 +166,8 @@ mod tests {
     fn odd_names_are_not_echoed() {
         assert_eq!(loggable_query("SECRET-KEY-IN-NAME"), "?");
         assert_eq!(loggable_query(""), "");
+        assert_eq!(loggable_query("a&&b"), "a b");
+        assert_eq!(loggable_query("product=%FF%FE"), "product=\u{fffd}\u{fffd}");
         assert_eq!(shortened("ÄÖÜßxyz", 4), "ÄÖÜß…");
         assert_eq!(shortened("abc", 4), "abc");
     }

@@ -24,7 +24,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::Request;
 use axum::routing::get;
 use axum::{middleware, Router};
 use latch_service::config::{
@@ -33,10 +32,6 @@ use latch_service::config::{
 use latch_store::Store;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
-use tower_http::request_id::{
-    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
-use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -48,7 +43,8 @@ pub fn router(state: AppState) -> Router {
     public_router(state, true)
 }
 
-/// The License API, health and, with `with_metrics`, `/metrics`; every request logged and measured.
+/// The License API, health and, with `with_metrics`, `/metrics`; every request given an id, logged and
+/// measured.
 fn public_router(state: AppState, with_metrics: bool) -> Router {
     let license_api = license_api::router()
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -81,12 +77,11 @@ fn public_router(state: AppState, with_metrics: bool) -> Router {
         ))
         .with_state(state);
     // The License API's paths are rewritten before routing, so both spellings reach one route.
-    let app = Router::new().fallback_service(
+    Router::new().fallback_service(
         ServiceBuilder::new()
             .map_request(license_api::without_trailing_slash)
             .service(app),
-    );
-    with_request_ids(app)
+    )
 }
 
 /// `/readyz`: 200 `ready` once storage answers a read and commits a write; otherwise 503
@@ -104,42 +99,6 @@ async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> 
             })
         }
     }
-}
-
-/// Gives every request an id (a client's own `x-request-id` is kept), answers with it in
-/// `x-request-id`, and runs the request in a span that carries it.
-fn with_request_ids(app: Router) -> Router {
-    app.layer(
-        ServiceBuilder::new()
-            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-            .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(
-                TraceLayer::new_for_http()
-                    .make_span_with(request_span)
-                    // The request line is written by the access log; a 500 is logged, with its
-                    // cause, by the error that made it.
-                    .on_response(())
-                    .on_failure(()),
-            ),
-    )
-}
-
-/// The span every log line of a request is written in. At info level, so an error logged at the
-/// default level names its request id; the path only, since query strings carry license keys and
-/// passwords. The authentication layer fills in the company id.
-fn request_span<B>(request: &Request<B>) -> tracing::Span {
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|id| id.header_value().to_str().ok())
-        .unwrap_or_default();
-    tracing::info_span!(
-        "request",
-        request_id,
-        method = %request.method(),
-        path = request.uri().path(),
-        company_id = tracing::field::Empty,
-    )
 }
 
 /// How `serve` listens, besides its address.
@@ -336,8 +295,11 @@ mod tests {
             }),
         );
 
-        let response = with_request_ids(failing)
-            .oneshot(Request::new(Body::empty()))
+        let logged = failing.layer(middleware::from_fn(|request, next| {
+            access_log::logged(request, next, |_, _, _| {})
+        }));
+        let response = logged
+            .oneshot(axum::http::Request::new(Body::empty()))
             .await
             .unwrap();
 

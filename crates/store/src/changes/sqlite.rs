@@ -2,6 +2,7 @@
 //! last look; the `license_changes` log says which licenses.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,10 @@ pub(crate) const TRIM_CHANGES: &str =
 /// connection thread costs tens of them.
 pub(crate) struct SqliteChanges {
     watcher: Mutex<Watcher>,
+    /// Looks at the database begun so far, counted under the watcher's lock. A caller that finds it
+    /// grown once it holds the lock knows that a look begun after it arrived has finished, and that
+    /// look saw every commit made before the caller arrived: concurrent checks share one look.
+    looks_begun: AtomicU64,
     log: ChangeLog,
 }
 
@@ -48,6 +53,7 @@ impl SqliteChanges {
                 data_version,
                 last_seq,
             }),
+            looks_begun: AtomicU64::new(0),
             log: ChangeLog::default(),
         })
     }
@@ -97,7 +103,12 @@ impl LicenseChanges for SqliteChanges {
     async fn barrier(&self) {}
 
     fn catch_up(&self) {
+        let looks_before_arrival = self.looks_begun.load(Ordering::SeqCst);
         let mut watcher = self.watcher.lock().expect("change watcher lock");
+        if self.looks_begun.load(Ordering::SeqCst) != looks_before_arrival {
+            return;
+        }
+        self.looks_begun.fetch_add(1, Ordering::SeqCst);
         if let Err(error) = self.read_new_changes(&mut watcher) {
             // Every cached read becomes stale; the next look tries again.
             tracing::warn!(%error, "reading the license change log failed");
