@@ -209,7 +209,7 @@ fn targets(runs: &Runs, backend: &str) -> Vec<Target> {
             holds: |v| v <= 0.25,
         },
         Target {
-            figure: format!("server CPU per check, first check of a seeded device (cold, N={big}) ÷ one RSA-2048 signature"),
+            figure: format!("server CPU per check, first check of an activated device (cold, N={big}) ÷ one RSA-2048 signature"),
             measured: ratio_value(cpu_per(DISTINCT_COLD), rsa),
             unit: "×",
             goal: "≤ 1× plus the rest (signs once at most)",

@@ -14,6 +14,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Executor, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+use latch_domain::CompanyId;
+use latch_wire::signing::Signer;
+
 use crate::database::Database;
 use crate::fixture::{self, Fixture, MAX_ACTIVATIONS, PRODUCT_CODE};
 use crate::results::{self, Record, SeedResult};
@@ -32,6 +35,10 @@ pub struct SeedArgs {
     /// Results file to append the seeding time to.
     #[arg(long)]
     results: Option<PathBuf>,
+    /// Devices, in the order `check-distinct` visits them, stored with their v1 license signature as
+    /// an activation stores it (signing all 2N would take minutes of RSA work).
+    #[arg(long, default_value_t = 40_000)]
+    signed_devices: u64,
 }
 
 /// Rows per statement. SQLite allows at most 32,766 bound variables per statement; PostgreSQL binds one
@@ -80,6 +87,14 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
         .as_i64()
         .context("product_id missing")?;
 
+    let devices = args.licenses * fixture::DEVICES_PER_LICENSE;
+    let signed = signed_devices(
+        &database,
+        company_id,
+        (0..args.signed_devices.min(devices)).map(|slot| fixture::scatter(slot, devices)),
+    )
+    .await?;
+
     let bulk_started = Instant::now();
     let mut bulk = Bulk::begin(backend, &database).await?;
     let now = chrono::Utc::now().timestamp_millis();
@@ -103,7 +118,6 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
         )
         .await?;
     }
-    let devices = args.licenses * fixture::DEVICES_PER_LICENSE;
     for first in (0..devices).step_by(chunk as usize) {
         let (keys, hardware_ids) = (first..(first + chunk).min(devices))
             .map(fixture::device)
@@ -114,6 +128,19 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
              JOIN licenses l ON l.product_id = $1 AND l.license_key = t.column1",
             &[product_id, now],
             vec![keys, hardware_ids],
+        )
+        .await?;
+    }
+    for rows in signed.chunks(chunk as usize) {
+        let columns = (0..3)
+            .map(|column| rows.iter().map(|row| row[column].clone()).collect())
+            .collect();
+        bulk.insert(
+            "UPDATE devices SET license_signature = t.column3 FROM {rows} \
+             JOIN licenses l ON l.product_id = $1 AND l.license_key = t.column1 \
+             WHERE devices.license_id = l.id AND devices.hardware_id = t.column2",
+            &[product_id],
+            columns,
         )
         .await?;
     }
@@ -143,6 +170,47 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
         results::append(path, &Record::Seed(result))?;
     }
     Ok(())
+}
+
+/// `[license key, hardware id, v1 license signature]` of each device, signed with the company's own
+/// key (read through the store, which unseals it) on every core.
+async fn signed_devices(
+    database: &Database,
+    company_id: i64,
+    devices: impl Iterator<Item = u64>,
+) -> anyhow::Result<Vec<[String; 3]>> {
+    let store = database.open_store().await?;
+    let key = store
+        .company_signing_key(CompanyId::new(company_id))
+        .await?;
+    drop(store);
+    let signer = Signer::from_pkcs8(&key)?;
+    let devices: Vec<(String, String)> = devices.map(fixture::device).collect();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let per_thread = devices.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = devices
+            .chunks(per_thread)
+            .map(|part| {
+                let signer = &signer;
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(license_key, hardware_id)| {
+                            // A perpetual license: no validity in the signed message.
+                            let signature =
+                                signer.license_signature(hardware_id, license_key, None)?;
+                            Ok([license_key.clone(), hardware_id.clone(), signature])
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut signed = Vec::with_capacity(devices.len());
+        for part in parts {
+            signed.extend(part.join().expect("a signing thread panicked")?);
+        }
+        Ok(signed)
+    })
 }
 
 /// Runs `latch <args> --json` with the inherited LATCH_* environment and parses its one JSON object.
