@@ -115,6 +115,7 @@ async fn load(args: LoadArgs) -> anyhow::Result<()> {
         senders.push(connect(address).await?);
     }
     let budget = Arc::new(AtomicU64::new(args.max_requests.unwrap_or(u64::MAX)));
+    let signatures_before = signatures_made(address).await?;
     let server_cpu_before = procfs::cpu_seconds(args.server_pid)?;
     let client_cpu_before = procfs::cpu_seconds(std::process::id())?;
     let start = Instant::now();
@@ -156,6 +157,7 @@ async fn load(args: LoadArgs) -> anyhow::Result<()> {
     let seconds = start.elapsed().as_secs_f64();
     let server_cpu_seconds = procfs::cpu_seconds(args.server_pid)? - server_cpu_before;
     let client_cpu_seconds = procfs::cpu_seconds(std::process::id())? - client_cpu_before;
+    let signatures = signatures_made(address).await? - signatures_before;
 
     let answered = tally.ok + tally.errors;
     let ms = |quantile: f64| tally.latency.value_at_quantile(quantile) as f64 / 1000.0;
@@ -175,6 +177,7 @@ async fn load(args: LoadArgs) -> anyhow::Result<()> {
         max_ms: tally.latency.max() as f64 / 1000.0,
         server_cpu_seconds,
         server_cpu_us_per_request: server_cpu_seconds * 1e6 / answered.max(1) as f64,
+        signatures_per_answer: Some(signatures / answered.max(1) as f64),
         client_cpu_seconds,
         server_vm_hwm_mib: procfs::status_mib(args.server_pid, "VmHWM")?,
         server_vm_rss_mib: procfs::status_mib(args.server_pid, "VmRSS")?,
@@ -214,6 +217,29 @@ async fn connect(address: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>
     // Drives the socket; it ends when the sender is dropped at the end of the run.
     tokio::spawn(connection);
     Ok(sender)
+}
+
+/// RSA signatures the server has made since it started (answers and v1 license signatures, not the
+/// ones it reused), from its own counters on `/metrics`.
+async fn signatures_made(address: SocketAddr) -> anyhow::Result<f64> {
+    let mut sender = connect(address).await?;
+    let request = Request::get("/metrics")
+        .header(HOST, address.to_string())
+        .body(Full::new(Bytes::new()))?;
+    let response = sender.send_request(request).await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "/metrics answered {}",
+        response.status()
+    );
+    let text = String::from_utf8(response.into_body().collect().await?.to_bytes().to_vec())?;
+    let made = |counter: &str| {
+        let sample = format!("{counter}{{source=\"computed\"}} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&sample))
+            .map_or(Ok(0.0), str::parse::<f64>)
+    };
+    Ok(made("latch_answer_signatures_total")? + made("latch_license_signatures_total")?)
 }
 
 struct Worker {

@@ -113,10 +113,10 @@ fn render(records: &[Record]) -> String {
             m.cpu_us_per_op
         ));
     }
-    out.push_str("\n### Load (loopback; server CPU from /proc/PID/stat over the run)\n\n| backend | licenses | workload | conns | offered req/s | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU µs/req | ÷ RSA sign | client CPU s | server VmHWM MiB |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("\n### Load (loopback; server CPU from /proc/PID/stat over the run)\n\n| backend | licenses | workload | conns | offered req/s | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU µs/req | ÷ RSA sign | signatures/answer | client CPU s | server VmHWM MiB |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in &runs.loads {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {} | {:.1} | {:.0} |\n",
+            "| {} | {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {} | {} | {:.1} | {:.0} |\n",
             r.backend,
             r.licenses,
             r.label,
@@ -132,6 +132,8 @@ fn render(records: &[Record]) -> String {
                 Some(r.server_cpu_us_per_request),
                 runs.rsa_cpu_us(&r.backend, r.licenses)
             ),
+            r.signatures_per_answer
+                .map_or("-".to_owned(), |n| format!("{n:.2}")),
             r.client_cpu_seconds,
             r.server_vm_hwm_mib
         ));
@@ -209,11 +211,13 @@ fn targets(runs: &Runs, backend: &str) -> Vec<Target> {
             holds: |v| v <= 0.25,
         },
         Target {
-            figure: format!("server CPU per check, first check of an activated device (cold, N={big}) ÷ one RSA-2048 signature"),
-            measured: ratio_value(cpu_per(DISTINCT_COLD), rsa),
-            unit: "×",
-            goal: "≤ 1× plus the rest (signs once at most)",
-            holds: |v| v <= 1.25,
+            figure: format!("RSA signatures per first check of an activated device (cold, N={big}), from the server's counters"),
+            measured: runs
+                .load(backend, big, DISTINCT_COLD)
+                .and_then(|r| r.signatures_per_answer),
+            unit: "",
+            goal: "≤ 1 (signs once at most)",
+            holds: |v| v <= 1.0,
         },
         Target {
             figure: format!("server CPU per activation (N={big}) ÷ one RSA-2048 signature"),

@@ -43,6 +43,9 @@ pub struct LoadResult {
     pub max_ms: f64,
     pub server_cpu_seconds: f64,
     pub server_cpu_us_per_request: f64,
+    /// RSA signatures the server made per answer (absent in results of older harnesses).
+    #[serde(default)]
+    pub signatures_per_answer: Option<f64>,
     /// CPU the load generator itself used in the same window: it shares the machine with the server.
     pub client_cpu_seconds: f64,
     pub server_vm_hwm_mib: f64,
