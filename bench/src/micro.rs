@@ -1,6 +1,6 @@
-//! In-process floors for the check path: one RSA-2048 signature with the signer Latch uses, and one
-//! `Store::lookup` (the only storage read of check_license) against the seeded database. Both run on
-//! one thread, one operation at a time, so they are per-operation costs, not throughput.
+//! In-process floors: one RSA-2048 signature with the signer Latch uses, one `Store::lookup` (the only
+//! storage read of check_license) against the seeded database, and the storage work of one activation.
+//! All run on one thread, one operation at a time, so they are per-operation costs, not throughput.
 //!
 //! On SQLite the lookup is measured twice: through the store (sqlx-sqlite, which runs each connection
 //! on a worker thread of its own) and as `store-lookup-rusqlite`, the same statement on the calling
@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use latch_domain::CompanyId;
-use latch_store::{DeviceKey, LicenseIdent};
+use latch_domain::{decide_activation, CompanyId};
+use latch_store::{DeviceInfo, DeviceKey, LicenseIdent, RequestClaim};
 use latch_wire::signing::{generate_key, Signer};
 use rusqlite::types::Value;
 use rusqlite::{named_params, Connection, OpenFlags};
@@ -26,6 +26,8 @@ use crate::results::{self, MicroResult, Record};
 
 /// The name of the one-signature measurement.
 pub const RSA_SIGN: &str = "rsa2048-sign";
+/// The name of the measurement of an activation's storage work.
+pub const STORE_ACTIVATE: &str = "store-activate";
 
 #[derive(Debug, clap::Args)]
 pub struct MicroArgs {
@@ -56,6 +58,7 @@ pub fn run(args: MicroArgs) -> anyhow::Result<()> {
             .enable_all()
             .build()?;
         measured.push(runtime.block_on(lookup(fixture, duration))?);
+        measured.push(runtime.block_on(activation_storage(fixture, duration))?);
         let database = Database::from_environment()?;
         if !database.is_postgres() {
             measured.push(lookup_rusqlite(&database, fixture, duration)?);
@@ -154,6 +157,55 @@ async fn lookup(fixture: &Fixture, duration: Duration) -> anyhow::Result<MicroRe
     .await?;
     Ok(MicroResult {
         name: "store-lookup".to_owned(),
+        backend: Some(fixture.backend.clone()),
+        licenses: Some(fixture.licenses),
+        ops,
+        wall_us_per_op,
+        cpu_us_per_op,
+    })
+}
+
+/// What an activation asks of storage on its request path, without HTTP or signatures: its replay
+/// claim (a commit of its own) and the activation's transaction, for a new hardware id on a seeded
+/// license. The floor under `activate`'s CPU, beside its two signatures.
+async fn activation_storage(fixture: &Fixture, duration: Duration) -> anyhow::Result<MicroResult> {
+    let store = Database::from_environment()?.open_store().await?;
+    let company_id = CompanyId::new(fixture.company_id);
+    // Unique across runs on the same database, as the load generator's activations are.
+    let nonce = chrono::Utc::now().timestamp_millis();
+    let info = DeviceInfo::default();
+    let (ops, wall_us_per_op, cpu_us_per_op) = measure(duration, |op| {
+        let store = store.clone();
+        let license_key = fixture::license_key(fixture::scatter(op, fixture.licenses));
+        let hardware_id = format!("micro-{nonce}-{op}");
+        let info = &info;
+        async move {
+            let now = chrono::Utc::now();
+            let claim = store
+                .claim_request(&format!("micro-{nonce}-{op}"), now, now)
+                .await?;
+            anyhow::ensure!(matches!(claim, RequestClaim::First), "claim refused");
+            store
+                .activate(
+                    &DeviceKey {
+                        company_id,
+                        product_code: PRODUCT_CODE,
+                        ident: LicenseIdent::Key(&license_key),
+                        license_id: None,
+                        hardware_id: &hardware_id,
+                    },
+                    info,
+                    &[],
+                    &|license, device| decide_activation(license, device, false, now),
+                    now,
+                )
+                .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(MicroResult {
+        name: STORE_ACTIVATE.to_owned(),
         backend: Some(fixture.backend.clone()),
         licenses: Some(fixture.licenses),
         ops,
