@@ -181,9 +181,8 @@ async fn activation_storage(fixture: &Fixture, duration: Duration) -> anyhow::Re
         let info = &info;
         async move {
             let now = chrono::Utc::now();
-            let claim = store
-                .claim_request(&format!("micro-{nonce}-{op}"), now, now)
-                .await?;
+            // The request hash only has to be new; the hardware id is.
+            let claim = store.claim_request(&hardware_id, now, now).await?;
             anyhow::ensure!(matches!(claim, RequestClaim::First), "claim refused");
             store
                 .activate(

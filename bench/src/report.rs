@@ -42,10 +42,8 @@ impl Runs {
     /// One signature's CPU cost as measured in the suite of `backend` at `licenses`, else the
     /// run's first measurement.
     fn rsa_cpu_us(&self, backend: &str, licenses: u64) -> Option<f64> {
-        let signatures = || self.micros.iter().filter(|m| m.name == RSA_SIGN);
-        signatures()
-            .find(|m| m.backend.as_deref() == Some(backend) && m.licenses == Some(licenses))
-            .or_else(|| signatures().next())
+        self.micro(RSA_SIGN, backend, licenses)
+            .or_else(|| self.micros.iter().find(|m| m.name == RSA_SIGN))
             .map(|m| m.cpu_us_per_op)
     }
 
@@ -250,17 +248,17 @@ fn targets(runs: &Runs, backend: &str) -> Vec<Target> {
             goal: "≤ 60 s",
             holds: |v| v <= 60.0,
         },
+        Target {
+            figure: format!("storage work of one activation alone (N={big}, in process: replay claim and activation transaction) ÷ one RSA-2048 signature"),
+            measured: ratio_value(
+                runs.micro(STORE_ACTIVATE, backend, big).map(|m| m.cpu_us_per_op),
+                rsa,
+            ),
+            unit: "×",
+            goal: "≤ 0.5× (what ≤ 2.5× leaves beside two signatures)",
+            holds: |v| v <= 0.5,
+        },
     ];
-    targets.push(Target {
-        figure: format!("storage work of one activation alone (N={big}, in process: replay claim and activation transaction) ÷ one RSA-2048 signature"),
-        measured: ratio_value(
-            runs.micro(STORE_ACTIVATE, backend, big).map(|m| m.cpu_us_per_op),
-            rsa,
-        ),
-        unit: "×",
-        goal: "≤ 0.5× (what ≤ 2.5× leaves beside two signatures)",
-        holds: |v| v <= 0.5,
-    });
     // Measured on SQLite only: the single writer is what an activation waits for there.
     if let Some(raw_rate) = runs.raw_insert_rate(backend, big) {
         targets.push(Target {

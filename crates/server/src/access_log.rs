@@ -57,7 +57,7 @@ pub(crate) async fn logged(
 ) -> Response {
     let started = Instant::now();
     let request_id = request_id(&request);
-    // The id and the path are visible ASCII (header values that are not fail `to_str`; a path holds
+    // The id and the path are visible ASCII (a header value that is not fails `to_str`; a path holds
     // no control characters), so they are logged as they are, without quoting.
     let span = tracing::info_span!(
         "request",
@@ -66,7 +66,8 @@ pub(crate) async fn logged(
         path = %request.uri().path(),
         company_id = tracing::field::Empty,
     );
-    let query = request.uri().query().map(str::to_owned);
+    // Kept for the line: a reference count on the request's bytes, not a copy.
+    let uri = request.uri().clone();
     async move {
         let mut response = next.run(request).await;
         let latency = started.elapsed();
@@ -80,7 +81,7 @@ pub(crate) async fn logged(
         tracing::info!(
             status,
             latency_ms = format_args!("{:.1}", latency.as_secs_f64() * 1000.0),
-            params = loggable_query(query.as_deref().unwrap_or_default()),
+            params = loggable_query(uri.query().unwrap_or_default()),
             "request"
         );
         response
