@@ -300,6 +300,87 @@ async fn an_activated_device_signs_once_on_its_first_check(backend: Backend) {
     server.stop();
 }
 
+both_backends!(a_renewed_license_signs_only_its_answers);
+
+/// Whether `signature` (base64) is the company's RSA signature over `message`.
+fn signed_over(company: &support::Company, message: &str, signature: &str) -> bool {
+    use base64::Engine as _;
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(signature)
+        .unwrap();
+    aws_lc_rs::signature::UnparsedPublicKey::new(
+        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+        support::spki_der(&company.public_key_pem),
+    )
+    .verify(message.as_bytes(), &signature)
+    .is_ok()
+}
+
+/// A renewal signs the v1 license signatures of the license's active devices for the new validity
+/// and stores them with it, so each device's next check signs only its answer: on a node started
+/// after the renewal, and on a running node that learns of it from the database.
+async fn a_renewed_license_signs_only_its_answers(backend: Backend) {
+    let latch = Latch::new(backend, "renewal_signatures").await;
+    let company = latch.company("Acme");
+    latch.product(&company, "app");
+    let key = latch.license(
+        &company,
+        "app",
+        &["--type", "subscription", "--valid-until", "2090-01-01"],
+    );
+    let query = [
+        ("product", "app"),
+        ("license_key", key.as_str()),
+        ("hardware_id", "PC-1"),
+    ];
+    let server = latch.serve();
+    server
+        .post(
+            &company.creds,
+            "activate_license",
+            &serde_json::json!({"product": "app", "license_key": key, "hardware_id": "PC-1"}),
+        )
+        .await
+        .ok();
+    server.stop();
+    let computed = |kind: &str| format!(r#"latch_{kind}_signatures_total{{source="computed"}}"#);
+
+    latch.cli(&["license", "renew", &key, "--valid-until", "2095-01-01"]);
+    let server = latch.serve();
+    // Then renewed again while this node runs and has the device's answer in memory.
+    for (renewals, until) in [(1.0, "2095-01-01"), (2.0, "2099-01-01")] {
+        if renewals > 1.0 {
+            latch.cli(&["license", "renew", &key, "--valid-until", until]);
+        }
+        let validity = format!("{until}T00:00:00.000Z");
+        // PostgreSQL nodes learn of another's commit within the documented bound.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let body = loop {
+            let body = server
+                .get(&company.creds, "check_license", &query)
+                .await
+                .ok();
+            if body["validity_period"] == validity.as_str() || Instant::now() > deadline {
+                break body;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(body["validity_period"], validity.as_str(), "{body}");
+        let message = format!("pc-1#{key}#{validity}").to_lowercase();
+        assert!(
+            signed_over(
+                &company,
+                &message,
+                body["license_signature"].as_str().unwrap()
+            ),
+            "the stored v1 signature covers the new validity: {body}"
+        );
+        assert_eq!(metric(&server, &computed("license")).await, 0.0);
+        assert_eq!(metric(&server, &computed("answer")).await, renewals);
+    }
+    server.stop();
+}
+
 #[cfg(unix)]
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;

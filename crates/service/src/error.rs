@@ -48,6 +48,8 @@ pub enum ServiceError {
     KeyGeneration,
     #[error("the random number generator failed")]
     Random,
+    #[error("signing failed: {0}")]
+    Signing(#[from] latch_wire::signing::SigningError),
     #[error("password hashing failed")]
     PasswordHash,
     #[error("too many password checks are waiting")]

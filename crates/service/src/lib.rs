@@ -28,6 +28,7 @@ mod devices;
 mod license_admin;
 mod license_csv;
 mod license_search;
+pub mod license_signatures;
 mod licenses;
 mod management;
 mod master_key;

@@ -512,12 +512,15 @@ impl Tenant<'_> {
                 ..LicenseUpdate::new(*id)
             });
         }
-        self.apply_updates(&updates).await
+        self.apply_updates(updates).await
     }
 
-    async fn apply_updates(&self, updates: &[LicenseUpdate]) -> ServiceResult<()> {
+    /// Applies every update or none; one that sets a new validity also stores the v1 signatures its
+    /// license's devices need for it.
+    pub(crate) async fn apply_updates(&self, mut updates: Vec<LicenseUpdate>) -> ServiceResult<()> {
+        self.sign_for_new_validity(&mut updates).await?;
         self.store
-            .update_licenses(self.company_id(), updates, &self.actor, Utc::now())
+            .update_licenses(self.company_id(), &updates, &self.actor, Utc::now())
             .await
             .map_err(|error| match error {
                 StoreError::NotFound("order") => {
@@ -539,7 +542,7 @@ impl Tenant<'_> {
                 ..LicenseUpdate::new(*id)
             })
             .collect();
-        self.apply_updates(&updates).await
+        self.apply_updates(updates).await
     }
 
     /// Resets what `reset` names on every license, or on none.
@@ -583,7 +586,7 @@ impl Tenant<'_> {
                 update
             })
             .collect();
-        self.apply_updates(&updates).await
+        self.apply_updates(updates).await
     }
 
     /// Sets the consumption counters of the license and its features back to zero.
@@ -593,7 +596,7 @@ impl Tenant<'_> {
             reset_feature_consumptions: true,
             ..LicenseUpdate::new(id)
         };
-        self.apply_updates(&[update]).await
+        self.apply_updates(vec![update]).await
     }
 
     /// Deletes the license with its devices, features, users' places and custom field values.

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use latch_domain::{CompanyId, LicenseId, LicenseType};
 use latch_store::{
-    Assignment, License, LicenseFeature, LicenseFilter, LicenseUser, Listing, NewLicenseFeature,
-    Page, Product, StoreError,
+    Assignment, ColumnValue, License, LicenseColumn, LicenseFeature, LicenseFilter, LicenseUpdate,
+    LicenseUser, Listing, NewLicenseFeature, Page, Product, StoreError,
 };
 
 use crate::keys::generate_license_key;
@@ -205,15 +205,12 @@ impl Tenant<'_> {
                 "a perpetual license has no validity to renew",
             ));
         }
-        self.store
-            .set_license_validity(
-                self.company_id(),
-                license.id,
-                Some(valid_until),
-                self.change(),
-            )
-            .await
-            .map_err(license_not_found(id))?;
+        let mut update = LicenseUpdate::new(license.id);
+        update.changes.push((
+            LicenseColumn::ValidityPeriod,
+            ColumnValue::Time(Some(valid_until)),
+        ));
+        self.apply_updates(vec![update]).await?;
         self.license(id).await
     }
 

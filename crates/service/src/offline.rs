@@ -23,7 +23,7 @@ use latch_wire::offline::{
     offline_signature, same, OfflineLicenseBody, RequestFile, RequestFileError,
 };
 use latch_wire::signing::Signer;
-use latch_wire::time::{http_date, iso_millis};
+use latch_wire::time::http_date;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
@@ -463,8 +463,7 @@ impl Tenant<'_> {
     }
 
     async fn signer(&self) -> OfflineResult<Signer> {
-        let der = self.store.company_signing_key(self.company_id()).await?;
-        Ok(Signer::from_pkcs8(&der)?)
+        Ok(self.company_signer().await?)
     }
 }
 
@@ -483,12 +482,13 @@ fn offline_body(
         now,
         Some(extras),
         |license, shown| {
-            sign_v1(
-                signer,
-                shown.hardware_id,
-                shown.signature_ident,
-                license.validity_period,
-            )
+            signer
+                .license_signature(
+                    shown.hardware_id,
+                    shown.signature_ident,
+                    license.validity_period,
+                )
+                .map_err(OfflineError::from)
         },
     )?;
     let device = license
@@ -550,17 +550,6 @@ fn offline_license_file(
 /// base64 RSA signature of `bytes` with the company's key.
 fn sign(signer: &Signer, bytes: &[u8]) -> OfflineResult<String> {
     Ok(signer.sign(bytes)?)
-}
-
-/// The v1 `license_signature` of a license file: over the file's own hardware id and ident.
-fn sign_v1(
-    signer: &Signer,
-    hardware_id: &str,
-    ident: &str,
-    validity: Option<DateTime<Utc>>,
-) -> OfflineResult<String> {
-    let validity = validity.map(iso_millis);
-    Ok(signer.license_signature(hardware_id, ident, validity.as_deref())?)
 }
 
 /// Who and what a request file names: product, device and license.

@@ -273,14 +273,6 @@ pub trait CatalogStore: Send + Sync {
         enabled: bool,
         change: Change<'_>,
     ) -> StoreResult<()>;
-    /// Sets the end of validity (subscription renewal, extension or shortening).
-    async fn set_license_validity(
-        &self,
-        company_id: CompanyId,
-        license_id: LicenseId,
-        validity: Option<DateTime<Utc>>,
-        change: Change<'_>,
-    ) -> StoreResult<()>;
     /// Deactivates every device of the license and frees its seats: all activations are available again.
     async fn reset_license(
         &self,
@@ -582,6 +574,13 @@ pub trait LicenseAdminStore: Send + Sync {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// The active devices of the company's licenses with these ids, at most `limit` of them.
+    async fn active_devices(
+        &self,
+        company_id: CompanyId,
+        license_ids: &[LicenseId],
+        limit: usize,
+    ) -> StoreResult<Vec<ActiveDevice>>;
     /// Deletes the license with its devices, features, users' places and custom field values.
     async fn delete_license(
         &self,

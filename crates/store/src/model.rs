@@ -1046,6 +1046,28 @@ pub struct LicenseUpdate {
     pub reset_feature_consumptions: bool,
     /// Drops the license's custom field values: the product's defaults apply again.
     pub reset_custom_fields: bool,
+    /// v1 license signatures of the license's devices made for its new validity, stored in the same
+    /// transaction so no check after the change has to sign them.
+    pub device_signatures: Vec<DeviceSignature>,
+}
+
+/// A device's v1 `license_signature`, made for one validity of its license.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceSignature {
+    pub device_id: DeviceId,
+    pub signature: String,
+    pub validity: Option<DateTime<Utc>>,
+}
+
+/// An active device, with what its v1 `license_signature` names: its hardware id and its license's
+/// key, or its license user's e-mail when a user activated it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveDevice {
+    pub device_id: DeviceId,
+    pub license_id: LicenseId,
+    pub hardware_id: String,
+    pub license_key: Option<String>,
+    pub user_email: Option<String>,
 }
 
 impl LicenseUpdate {
@@ -1055,7 +1077,16 @@ impl LicenseUpdate {
             changes: Vec::new(),
             reset_feature_consumptions: false,
             reset_custom_fields: false,
+            device_signatures: Vec::new(),
         }
+    }
+
+    /// The new end of validity, when the update sets one.
+    pub fn new_validity(&self) -> Option<Option<DateTime<Utc>>> {
+        self.changes.iter().find_map(|(column, value)| match value {
+            ColumnValue::Time(at) if *column == LicenseColumn::ValidityPeriod => Some(*at),
+            _ => None,
+        })
     }
 
     /// What the update changes, as the `license.updated` event records it.

@@ -6,6 +6,9 @@ use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
+
+use crate::time::iso_millis;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SigningError {
@@ -89,14 +92,15 @@ impl Signer {
 
     /// The `license_signature` of a license body: over
     /// `lowercase(hardware_id#ident#validity)`, where `ident` is the license key (or user name) and
-    /// `validity` the ISO validity period or empty.
+    /// `validity` the validity period as the body writes it (ISO, milliseconds), or empty.
     pub fn license_signature(
         &self,
         hardware_id: &str,
         ident: &str,
-        validity_iso: Option<&str>,
+        validity: Option<DateTime<Utc>>,
     ) -> Result<String, SigningError> {
-        let message = format!("{hardware_id}#{ident}#{}", validity_iso.unwrap_or_default());
+        let validity = validity.map(iso_millis).unwrap_or_default();
+        let message = format!("{hardware_id}#{ident}#{validity}");
         self.sign(message.to_lowercase().as_bytes())
     }
 }
@@ -105,6 +109,7 @@ impl Signer {
 mod tests {
     use super::*;
     use aws_lc_rs::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+    use chrono::TimeZone;
 
     fn der_from_pem(pem: &str) -> Vec<u8> {
         let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
@@ -147,7 +152,11 @@ mod tests {
         let generated = generate_key().unwrap();
         let signer = Signer::from_pkcs8(&generated.pkcs8_der).unwrap();
         let signature = signer
-            .license_signature("HW-1", "ABCD-EFGH", Some("2027-01-01T00:00:00.000Z"))
+            .license_signature(
+                "HW-1",
+                "ABCD-EFGH",
+                Some(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap()),
+            )
             .unwrap();
         assert!(verify(
             &generated.public_key_pem,

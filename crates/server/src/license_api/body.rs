@@ -4,7 +4,6 @@
 use chrono::{DateTime, Utc};
 use latch_store::{DeferredWrite, License};
 use latch_wire::body::{LicenseBody, RequestExtras};
-use latch_wire::time::iso_millis;
 use secrecy::{ExposeSecret, SecretString};
 
 pub use latch_service::license_body::{
@@ -53,13 +52,12 @@ fn license_signature(
         state.metrics.license_signature(SignatureSource::Stored);
         return Ok(cached.to_owned());
     }
-    let validity = license.validity_period.map(iso_millis);
     let signature = tenant
         .signer
         .license_signature(
             shown.hardware_id,
             shown.signature_ident,
-            validity.as_deref(),
+            license.validity_period,
         )
         .map_err(|error| InternalError::caused("signing the license", error))?;
     state.metrics.license_signature(SignatureSource::Computed);

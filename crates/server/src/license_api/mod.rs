@@ -192,7 +192,7 @@ impl<'a> Identity<'a> {
         match &self.holder {
             Holder::Key(key) => key,
             Holder::User(username) | Holder::SignedIn(username) => {
-                username.lookup_text().split('|').next().unwrap_or_default()
+                latch_service::license_signatures::user_ident(username.lookup_text())
             }
         }
     }

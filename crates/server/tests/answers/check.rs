@@ -2,7 +2,7 @@
 
 use chrono::{Duration, Utc};
 use latch_domain::LicenseType;
-use latch_store::FeatureType;
+use latch_store::{Actor, ColumnValue, FeatureType, LicenseColumn, LicenseUpdate};
 use serde_json::json;
 
 use crate::support::*;
@@ -179,13 +179,13 @@ async fn check_refused_by_time_and_machine() {
     // Validity ends after the activation, as a subscription that was not renewed.
     let yesterday = Utc::now() - Duration::days(1);
     for license in [&expiring, &trial] {
+        let mut update = LicenseUpdate::new(license.id);
+        update.changes.push((
+            LicenseColumn::ValidityPeriod,
+            ColumnValue::Time(Some(yesterday)),
+        ));
         app.store
-            .set_license_validity(
-                license.company_id,
-                license.id,
-                Some(yesterday),
-                fixed_change(),
-            )
+            .update_licenses(license.company_id, &[update], &Actor::Cli, fixed_time())
             .await
             .unwrap();
     }

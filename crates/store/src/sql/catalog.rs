@@ -543,26 +543,6 @@ impl<DB: Backend> CatalogStore for SqlStore<DB> {
         .await
     }
 
-    async fn set_license_validity(
-        &self,
-        company_id: CompanyId,
-        license_id: LicenseId,
-        validity: Option<DateTime<Utc>>,
-        change: Change<'_>,
-    ) -> StoreResult<()> {
-        self.update_license(
-            query("UPDATE licenses SET validity_period = $1 WHERE id = $2 AND company_id = $3")
-                .bind(validity.map(millis))
-                .bind(license_id)
-                .bind(company_id),
-            company_id,
-            license_id,
-            change,
-            serde_json::json!({"validity_period": validity}),
-        )
-        .await
-    }
-
     async fn reset_license(
         &self,
         company_id: CompanyId,

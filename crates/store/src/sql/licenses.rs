@@ -116,6 +116,18 @@ impl<DB: Backend> SqlStore<DB> {
                 .execute(&mut *conn)
                 .await?;
         }
+        for signed in &update.device_signatures {
+            query(
+                "UPDATE devices SET license_signature = $1, signature_validity = $2 \
+                 WHERE id = $3 AND license_id = $4",
+            )
+            .bind(signed.signature.as_str())
+            .bind(signed.validity.map(millis))
+            .bind(signed.device_id)
+            .bind(update.license_id)
+            .execute(&mut *conn)
+            .await?;
+        }
         if update.reset_feature_consumptions {
             query(
                 "UPDATE license_features SET total_consumptions = 0, consumption_reset_at = $2 \
@@ -391,6 +403,44 @@ impl<DB: Backend> LicenseAdminStore for SqlStore<DB> {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn active_devices(
+        &self,
+        company_id: CompanyId,
+        license_ids: &[LicenseId],
+        limit: usize,
+    ) -> StoreResult<Vec<ActiveDevice>> {
+        let mut conn = self.reader.acquire().await?;
+        let mut found = Vec::new();
+        // Bounded lists of parameters, whatever the number of licenses.
+        for ids in license_ids.chunks(500) {
+            if found.len() >= limit {
+                break;
+            }
+            let sql = format!(
+                "SELECT d.id, d.license_id, d.hardware_id, l.license_key, u.email FROM devices d \
+                 JOIN licenses l ON l.id = d.license_id \
+                 LEFT JOIN license_users u ON u.id = d.license_user_id \
+                 WHERE l.company_id = $1 AND d.active AND d.license_id IN ({}) \
+                 ORDER BY d.id LIMIT {}",
+                placeholders(2, ids.len()),
+                limit - found.len()
+            );
+            let rows = bind_ids(query(&sql), company_id, ids)
+                .fetch_all(&mut *conn)
+                .await?;
+            for row in &rows {
+                found.push(ActiveDevice {
+                    device_id: id_column(row, "id")?,
+                    license_id: id_column(row, "license_id")?,
+                    hardware_id: row.read("hardware_id")?,
+                    license_key: row.read("license_key")?,
+                    user_email: row.read("email")?,
+                });
+            }
+        }
+        Ok(found)
     }
 
     async fn delete_license(
