@@ -15,11 +15,8 @@ use base64::Engine as _;
 use chrono::Utc;
 use latch_domain::{CompanyId, DeviceId};
 use latch_store::DeferredWrite;
-use latch_wire::auth::{
-    bearer_token, check_date, parse_authorization, verify_request_signature, AuthError,
-};
+use latch_wire::auth::{bearer_token, check_date, parse_authorization, AuthError};
 use latch_wire::signing::Signer;
-use secrecy::ExposeSecret;
 
 use crate::error::{ApiError, InternalError, Refusal};
 use crate::metrics::SignatureSource;
@@ -174,7 +171,8 @@ async fn authenticate(
         .api_key(&params.api_key)
         .await?
         .ok_or(AuthError::InvalidApiKey)?;
-    verify_request_signature(key.shared_key.expose_secret(), date, &params.signature)?;
+    key.signing_key.verify(date, &params.signature)?;
+    let key = &key.record;
     if key.revoked {
         return Err(AuthError::RevokedApiKey.into());
     }
@@ -222,15 +220,25 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name)?.to_str().ok().filter(|v| !v.is_empty())
 }
 
+/// The base64 SHA-256 of an answer's bytes, by which its signature is stored and found.
+pub fn answer_digest(bytes: &[u8]) -> String {
+    B64.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes))
+}
+
+/// The [`answer_digest`] of the response's body, when the handler already has it.
+#[derive(Clone)]
+pub struct AnswerDigest(pub String);
+
 async fn sign(state: &AppState, tenant: &Tenant, response: Response) -> Result<Response, ApiError> {
     let (mut parts, body) = response.into_parts();
     let bytes = to_bytes(body, usize::MAX)
         .await
         .map_err(|error| InternalError::caused("reading the answer to sign", error))?;
-    let digest = B64.encode(aws_lc_rs::digest::digest(
-        &aws_lc_rs::digest::SHA256,
-        &bytes,
-    ));
+    // A memoized answer comes with the digest of its bytes.
+    let digest = match parts.extensions.remove::<AnswerDigest>() {
+        Some(AnswerDigest(digest)) => digest,
+        None => answer_digest(&bytes),
+    };
     let known = parts.extensions.remove::<KnownAnswer>();
     let signature: Arc<str> = match known {
         Some(KnownAnswer {

@@ -2,6 +2,7 @@
 //! times out connections and may speak TLS.
 
 mod access_log;
+mod answer_memo;
 pub mod auth;
 mod check_cache;
 pub mod connections;

@@ -13,10 +13,13 @@ use latch_service::passwords::PasswordPool;
 use latch_service::{management_key_hash, Service, WebhookTargets};
 use latch_store::changes::LicenseChanges;
 use latch_store::{ApiKey, DeferredWrite, DeviceKey, LicenseLookup, Product, Release, Store};
-use latch_wire::auth::AuthError;
+use latch_wire::auth::{AuthError, RequestSigningKey};
+use latch_wire::body::LicenseBody;
 use latch_wire::signing::Signer;
 use quick_cache::sync::Cache;
+use secrecy::ExposeSecret;
 
+use crate::answer_memo::AnswerMemo;
 use crate::check_cache::CheckCache;
 use crate::error::{ApiError, InternalError};
 use crate::management::error::ManagementError;
@@ -51,7 +54,7 @@ impl<K: Eq + std::hash::Hash + Clone, V: Clone> Expiring<K, V> {
         }
     }
 
-    fn get(&self, key: &K) -> Option<V> {
+    fn get<Q: std::hash::Hash + quick_cache::Equivalent<K> + ?Sized>(&self, key: &Q) -> Option<V> {
         self.entries
             .get(key)
             .filter(|(_, at)| at.elapsed() < self.ttl)
@@ -61,6 +64,13 @@ impl<K: Eq + std::hash::Hash + Clone, V: Clone> Expiring<K, V> {
     fn insert(&self, key: K, value: V) {
         self.entries.insert(key, (value, Instant::now()));
     }
+}
+
+/// An API key as authentication uses it: its record, and the HMAC key of its shared key (built once,
+/// not for every request it signs).
+pub struct KnownApiKey {
+    pub record: ApiKey,
+    pub signing_key: RequestSigningKey,
 }
 
 /// Signatures by (company, SHA-256 of the signed body).
@@ -82,7 +92,7 @@ impl Deref for AppState {
 
 pub struct SharedState {
     pub store: Arc<dyn Store>,
-    api_keys: Arc<Expiring<String, Option<ApiKey>>>,
+    api_keys: Arc<Expiring<String, Option<Arc<KnownApiKey>>>>,
     /// Management keys by the SHA-256 of the key.
     management_keys: Arc<Expiring<String, Option<ManagementKey>>>,
     /// What access tokens grant, by the token's SHA-256: a token never changes, so entries stay until
@@ -102,6 +112,8 @@ pub struct SharedState {
     releases: Arc<Expiring<ProductId, Arc<Vec<Release>>>>,
     /// `check_license` reads kept behind the store's change stream; `None` reads the store each time.
     check_cache: Option<Arc<CheckCache>>,
+    /// The bytes of devices' last check answers.
+    pub answers: AnswerMemo<LicenseBody>,
     pub write_behind: WriteBehind,
     pub metrics: Arc<Metrics>,
     /// Where license users' passwords are hashed and verified.
@@ -131,6 +143,7 @@ impl AppState {
             body_signatures: Arc::new(Cache::new(20_000)),
             releases: Arc::new(Expiring::new(10_000, RELEASES_TTL)),
             check_cache: None,
+            answers: AnswerMemo::default(),
             write_behind,
             metrics: Arc::new(Metrics::default()),
             passwords: Arc::new(PasswordPool::sized_to_machine()),
@@ -207,11 +220,16 @@ impl AppState {
         });
     }
 
-    pub async fn api_key(&self, api_key: &str) -> Result<Option<ApiKey>, ApiError> {
-        if let Some(found) = self.api_keys.get(&api_key.to_owned()) {
+    pub async fn api_key(&self, api_key: &str) -> Result<Option<Arc<KnownApiKey>>, ApiError> {
+        if let Some(found) = self.api_keys.get(api_key) {
             return Ok(found);
         }
-        let found = self.store.api_key(api_key).await?;
+        let found = self.store.api_key(api_key).await?.map(|record| {
+            Arc::new(KnownApiKey {
+                signing_key: RequestSigningKey::new(record.shared_key.expose_secret()),
+                record,
+            })
+        });
         self.api_keys.insert(api_key.to_owned(), found.clone());
         Ok(found)
     }

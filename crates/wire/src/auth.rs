@@ -121,21 +121,30 @@ fn signing_string(date_header: &str) -> String {
     format!("licenseSpring\ndate: {date_header}")
 }
 
-/// The signature a client with `shared_key` sends for `date_header`.
-pub fn request_signature(shared_key: &str, date_header: &str) -> String {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, shared_key.as_bytes());
-    B64.encode(hmac::sign(&key, signing_string(date_header).as_bytes()).as_ref())
+/// An API key's shared key as an HMAC key, built once for all the requests it signs.
+pub struct RequestSigningKey(hmac::Key);
+
+impl RequestSigningKey {
+    pub fn new(shared_key: &str) -> Self {
+        Self(hmac::Key::new(hmac::HMAC_SHA256, shared_key.as_bytes()))
+    }
+
+    /// The signature a client with this key sends for `date_header`.
+    pub fn signature(&self, date_header: &str) -> String {
+        B64.encode(hmac::sign(&self.0, signing_string(date_header).as_bytes()).as_ref())
+    }
+
+    /// Compares the sent signature with the expected one in constant time.
+    pub fn verify(&self, date_header: &str, sent_signature: &str) -> Result<(), AuthError> {
+        let expected = self.signature(date_header);
+        constant_time::verify_slices_are_equal(expected.as_bytes(), sent_signature.as_bytes())
+            .map_err(|_| AuthError::SignatureMismatch)
+    }
 }
 
-/// Compares the sent signature with the expected one in constant time.
-pub fn verify_request_signature(
-    shared_key: &str,
-    date_header: &str,
-    sent_signature: &str,
-) -> Result<(), AuthError> {
-    let expected = request_signature(shared_key, date_header);
-    constant_time::verify_slices_are_equal(expected.as_bytes(), sent_signature.as_bytes())
-        .map_err(|_| AuthError::SignatureMismatch)
+/// The signature a client with `shared_key` sends for `date_header`.
+pub fn request_signature(shared_key: &str, date_header: &str) -> String {
+    RequestSigningKey::new(shared_key).signature(date_header)
 }
 
 /// The full `Authorization` header value a client would send (used by tests and the load generator).

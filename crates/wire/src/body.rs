@@ -11,13 +11,13 @@ pub fn to_json(value: &impl Serialize) -> Vec<u8> {
     serde_json::to_vec(value).expect("response bodies contain only serializable data")
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CompanyRef {
     pub id: i64,
 }
 
 /// `customer` on a license; empty strings when the license has no customer.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CustomerBody {
     pub email: String,
     pub company_name: String,
@@ -35,7 +35,7 @@ pub struct CustomerBody {
 }
 
 /// `sso_url`: where the app sends its user to sign in at the customer account's identity provider.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SsoUrlBody {
     pub url: String,
     pub openid_configuration: OpenidConfigurationBody,
@@ -44,7 +44,7 @@ pub struct SsoUrlBody {
 }
 
 /// The provider's endpoints, from its discovery document; those it does not name are left out.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OpenidConfigurationBody {
     pub issuer: String,
     pub authorization_endpoint: String,
@@ -60,7 +60,7 @@ pub struct OpenidConfigurationBody {
 }
 
 /// `customer.customer_account`: the customer account the customer belongs to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomerAccountBody {
     pub id: i64,
     pub name: String,
@@ -68,7 +68,7 @@ pub struct CustomerAccountBody {
 }
 
 /// `product_details` inside a license body.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProductDetailsBody {
     pub product_id: i64,
     pub product_name: String,
@@ -86,7 +86,7 @@ pub struct ProductDetailsBody {
 }
 
 /// The license object of `activate_license`, `check_license` and `user_licenses`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LicenseBody {
     pub id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -143,7 +143,7 @@ pub struct LicenseBody {
 
 /// Consumption settings and counter; integers even on other license types, since the Python SDK does
 /// arithmetic on them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConsumptionBody {
     pub max_consumptions: i64,
     pub total_consumptions: i64,
@@ -156,7 +156,7 @@ pub struct ConsumptionBody {
 }
 
 /// The device a license answer is about.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeviceFields {
     pub device_id: i64,
     /// Exactly as the client sent it.
@@ -165,7 +165,7 @@ pub struct DeviceFields {
 }
 
 /// `user` on user-based licenses.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UserBody {
     pub id: i64,
     pub email: String,
@@ -179,7 +179,7 @@ pub struct UserBody {
 }
 
 /// A product feature granted to a license.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeatureBody {
     pub id: i64,
     pub code: String,
@@ -199,7 +199,7 @@ pub struct FeatureBody {
 }
 
 /// Consumption fields of a consumption feature: note `max_consumption`, singular, as the SDKs read it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeatureConsumptionBody {
     pub max_consumption: i64,
     pub total_consumptions: i64,
@@ -212,7 +212,7 @@ pub struct FeatureConsumptionBody {
 }
 
 /// `check_license_feature` answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LicenseFeatureBody {
     pub license_id: i64,
     pub company: CompanyRef,
@@ -221,7 +221,7 @@ pub struct LicenseFeatureBody {
 }
 
 /// `add_consumption` answer (merged by the SDKs into their stored license).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LicenseConsumptionBody {
     pub id: i64,
     #[serde(flatten)]
@@ -231,7 +231,7 @@ pub struct LicenseConsumptionBody {
 
 /// `add_feature_consumption` answer: `max_consumptions` (plural) as the SDK types spell it here, and
 /// `max_consumption` too so the Python SDK's feature copy stays current.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeatureConsumptionAnswer {
     pub id: i64,
     pub license_id: i64,
@@ -247,7 +247,7 @@ pub struct FeatureConsumptionAnswer {
 }
 
 /// `floating/borrow` and `floating/feature_borrow` answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BorrowBody {
     pub borrowed_until: String,
     pub max_borrow_time: i64,
@@ -257,14 +257,14 @@ pub struct BorrowBody {
 }
 
 /// One element of `user_licenses`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UserLicenseBody {
     pub license: LicenseBody,
     pub user: UserBody,
 }
 
 /// One user of `customer_license_users`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomerUserBody {
     pub email: String,
     pub is_active: bool,
@@ -281,7 +281,7 @@ pub struct CustomerUserBody {
     pub order_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomerLicenseUsersBody {
     pub company: CompanyRef,
     pub customer: CustomerBody,
@@ -289,14 +289,14 @@ pub struct CustomerLicenseUsersBody {
 }
 
 /// One release in `versions`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VersionBody {
     pub version: String,
     pub release_date: Option<String>,
 }
 
 /// `installation_file` answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InstallationFileBody {
     pub id: i64,
     pub version: String,
@@ -307,7 +307,7 @@ pub struct InstallationFileBody {
 }
 
 /// `latest_version` of `product_details`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LatestVersionBody {
     pub id: i64,
     pub version: String,
@@ -322,7 +322,7 @@ pub struct LatestVersionBody {
 }
 
 /// `trial_key` answer for a trial created now: the license row, then its key or its user.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NewTrialBody {
     pub id: i64,
     pub order_id: Option<i64>,
@@ -365,7 +365,7 @@ pub struct NewTrialBody {
 }
 
 /// Who holds a trial: its key, or its user with the initial password.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum TrialHolder {
     Key {
@@ -381,7 +381,7 @@ pub enum TrialHolder {
 }
 
 /// `trial_key` answer when this device already had a trial.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExistingTrialBody {
     pub license_type: &'static str,
     pub is_trial: bool,
@@ -389,7 +389,7 @@ pub struct ExistingTrialBody {
     pub holder: ExistingTrialHolder,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ExistingTrialHolder {
     Key {
@@ -403,7 +403,7 @@ pub enum ExistingTrialHolder {
 }
 
 /// Fields that differ between an activation answer and a check answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum RequestExtras {
     Activation {
@@ -418,7 +418,7 @@ pub enum RequestExtras {
 }
 
 /// The latest installation file, flattened into check answers; all null while the product has no release.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LatestRelease {
     pub version: Option<String>,
     pub installation_file: Option<String>,
@@ -427,7 +427,7 @@ pub struct LatestRelease {
 }
 
 /// What every answer about a release says of it.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ReleaseDetails {
     pub release_date: Option<String>,
     pub hash_md5: Option<String>,
@@ -440,7 +440,7 @@ pub struct ReleaseDetails {
 }
 
 /// A device variable with an ISO `created_at` (activation answers and `get_device_variables`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeviceVariableIso {
     pub id: i64,
     pub created_at: String,
@@ -450,7 +450,7 @@ pub struct DeviceVariableIso {
 }
 
 /// A device variable as `track_device_variables` answers it: `created_at` in epoch milliseconds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrackedVariable {
     pub variable: String,
     pub value: String,
@@ -459,7 +459,7 @@ pub struct TrackedVariable {
 }
 
 /// `product_details` endpoint answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProductBody {
     pub product_id: i64,
     pub product_name: String,
@@ -480,7 +480,7 @@ pub struct ProductBody {
 }
 
 /// Error body `{status, code, message}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ErrorBody<'a> {
     pub status: u16,
     pub code: &'a str,
@@ -488,14 +488,14 @@ pub struct ErrorBody<'a> {
 }
 
 /// `oauth_url`'s answer: where OAuth clients get their access tokens.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OAuthUrlBody<'a> {
     pub url: &'a str,
     pub login_type: &'a str,
 }
 
 /// The token endpoint's answer (RFC 6749 §5.1).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AccessTokenBody<'a> {
     pub access_token: &'a str,
     pub token_type: &'a str,
@@ -504,7 +504,7 @@ pub struct AccessTokenBody<'a> {
 }
 
 /// The token endpoint's refusal (RFC 6749 §5.2): `error` is a code, `error_description` says why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TokenErrorBody<'a> {
     pub error: &'a str,
     pub error_description: &'a str,

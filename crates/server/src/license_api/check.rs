@@ -6,8 +6,8 @@ use latch_store::{DeferredWrite, DeviceKey};
 use latch_wire::body::{LicenseBody, RequestExtras};
 
 use super::body::{latest_release, latest_release_fields, license_body, LicenseParts};
-use super::{json, Identity};
-use crate::auth::{KnownAnswer, Tenant};
+use super::{json_bytes, Identity};
+use crate::auth::{AnswerDigest, KnownAnswer, Tenant};
 use crate::error::{ApiError, InternalError};
 use crate::params::Params;
 use crate::state::AppState;
@@ -28,9 +28,15 @@ pub async fn check_license(
         identity.device_key(tenant.company_id),
     )
     .await?;
-    let mut response = json(&checked.body);
+    let answer = state
+        .answers
+        .answer(checked.known_answer.device_id, checked.body);
+    let mut response = json_bytes(answer.bytes.clone());
     // The signing layer reuses the device's stored answer signature while the answer stays the same.
     response.extensions_mut().insert(checked.known_answer);
+    response
+        .extensions_mut()
+        .insert(AnswerDigest(answer.digest.clone()));
     Ok(response)
 }
 

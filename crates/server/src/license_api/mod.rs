@@ -214,11 +214,12 @@ fn device_info(params: &Params) -> Result<DeviceInfo, ApiError> {
 
 /// A 200 answer with a compact JSON body (signed by the authentication layer).
 fn json(body: &impl serde::Serialize) -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        latch_wire::body::to_json(body),
-    )
-        .into_response()
+    json_bytes(latch_wire::body::to_json(body).into())
+}
+
+/// A 200 answer with these JSON bytes (signed by the authentication layer).
+fn json_bytes(bytes: axum::body::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
 }
 
 /// The empty-string success of the release endpoints.

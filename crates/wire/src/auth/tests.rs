@@ -14,7 +14,7 @@ fn vector_instant() -> DateTime<Utc> {
 fn hmac_matches_the_published_test_vector() {
     assert_eq!(request_signature(VECTOR_KEY, VECTOR_DATE), VECTOR_SIGNATURE);
     assert_eq!(
-        verify_request_signature(VECTOR_KEY, VECTOR_DATE, VECTOR_SIGNATURE),
+        RequestSigningKey::new(VECTOR_KEY).verify(VECTOR_DATE, VECTOR_SIGNATURE),
         Ok(())
     );
 }
@@ -37,7 +37,7 @@ fn a_wrong_key_date_or_signature_is_a_mismatch() {
     ];
     for (key, date, signature) in cases {
         assert_eq!(
-            verify_request_signature(key, date, signature),
+            RequestSigningKey::new(key).verify(date, signature),
             Err(AuthError::SignatureMismatch),
             "{key} {date} {signature}"
         );
