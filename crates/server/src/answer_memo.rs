@@ -66,44 +66,27 @@ mod tests {
         expired: bool,
     }
 
-    const RENEWED: Answer = Answer {
-        validity: "2099-01-01",
-        expired: false,
-    };
+    const RENEWED: Answer = answer("2099-01-01", false);
+
+    const fn answer(validity: &'static str, expired: bool) -> Answer {
+        Answer { validity, expired }
+    }
 
     #[test]
     fn an_equal_answer_reuses_the_bytes_and_a_different_one_replaces_them() {
         let memo = AnswerMemo::default();
         let device = DeviceId::new(7);
-        let first = memo.answer(
-            device,
-            Answer {
-                validity: "2030-01-01",
-                expired: false,
-            },
-        );
+        let first = memo.answer(device, answer("2030-01-01", false));
         assert_eq!(
             &first.bytes[..],
             br#"{"validity":"2030-01-01","expired":false}"#
         );
         assert_eq!(first.digest, answer_digest(&first.bytes));
-        let again = memo.answer(
-            device,
-            Answer {
-                validity: "2030-01-01",
-                expired: false,
-            },
-        );
+        let again = memo.answer(device, answer("2030-01-01", false));
         assert!(Arc::ptr_eq(&first, &again));
 
         // Any field that differs, a time-dependent one included, makes new bytes.
-        let expired = memo.answer(
-            device,
-            Answer {
-                validity: "2030-01-01",
-                expired: true,
-            },
-        );
+        let expired = memo.answer(device, answer("2030-01-01", true));
         assert_eq!(
             &expired.bytes[..],
             br#"{"validity":"2030-01-01","expired":true}"#
