@@ -15,7 +15,7 @@ use latch_wire::signing::{Signer, SigningError};
 use crate::{ServiceError, ServiceResult, Tenant};
 
 /// Most devices one change signs ahead (about 2.5 s of one core); the others sign at their next check.
-pub const AHEAD_SIGNATURES_LIMIT: usize = 10_000;
+const AHEAD_SIGNATURES_LIMIT: usize = 10_000;
 
 /// What the v1 signature names a license user by: the e-mail up to its first `|`, as the check
 /// answering that user does.
