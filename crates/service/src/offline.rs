@@ -189,7 +189,7 @@ impl Tenant<'_> {
         let info = fields.device_info()?;
         let variables = fields.variables()?;
         let rule = |license: &_, device| decide_activation(license, device, info.is_vm, now);
-        let signer = self.signer().await?;
+        let signer = self.company_signer().await?;
         let license_file = |activation: &Activation| {
             offline_license_file(
                 &signer,
@@ -308,7 +308,7 @@ impl Tenant<'_> {
             signing_key,
             key_id,
         };
-        let signer = self.signer().await?;
+        let signer = self.company_signer().await?;
         let body = offline_body(&signer, &view, &identity, &request, now, extras)?;
         // A refresh file's v2 signature covers the v1 signature too.
         let signature_v2 = sign(&signer, &to_json(&body))?;
@@ -460,10 +460,6 @@ impl Tenant<'_> {
             Actor::Device(_) => OfflineOrigin::Device,
             actor => OfflineOrigin::Vendor(actor),
         }
-    }
-
-    async fn signer(&self) -> OfflineResult<Signer> {
-        Ok(self.company_signer().await?)
     }
 }
 
