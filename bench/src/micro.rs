@@ -13,7 +13,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use latch_domain::{decide_activation, CompanyId};
-use latch_store::{DeviceInfo, DeviceKey, LicenseIdent, RequestClaim};
+use latch_store::{ClaimTicket, DeviceInfo, DeviceKey, LicenseIdent};
 use latch_wire::signing::{generate_key, Signer};
 use rusqlite::types::Value;
 use rusqlite::{named_params, Connection, OpenFlags};
@@ -165,9 +165,10 @@ async fn lookup(fixture: &Fixture, duration: Duration) -> anyhow::Result<MicroRe
     })
 }
 
-/// What an activation asks of storage on its request path, without HTTP or signatures: its replay
-/// claim (a commit of its own) and the activation's transaction, for a new hardware id on a seeded
-/// license. The floor under `activate`'s CPU, beside its two signatures.
+/// What an activation asks of storage on its request path, without HTTP or signatures: the read
+/// that finds no identical request claimed, and the activation's transaction, which claims the
+/// request first, for a new hardware id on a seeded license. The floor under `activate`'s CPU,
+/// beside its two signatures.
 async fn activation_storage(fixture: &Fixture, duration: Duration) -> anyhow::Result<MicroResult> {
     let store = Database::from_environment()?.open_store().await?;
     let company_id = CompanyId::new(fixture.company_id);
@@ -182,8 +183,8 @@ async fn activation_storage(fixture: &Fixture, duration: Duration) -> anyhow::Re
         async move {
             let now = chrono::Utc::now();
             // The request hash only has to be new; the hardware id is.
-            let claim = store.claim_request(&hardware_id, now, now).await?;
-            anyhow::ensure!(matches!(claim, RequestClaim::First), "claim refused");
+            let claimed = store.claimed_request(&hardware_id, now).await?;
+            anyhow::ensure!(claimed.is_none(), "request claimed before");
             store
                 .activate(
                     &DeviceKey {
@@ -197,6 +198,10 @@ async fn activation_storage(fixture: &Fixture, duration: Duration) -> anyhow::Re
                     &[],
                     &|license, device| decide_activation(license, device, false, now),
                     now,
+                    Some(ClaimTicket {
+                        request_hash: &hardware_id,
+                        fresh_after: now,
+                    }),
                 )
                 .await?;
             Ok(())

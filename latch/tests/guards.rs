@@ -86,6 +86,69 @@ async fn a_replayed_consumption_counts_once(backend: Backend) {
     );
 }
 
+both_backends!(a_replayed_activation_activates_once);
+
+/// An activation claims its request in its own transaction. The same signed `activate_license`:
+/// refused while the license is disabled, and that refusal is not kept, so once the license is
+/// enabled the identical request runs and activates. Sent twelve times to two nodes, six at once,
+/// it activates once (one `license.activated` event) and every answer is the same, byte for byte
+/// and with the same signature.
+async fn a_replayed_activation_activates_once(backend: Backend) {
+    let latch = Latch::new(backend, "activation_replays").await;
+    let company = latch.company("Acme");
+    latch.product(&company, "app");
+    let key = latch.license(&company, "app", &["--max-activations", "5"]);
+    latch.cli(&["license", "disable", &key]);
+    let nodes = [latch.serve(), latch.serve()];
+    let creds = &company.creds;
+    let date = http_date_now();
+    let authorization =
+        latch_wire::auth::authorization_header(&creds.api_key, &creds.shared_key, &date);
+    let body = json!({"product": "app", "license_key": key, "hardware_id": "pc"}).to_string();
+    let request = |node: usize| {
+        let server = &nodes[node % nodes.len()];
+        server
+            .http
+            .request(Method::POST, server.url("/api/v4/activate_license"))
+            .header(DATE, &date)
+            .header(AUTHORIZATION, &authorization)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.clone())
+    };
+    send(request(0))
+        .await
+        .assert_error(400, "license_not_enabled");
+    latch.cli(&["license", "enable", &key]);
+
+    // At once: one of them claims, the others wait for its answer.
+    let concurrent: Vec<_> = (0..6).map(|n| tokio::spawn(send(request(n)))).collect();
+    let mut replies = vec![];
+    for reply in concurrent {
+        replies.push(reply.await.unwrap());
+    }
+    for n in 0..6 {
+        replies.push(send(request(n)).await);
+    }
+    let first = &replies[0];
+    assert_eq!(first.ok()["license_key"], key.as_str());
+    for reply in &replies {
+        assert_eq!(reply.status, first.status);
+        assert_eq!(reply.body, first.body, "{}", reply.text());
+        assert_eq!(
+            reply.headers["LicenseSignature"],
+            first.headers["LicenseSignature"]
+        );
+    }
+    assert_eq!(latch.devices(&company, &key).len(), 1);
+    let activations = latch
+        .db_scalar(
+            "SELECT COUNT(*) FROM events WHERE event = 'license.activated'",
+            &[],
+        )
+        .await;
+    assert_eq!(activations, 1);
+}
+
 both_backends!(password_attempts_are_limited_per_user_across_nodes);
 
 /// One `user_licenses` call with these credentials.

@@ -111,18 +111,27 @@ pub async fn authenticate_and_sign(
         // a new one would not, so none is claimed.
         Credential::Bearer { .. } => None,
     };
-    let request = Request::from_parts(parts, Body::from(body));
-    let run = async {
-        let response = next.run(request).await;
-        // A refusal changed nothing the check cache could have cached.
-        if !response.status().is_client_error() {
-            state.after_write().await;
+    let run = |request: Request| {
+        let next = next.clone();
+        let (state, tenant) = (&state, &tenant);
+        async move {
+            let response = next.run(request).await;
+            // A refusal changed nothing the check cache could have cached.
+            if !response.status().is_client_error() {
+                state.after_write().await;
+            }
+            signed(state, tenant, response).await
         }
-        signed(&state, &tenant, response).await
     };
     match request_hash {
-        Some(request_hash) => replays::answer_once(&state, &request_hash, run).await,
-        None => run.await,
+        Some(request_hash) if replays::is_claimed_by_handler(&parts) => {
+            replays::answer_once_claimed_by_handler(&state, &request_hash, parts, body, run).await
+        }
+        Some(request_hash) => {
+            let request = Request::from_parts(parts, Body::from(body));
+            replays::answer_once(&state, &request_hash, run(request)).await
+        }
+        None => run(Request::from_parts(parts, Body::from(body))).await,
     }
 }
 

@@ -258,6 +258,8 @@ impl From<StoreError> for ApiError {
             StoreError::UnknownProduct => ApiError::UnknownProduct,
             StoreError::LicenseNotFound => ApiError::LicenseNotFound,
             StoreError::UnknownFeature => ApiError::InvalidLicenseFeatureCode,
+            // Answered only where no replay middleware waits for the identical request instead.
+            StoreError::RequestClaimed => ApiError::ServerBusy { retry_after: 1 },
             ref unavailable if unavailable.is_storage_unavailable() => {
                 tracing::warn!(%error, "storage unavailable");
                 ApiError::StorageUnavailable {

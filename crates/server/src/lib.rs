@@ -6,6 +6,7 @@ mod answer_memo;
 pub mod auth;
 mod check_cache;
 pub mod connections;
+mod cpu_bound;
 mod dashboard;
 pub mod error;
 mod license_api;

@@ -67,6 +67,9 @@ pub enum StoreError {
     Secret(#[from] secrets::SecretError),
     #[error("cannot follow license changes: {0}")]
     ChangeFeed(String),
+    /// A transaction given a [`ClaimTicket`] found the request claimed by an identical one.
+    #[error("an identical request was claimed first")]
+    RequestClaimed,
 }
 
 impl StoreError {
@@ -337,6 +340,8 @@ pub trait LicenseApiStore: Send + Sync {
     /// Product, license, device, user, customer and features in one indexed read: the whole of
     /// `check_license`'s storage work for non-floating licenses.
     async fn lookup(&self, key: &DeviceKey<'_>) -> StoreResult<LicenseLookup>;
+    /// Activates the license on the device; with `claim`, the activation's transaction first claims
+    /// the request (see [`ClaimTicket`]).
     async fn activate(
         &self,
         key: &DeviceKey<'_>,
@@ -344,6 +349,7 @@ pub trait LicenseApiStore: Send + Sync {
         variables: &[(String, String)],
         rule: ActivationRule<'_>,
         now: DateTime<Utc>,
+        claim: Option<ClaimTicket<'_>>,
     ) -> StoreResult<Activation>;
     async fn deactivate(&self, key: &DeviceKey<'_>, rule: DeviceRule<'_>) -> StoreResult<()>;
     /// Takes or renews the device's floating seat; returns the view with the seat and the seat count.
@@ -1024,6 +1030,13 @@ pub trait GuardStore: Send + Sync {
         kind: AttemptKind,
         subject: &str,
     ) -> StoreResult<()>;
+    /// What an identical request claimed after `fresh_after` left: its answer, or `Running`;
+    /// `None` when there is no such claim. A read: it claims nothing.
+    async fn claimed_request(
+        &self,
+        request_hash: &str,
+        fresh_after: DateTime<Utc>,
+    ) -> StoreResult<Option<RequestClaim>>;
     /// Claims a request by its hash unless an identical request was claimed after `fresh_after`.
     async fn claim_request(
         &self,

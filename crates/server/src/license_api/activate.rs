@@ -1,5 +1,6 @@
 use axum::extract::State;
 use axum::response::Response;
+use axum::Extension;
 use chrono::{DateTime, Utc};
 use latch_domain::decide_activation;
 use latch_store::Activation;
@@ -12,6 +13,7 @@ use crate::auth::{Tenant, WritableTenant};
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::rate_limits::ClientAddr;
+use crate::replays::HandlerClaim;
 use crate::state::AppState;
 
 /// `POST /api/v4/activate_license`: key-based with `license_key`, user-based with `username` and
@@ -21,6 +23,7 @@ pub async fn activate_license(
     State(state): State<AppState>,
     WritableTenant(tenant): WritableTenant,
     client: Option<ClientAddr>,
+    claim: Option<Extension<HandlerClaim>>,
     params: Params,
 ) -> Result<Response, ApiError> {
     let identity = Identity::signed_in(&state, &tenant, &params).await?;
@@ -28,7 +31,8 @@ pub async fn activate_license(
     let info = device_info(&params)?;
     let variables = params.variables()?;
     let now = Utc::now();
-    let activation = state
+    let claim = claim.as_ref().map(|Extension(claim)| claim);
+    let activated = state
         .store
         .activate(
             &identity.device_key(tenant.company_id),
@@ -36,8 +40,13 @@ pub async fn activate_license(
             &variables,
             &|license, device| decide_activation(license, device, info.is_vm, now),
             now,
+            claim.map(HandlerClaim::ticket),
         )
-        .await?;
+        .await;
+    let activation = match claim {
+        Some(claim) => claim.settle(activated),
+        None => activated,
+    }?;
     let body = activation_body(&state, &tenant, &params, &identity, &activation, now)?;
     Ok(json(&body))
 }

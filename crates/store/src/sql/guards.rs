@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use latch_domain::CompanyId;
 
-use super::database::{query, ReadColumn};
+use super::database::{query, ReadColumn, SqlRow};
 use super::{Backend, SqlStore};
 use crate::*;
 
@@ -61,47 +61,44 @@ impl<DB: Backend> GuardStore for SqlStore<DB> {
         Ok(())
     }
 
+    async fn claimed_request(
+        &self,
+        request_hash: &str,
+        fresh_after: DateTime<Utc>,
+    ) -> StoreResult<Option<RequestClaim>> {
+        let row = query(
+            "SELECT status, body, signature FROM request_answers \
+             WHERE request_hash = $1 AND created_at > $2",
+        )
+        .bind(request_hash)
+        .bind(millis(fresh_after))
+        .fetch_optional(&mut *self.reader.acquire().await?)
+        .await?;
+        row.as_ref().map(claim_from_row).transpose()
+    }
+
     async fn claim_request(
         &self,
         request_hash: &str,
         now: DateTime<Utc>,
         fresh_after: DateTime<Utc>,
     ) -> StoreResult<RequestClaim> {
-        // Inserted, or taken over from an expired claim, in one statement: of concurrent identical
-        // requests exactly one gets a row back.
-        let claimed = query(
-            "INSERT INTO request_answers (request_hash, created_at) VALUES ($1, $2) \
-             ON CONFLICT (request_hash) DO UPDATE SET created_at = excluded.created_at, \
-             status = NULL, body = NULL, signature = NULL \
-             WHERE request_answers.created_at <= $3 \
-             RETURNING request_hash",
-        )
-        .bind(request_hash)
-        .bind(millis(now))
-        .bind(millis(fresh_after))
-        .fetch_optional(&mut *self.writer.acquire().await?)
-        .await?;
-        if claimed.is_some() {
+        let mut conn = self.writer.acquire().await?;
+        let ticket = ClaimTicket {
+            request_hash,
+            fresh_after,
+        };
+        if Self::claim_on(&mut conn, ticket, now).await? {
             return Ok(RequestClaim::First);
         }
         let row =
             query("SELECT status, body, signature FROM request_answers WHERE request_hash = $1")
                 .bind(request_hash)
-                .fetch_optional(&mut *self.writer.acquire().await?)
+                .fetch_optional(&mut *conn)
                 .await?;
-        let Some(row) = row else {
-            // Released between the two statements: the caller claims again.
-            return Ok(RequestClaim::Running);
-        };
-        let status: Option<i64> = row.read("status")?;
-        Ok(match (status, row.read("body")?) {
-            (Some(status), Some(body)) => RequestClaim::Answered(StoredAnswer {
-                status: u16::try_from(status).unwrap_or(500),
-                body,
-                signature: row.read("signature")?,
-            }),
-            _ => RequestClaim::Running,
-        })
+        // Released between the two statements: the caller claims again.
+        row.as_ref()
+            .map_or(Ok(RequestClaim::Running), claim_from_row)
     }
 
     async fn prune_guards(&self, before: DateTime<Utc>) -> StoreResult<()> {
@@ -134,4 +131,43 @@ impl<DB: Backend> GuardStore for SqlStore<DB> {
         tx.commit().await?;
         Ok(())
     }
+}
+
+impl<DB: Backend> SqlStore<DB> {
+    /// Claims the ticket's request on `conn` (alone, or first in a transaction); false when an
+    /// identical request holds a claim made after the ticket's `fresh_after`.
+    pub(super) async fn claim_on(
+        conn: &mut DB::Connection,
+        ticket: ClaimTicket<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        // Inserted, or taken over from an expired claim, in one statement: of concurrent identical
+        // requests exactly one gets a row back.
+        let claimed = query(
+            "INSERT INTO request_answers (request_hash, created_at) VALUES ($1, $2) \
+             ON CONFLICT (request_hash) DO UPDATE SET created_at = excluded.created_at, \
+             status = NULL, body = NULL, signature = NULL \
+             WHERE request_answers.created_at <= $3 \
+             RETURNING request_hash",
+        )
+        .bind(ticket.request_hash)
+        .bind(millis(now))
+        .bind(millis(ticket.fresh_after))
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(claimed.is_some())
+    }
+}
+
+/// A claim's row: answered when its status and body are stored, else still running.
+fn claim_from_row<R: SqlRow>(row: &R) -> StoreResult<RequestClaim> {
+    let status: Option<i64> = row.read("status")?;
+    Ok(match (status, row.read("body")?) {
+        (Some(status), Some(body)) => RequestClaim::Answered(StoredAnswer {
+            status: u16::try_from(status).unwrap_or(500),
+            body,
+            signature: row.read("signature")?,
+        }),
+        _ => RequestClaim::Running,
+    })
 }

@@ -345,8 +345,8 @@ impl<DB: Backend> SqlStore<DB> {
             .await?;
         }
         Self::upsert_variables(tx, license.company_id, device_id, variables, now).await?;
-        let device = Self::device_on(tx, device_id).await?;
         let floating_in_use = if license.floating.is_floating_cloud {
+            let device = Self::device_on(tx, device_id).await?;
             Self::hold_license_seat(tx, &license, &device, SeatRequest::Lease, now).await?
         } else {
             0
@@ -422,7 +422,9 @@ impl<DB: Backend> SqlStore<DB> {
         Ok(())
     }
 
-    /// An activation; `offline` says through which offline request file, if any.
+    /// An activation; `offline` says through which offline request file, if any, and `claim` which
+    /// request's claim its transaction takes first.
+    #[allow(clippy::too_many_arguments)]
     async fn activate_from(
         &self,
         key: &DeviceKey<'_>,
@@ -431,8 +433,14 @@ impl<DB: Backend> SqlStore<DB> {
         rule: ActivationRule<'_>,
         now: DateTime<Utc>,
         offline: Option<OfflineOrigin<'_>>,
+        claim: Option<ClaimTicket<'_>>,
     ) -> StoreResult<Activation> {
         let mut tx = self.begin_write().await?;
+        if let Some(ticket) = claim {
+            if !Self::claim_on(&mut tx, ticket, now).await? {
+                return Err(StoreError::RequestClaimed);
+            }
+        }
         let activation = self
             .activate_on(
                 &mut tx,
@@ -505,8 +513,9 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         variables: &[(String, String)],
         rule: ActivationRule<'_>,
         now: DateTime<Utc>,
+        claim: Option<ClaimTicket<'_>>,
     ) -> StoreResult<Activation> {
-        self.activate_from(key, info, variables, rule, now, None)
+        self.activate_from(key, info, variables, rule, now, None, claim)
             .await
     }
 
@@ -1027,7 +1036,7 @@ impl<DB: Backend> LicenseApiStore for SqlStore<DB> {
         now: DateTime<Utc>,
         origin: OfflineOrigin<'_>,
     ) -> StoreResult<Activation> {
-        self.activate_from(key, info, variables, rule, now, Some(origin))
+        self.activate_from(key, info, variables, rule, now, Some(origin), None)
             .await
     }
 
