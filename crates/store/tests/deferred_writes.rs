@@ -16,10 +16,8 @@ async fn a_batch_writes_each_device_latest_check_and_counts_checks_per_license_a
     for (url, schema) in databases("deferred_writes") {
         let database = Database::open(&url, schema.as_deref()).await;
         let store = open(&url, schema.as_deref(), &master_key()).await;
+        database.company_and_product().await;
         for statement in [
-            "INSERT INTO companies (id, name, signing_key, public_key_pem, created_at) \
-             VALUES (1, 'Acme', 'sealed', 'PEM', 0)",
-            "INSERT INTO products (id, company_id, code, name, created_at) VALUES (1, 1, 'app', 'App', 0)",
             "INSERT INTO licenses (id, company_id, product_id, license_key, license_type, created_at) \
              VALUES (1, 1, 1, 'K-1', 'perpetual', 0), (2, 1, 1, 'K-2', 'perpetual', 0)",
             // Odd devices belong to license 1, even ones to license 2.

@@ -16,15 +16,13 @@ async fn an_activation_claims_its_request_in_its_own_transaction() {
     for (url, schema) in databases("request_claims") {
         let database = Database::open(&url, schema.as_deref()).await;
         let store = open(&url, schema.as_deref(), &master_key()).await;
-        for statement in [
-            "INSERT INTO companies (id, name, signing_key, public_key_pem, created_at) \
-             VALUES (1, 'Acme', 'sealed', 'PEM', 0)",
-            "INSERT INTO products (id, company_id, code, name, created_at) VALUES (1, 1, 'app', 'App', 0)",
-            "INSERT INTO licenses (id, company_id, product_id, license_key, license_type, \
-             max_activations, created_at) VALUES (1, 1, 1, 'K-1', 'perpetual', 10, 0)",
-        ] {
-            database.execute(statement).await;
-        }
+        database.company_and_product().await;
+        database
+            .execute(
+                "INSERT INTO licenses (id, company_id, product_id, license_key, license_type, \
+                 max_activations, created_at) VALUES (1, 1, 1, 'K-1', 'perpetual', 10, 0)",
+            )
+            .await;
         let now = Utc::now();
         let window_start = now - Duration::minutes(30);
         let ticket = |request_hash| ClaimTicket {

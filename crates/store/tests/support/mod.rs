@@ -94,6 +94,19 @@ impl Database {
         }
     }
 
+    /// Company 1 with its product 1, `app`, for a test's licenses.
+    pub async fn company_and_product(&self) {
+        self.execute(
+            "INSERT INTO companies (id, name, signing_key, public_key_pem, created_at) \
+             VALUES (1, 'Acme', 'sealed', 'PEM', 0)",
+        )
+        .await;
+        self.execute(
+            "INSERT INTO products (id, company_id, code, name, created_at) VALUES (1, 1, 'app', 'App', 0)",
+        )
+        .await;
+    }
+
     /// The rows of a query of two integer columns.
     pub async fn rows(&self, query: &str) -> Vec<(i64, i64)> {
         match self {
