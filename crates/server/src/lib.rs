@@ -6,7 +6,6 @@ mod answer_memo;
 pub mod auth;
 mod check_cache;
 pub mod connections;
-mod cpu_bound;
 mod dashboard;
 pub mod error;
 mod license_api;

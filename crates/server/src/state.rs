@@ -21,7 +21,6 @@ use secrecy::ExposeSecret;
 
 use crate::answer_memo::AnswerMemo;
 use crate::check_cache::CheckCache;
-use crate::cpu_bound;
 use crate::error::{ApiError, InternalError};
 use crate::management::error::ManagementError;
 use crate::metrics::{Metrics, SignatureSource};
@@ -329,7 +328,8 @@ impl AppState {
             self.metrics.signature(SignatureSource::Cached);
             return Ok(signature);
         }
-        let signature: Arc<str> = cpu_bound::run(|| signer.sign(body))
+        let signature: Arc<str> = signer
+            .sign(body)
             .map_err(|error| InternalError::caused("signing an answer", error))?
             .into();
         self.metrics.signature(SignatureSource::Computed);

@@ -13,7 +13,6 @@ pub use latch_service::license_body::{
 };
 
 use crate::auth::Tenant;
-use crate::cpu_bound;
 use crate::error::{ApiError, InternalError};
 use crate::metrics::SignatureSource;
 use crate::state::AppState;
@@ -53,14 +52,14 @@ fn license_signature(
         state.metrics.license_signature(SignatureSource::Stored);
         return Ok(cached.to_owned());
     }
-    let signature = cpu_bound::run(|| {
-        tenant.signer.license_signature(
+    let signature = tenant
+        .signer
+        .license_signature(
             shown.hardware_id,
             shown.signature_ident,
             license.validity_period,
         )
-    })
-    .map_err(|error| InternalError::caused("signing the license", error))?;
+        .map_err(|error| InternalError::caused("signing the license", error))?;
     state.metrics.license_signature(SignatureSource::Computed);
     state.defer(DeferredWrite::LicenseSignature {
         device_id: device.id,
