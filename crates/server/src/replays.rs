@@ -118,27 +118,24 @@ where
     Answer: Future<Output = Response>,
 {
     let fresh_after = Utc::now() - replay_window();
-    match state.store.claimed_request(request_hash, fresh_after).await {
-        Ok(None) => {}
-        Ok(Some(_)) => {
-            let request = Request::from_parts(parts, Body::from(body));
-            return answer_once(state, request_hash, run(request)).await;
-        }
+    let claimed_before = match state.store.claimed_request(request_hash, fresh_after).await {
+        Ok(found) => found.is_some(),
         Err(error) => return ApiError::from(error).into_response(),
-    }
-    let claim = HandlerClaim::new(request_hash, fresh_after);
-    let mut first = Request::from_parts(parts.clone(), Body::from(body.clone()));
-    first.extensions_mut().insert(claim.clone());
-    let response = run(first).await;
-    match claim.outcome() {
-        Some(ClaimOutcome::Committed) => remember(state, request_hash, response).await,
-        Some(ClaimOutcome::ClaimedByAnother) => {
-            let request = Request::from_parts(parts, Body::from(body));
-            answer_once(state, request_hash, run(request)).await
+    };
+    if !claimed_before {
+        let claim = HandlerClaim::new(request_hash, fresh_after);
+        let mut first = Request::from_parts(parts.clone(), Body::from(body.clone()));
+        first.extensions_mut().insert(claim.clone());
+        let response = run(first).await;
+        match claim.outcome() {
+            Some(ClaimOutcome::Committed) => return remember(state, request_hash, response).await,
+            Some(ClaimOutcome::ClaimedByAnother) => {}
+            // Refused before its transaction committed: no claim was left to release.
+            None => return response,
         }
-        // Refused before its transaction committed: no claim was left to release.
-        None => response,
     }
+    let request = Request::from_parts(parts, Body::from(body));
+    answer_once(state, request_hash, run(request)).await
 }
 
 /// A request's claim, handed to its handler to take inside the transaction of its effect, and how

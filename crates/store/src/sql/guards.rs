@@ -66,15 +66,8 @@ impl<DB: Backend> GuardStore for SqlStore<DB> {
         request_hash: &str,
         fresh_after: DateTime<Utc>,
     ) -> StoreResult<Option<RequestClaim>> {
-        let row = query(
-            "SELECT status, body, signature FROM request_answers \
-             WHERE request_hash = $1 AND created_at > $2",
-        )
-        .bind(request_hash)
-        .bind(millis(fresh_after))
-        .fetch_optional(&mut *self.reader.acquire().await?)
-        .await?;
-        row.as_ref().map(claim_from_row).transpose()
+        let mut conn = self.reader.acquire().await?;
+        Self::fresh_claim_on(&mut conn, request_hash, fresh_after).await
     }
 
     async fn claim_request(
@@ -91,14 +84,9 @@ impl<DB: Backend> GuardStore for SqlStore<DB> {
         if Self::claim_on(&mut conn, ticket, now).await? {
             return Ok(RequestClaim::First);
         }
-        let row =
-            query("SELECT status, body, signature FROM request_answers WHERE request_hash = $1")
-                .bind(request_hash)
-                .fetch_optional(&mut *conn)
-                .await?;
-        // Released between the two statements: the caller claims again.
-        row.as_ref()
-            .map_or(Ok(RequestClaim::Running), claim_from_row)
+        // None when released between the two statements: the caller claims again.
+        let found = Self::fresh_claim_on(&mut conn, request_hash, fresh_after).await?;
+        Ok(found.unwrap_or(RequestClaim::Running))
     }
 
     async fn prune_guards(&self, before: DateTime<Utc>) -> StoreResult<()> {
@@ -156,6 +144,23 @@ impl<DB: Backend> SqlStore<DB> {
         .fetch_optional(&mut *conn)
         .await?;
         Ok(claimed.is_some())
+    }
+
+    /// The request's claim made after `fresh_after`, if any: answered, or still running.
+    async fn fresh_claim_on(
+        conn: &mut DB::Connection,
+        request_hash: &str,
+        fresh_after: DateTime<Utc>,
+    ) -> StoreResult<Option<RequestClaim>> {
+        let row = query(
+            "SELECT status, body, signature FROM request_answers \
+             WHERE request_hash = $1 AND created_at > $2",
+        )
+        .bind(request_hash)
+        .bind(millis(fresh_after))
+        .fetch_optional(&mut *conn)
+        .await?;
+        row.as_ref().map(claim_from_row).transpose()
     }
 }
 
