@@ -26,6 +26,8 @@ use crate::results::{self, MicroResult, Record};
 
 /// The name of the one-signature measurement.
 pub const RSA_SIGN: &str = "rsa2048-sign";
+/// The name of the measurement of `check_license`'s storage read.
+pub const STORE_LOOKUP: &str = "store-lookup";
 /// The name of the measurement of an activation's storage work.
 pub const STORE_ACTIVATE: &str = "store-activate";
 
@@ -156,7 +158,7 @@ async fn lookup(fixture: &Fixture, duration: Duration) -> anyhow::Result<MicroRe
     })
     .await?;
     Ok(MicroResult {
-        name: "store-lookup".to_owned(),
+        name: STORE_LOOKUP.to_owned(),
         backend: Some(fixture.backend.clone()),
         licenses: Some(fixture.licenses),
         ops,
