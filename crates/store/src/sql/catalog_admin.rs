@@ -11,6 +11,7 @@ use latch_domain::{
     ReleaseId,
 };
 use serde_json::json;
+use sqlx::Transaction;
 
 use super::database::{query, Param, ReadColumn, SqlRow};
 use super::listing::Table;
@@ -218,6 +219,32 @@ struct DeviceOwner {
     license_user_id: Option<LicenseUserId>,
 }
 
+/// Who changes the company's rows, and when: what the change's event records.
+struct Change<'a> {
+    company_id: CompanyId,
+    actor: &'a Actor,
+    now: DateTime<Utc>,
+}
+
+/// A new row of a product's own table: `values` in the order `columns` lists them, and the unique
+/// column a duplicate is refused on.
+struct ProductRow<'a> {
+    table: &'static str,
+    columns: &'static str,
+    values: Vec<Param<'a>>,
+    duplicate: &'static str,
+}
+
+impl<'a> Change<'a> {
+    fn by(company_id: CompanyId, actor: &'a Actor, now: DateTime<Utc>) -> Self {
+        Self {
+            company_id,
+            actor,
+            now,
+        }
+    }
+}
+
 impl<DB: Backend> SqlStore<DB> {
     /// The company's row of a resource with this id; `NotFound` for another company's.
     async fn one<T>(
@@ -240,24 +267,24 @@ impl<DB: Backend> SqlStore<DB> {
             .ok_or(StoreError::NotFound(resource.what))
     }
 
-    /// Records an event about the company's rows on the transaction's connection.
-    async fn record(
-        conn: &mut DB::Connection,
-        company_id: CompanyId,
+    /// Records the event of a change to the company's rows in the change's transaction, and commits it.
+    async fn commit_with_event(
+        mut tx: Transaction<'static, DB>,
+        change: Change<'_>,
         event: &'static str,
-        actor: &Actor,
         subjects: EventSubjects,
         data: serde_json::Value,
-        now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let event = NewEvent {
-            company_id,
+            company_id: change.company_id,
             event,
-            actor: actor.clone(),
+            actor: change.actor.clone(),
             subjects,
             data: data.to_string(),
         };
-        Self::insert_event(conn, &event, now).await
+        Self::insert_event(&mut tx, &event, change.now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The company's device, read on `conn`; `NotFound` for another company's.
@@ -289,7 +316,7 @@ impl<DB: Backend> SqlStore<DB> {
         &self,
         company_id: CompanyId,
         device_id: DeviceId,
-    ) -> StoreResult<(sqlx::Transaction<'static, DB>, DeviceOwner)> {
+    ) -> StoreResult<(Transaction<'static, DB>, DeviceOwner)> {
         let mut tx = self.begin_write().await?;
         let owner = Self::device_owner(&mut tx, company_id, device_id).await?;
         self.lock_license(&mut tx, company_id, owner.license_id)
@@ -334,8 +361,8 @@ impl<DB: Backend> SqlStore<DB> {
             ..Default::default()
         };
         let data = json!({"hardware_id": owner.hardware_id, "was_active": owner.active});
-        Self::record(&mut tx, company_id, event, actor, subjects, data, now).await?;
-        tx.commit().await?;
+        let change = Change::by(company_id, actor, now);
+        Self::commit_with_event(tx, change, event, subjects, data).await?;
         Ok(())
     }
 
@@ -465,6 +492,40 @@ impl<DB: Backend> SqlStore<DB> {
         Ok(row.read_at(0)?)
     }
 
+    /// Inserts `row` for the company's product; `UnknownProduct` when the company has none by that id.
+    async fn insert_for_product(
+        conn: &mut DB::Connection,
+        row: ProductRow<'_>,
+        product_id: ProductId,
+        change: &Change<'_>,
+    ) -> StoreResult<i64> {
+        let ProductRow {
+            table,
+            columns,
+            mut values,
+            duplicate,
+        } = row;
+        let stored = values.len();
+        values.extend([
+            millis(change.now).into(),
+            product_id.into(),
+            change.company_id.into(),
+        ]);
+        let sql = format!(
+            "INSERT INTO {table} (product_id, {columns}, created_at) \
+             SELECT id, {} FROM products WHERE id = ${} AND company_id = ${} RETURNING id",
+            placeholders(1, stored + 1),
+            stored + 2,
+            stored + 3
+        );
+        Self::change_one(conn, &sql, values, "product", duplicate)
+            .await
+            .map_err(|error| match error {
+                StoreError::NotFound(_) => StoreError::UnknownProduct,
+                other => other,
+            })
+    }
+
     /// Binds a feature's values in the order `FEATURE_VALUES` lists them, from `$first` on.
     fn feature_values(feature: &FeatureValues) -> Vec<Param<'_>> {
         let defaults = &feature.defaults;
@@ -525,17 +586,8 @@ impl<DB: Backend> SqlStore<DB> {
         if DB::rows_affected(&deleted) == 0 {
             return Err(StoreError::NotFound(what));
         }
-        Self::record(
-            &mut tx,
-            company_id,
-            event,
-            actor,
-            subjects,
-            json!({"id": id}),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        let change = Change::by(company_id, actor, now);
+        Self::commit_with_event(tx, change, event, subjects, json!({"id": id})).await?;
         Ok(())
     }
 }
@@ -671,8 +723,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
             ..Default::default()
         };
         let data = json!({"borrowed_until": device.borrowed_until.map(|t| t.to_rfc3339())});
-        Self::record(&mut tx, company_id, event, actor, subjects, data, now).await?;
-        tx.commit().await?;
+        let change = Change::by(company_id, actor, now);
+        Self::commit_with_event(tx, change, event, subjects, data).await?;
         Ok(DeviceBorrow {
             device_id,
             license_id: license.id,
@@ -730,17 +782,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
             ..Default::default()
         };
         let data = json!({"id": id, "variable": name, "value": value});
-        Self::record(
-            &mut tx,
-            company_id,
-            "device_variable.created",
-            actor,
-            subjects,
-            data,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        let change = Change::by(company_id, actor, now);
+        Self::commit_with_event(tx, change, "device_variable.created", subjects, data).await?;
         self.device_variable(company_id, id).await
     }
 
@@ -769,17 +812,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
             ..Default::default()
         };
         let data = json!({"id": id, "variable": name, "value": value});
-        Self::record(
-            &mut tx,
-            company_id,
-            "device_variable.updated",
-            actor,
-            subjects,
-            data,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        let change = Change::by(company_id, actor, now);
+        Self::commit_with_event(tx, change, "device_variable.updated", subjects, data).await?;
         self.device_variable(company_id, id).await
     }
 
@@ -875,17 +909,15 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         .await?;
         let product_id = ProductId::new(id);
         let data = json!({"id": id, "short_code": product.code, "product_name": product.name});
-        Self::record(
-            &mut tx,
-            product.company_id,
+        let change = Change::by(product.company_id, actor, now);
+        Self::commit_with_event(
+            tx,
+            change,
             "product.created",
-            actor,
             product_subject(product_id),
             data,
-            now,
         )
         .await?;
-        tx.commit().await?;
         self.product_record(product.company_id, product_id).await
     }
 
@@ -930,17 +962,15 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
             "floating_timeout": changes.floating_timeout,
             "is_archived": changes.is_archived,
         });
-        Self::record(
-            &mut tx,
-            company_id,
+        let change = Change::by(company_id, actor, now);
+        Self::commit_with_event(
+            tx,
+            change,
             "product.updated",
-            actor,
             product_subject(product_id),
             data,
-            now,
         )
         .await?;
-        tx.commit().await?;
         self.product_record(company_id, product_id).await
     }
 
@@ -982,36 +1012,17 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         now: DateTime<Utc>,
     ) -> StoreResult<ProductFeatureRecord> {
         let mut tx = self.begin_write().await?;
-        let mut values = Self::feature_values(feature);
-        values.extend([
-            millis(now).into(),
-            feature.product_id.into(),
-            company_id.into(),
-        ]);
-        let sql = format!(
-            "INSERT INTO product_features (product_id, {FEATURE_VALUES}, created_at) \
-             SELECT id, {} FROM products WHERE id = $16 AND company_id = $17 RETURNING id",
-            placeholders(1, 15)
-        );
-        let id = Self::change_one(&mut tx, &sql, values, "product", "code")
-            .await
-            .map_err(|error| match error {
-                StoreError::NotFound(_) => StoreError::UnknownProduct,
-                other => other,
-            })?;
+        let change = Change::by(company_id, actor, now);
+        let row = ProductRow {
+            table: "product_features",
+            columns: FEATURE_VALUES,
+            values: Self::feature_values(feature),
+            duplicate: "code",
+        };
+        let id = Self::insert_for_product(&mut tx, row, feature.product_id, &change).await?;
         let data = json!({"id": id, "code": feature.code, "name": feature.name});
         let subjects = product_subject(feature.product_id);
-        Self::record(
-            &mut tx,
-            company_id,
-            "product_feature.created",
-            actor,
-            subjects,
-            data,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        Self::commit_with_event(tx, change, "product_feature.created", subjects, data).await?;
         self.product_feature(company_id, ProductFeatureId::new(id))
             .await
     }
@@ -1035,17 +1046,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         Self::change_one(&mut tx, &sql, values, "product feature", "code").await?;
         let data = json!({"id": feature_id.get(), "code": feature.code, "name": feature.name});
         let subjects = product_subject(feature.product_id);
-        Self::record(
-            &mut tx,
-            company_id,
-            "product_feature.updated",
-            actor,
-            subjects,
-            data,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        let change = Change::by(company_id, actor, now);
+        Self::commit_with_event(tx, change, "product_feature.updated", subjects, data).await?;
         self.product_feature(company_id, feature_id).await
     }
 
@@ -1071,17 +1073,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         }
         let data = json!({"id": feature_id.get(), "code": feature.feature.code});
         let subjects = product_subject(feature.feature.product_id);
-        Self::record(
-            &mut tx,
-            company_id,
-            "product_feature.deleted",
-            actor,
-            subjects,
-            data,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        let change = Change::by(company_id, actor, now);
+        Self::commit_with_event(tx, change, "product_feature.deleted", subjects, data).await?;
         Ok(true)
     }
 
@@ -1112,37 +1105,18 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         now: DateTime<Utc>,
     ) -> StoreResult<Release> {
         let mut tx = self.begin_write().await?;
-        let mut values = Self::release_values(release);
-        values.extend([
-            millis(now).into(),
-            release.product_id.into(),
-            company_id.into(),
-        ]);
-        let sql = format!(
-            "INSERT INTO releases (product_id, {RELEASE_VALUES}, created_at) \
-             SELECT id, {} FROM products WHERE id = $12 AND company_id = $13 RETURNING id",
-            placeholders(1, 11)
-        );
-        let id = Self::change_one(&mut tx, &sql, values, "product", "version")
-            .await
-            .map_err(|error| match error {
-                StoreError::NotFound(_) => StoreError::UnknownProduct,
-                other => other,
-            })?;
+        let change = Change::by(company_id, actor, now);
+        let row = ProductRow {
+            table: "releases",
+            columns: RELEASE_VALUES,
+            values: Self::release_values(release),
+            duplicate: "version",
+        };
+        let id = Self::insert_for_product(&mut tx, row, release.product_id, &change).await?;
         let data =
             json!({"id": id, "version": release.version, "environment": release.environment});
         let subjects = product_subject(release.product_id);
-        Self::record(
-            &mut tx,
-            company_id,
-            "installation_file.created",
-            actor,
-            subjects,
-            data,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        Self::commit_with_event(tx, change, "installation_file.created", subjects, data).await?;
         self.release(company_id, ReleaseId::new(id)).await
     }
 
@@ -1171,17 +1145,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
             "enabled": enabled,
         });
         let subjects = product_subject(release.product_id);
-        Self::record(
-            &mut tx,
-            company_id,
-            "installation_file.updated",
-            actor,
-            subjects,
-            data,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        let change = Change::by(company_id, actor, now);
+        Self::commit_with_event(tx, change, "installation_file.updated", subjects, data).await?;
         self.release(company_id, release_id).await
     }
 
@@ -1296,8 +1261,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
             "default_value": field.default_value,
         });
         let subjects = product_subject(field.product_id);
-        Self::record(&mut tx, company_id, event, actor, subjects, data, now).await?;
-        tx.commit().await?;
+        let change = Change::by(company_id, actor, now);
+        Self::commit_with_event(tx, change, event, subjects, data).await?;
         self.product_custom_field(company_id, saved).await
     }
 
@@ -1328,17 +1293,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
         }
         let data = json!({"id": id, "name": field.name});
         let subjects = product_subject(field.product_id);
-        Self::record(
-            &mut tx,
-            company_id,
-            "product_custom_field.deleted",
-            actor,
-            subjects,
-            data,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        let change = Change::by(company_id, actor, now);
+        Self::commit_with_event(tx, change, "product_custom_field.deleted", subjects, data).await?;
         Ok(())
     }
 
@@ -1406,17 +1362,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
             license_id: Some(field.license_id),
             ..Default::default()
         };
-        Self::record(
-            &mut tx,
-            company_id,
-            "license_custom_field.created",
-            actor,
-            subjects,
-            data,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        let change = Change::by(company_id, actor, now);
+        Self::commit_with_event(tx, change, "license_custom_field.created", subjects, data).await?;
         self.license_custom_field(company_id, id).await
     }
 
@@ -1443,17 +1390,8 @@ impl<DB: Backend> CatalogAdminStore for SqlStore<DB> {
             ..Default::default()
         };
         let data = json!({"id": id, "value": value});
-        Self::record(
-            &mut tx,
-            company_id,
-            "license_custom_field.updated",
-            actor,
-            subjects,
-            data,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        let change = Change::by(company_id, actor, now);
+        Self::commit_with_event(tx, change, "license_custom_field.updated", subjects, data).await?;
         self.license_custom_field(company_id, id).await
     }
 
