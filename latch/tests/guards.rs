@@ -147,6 +147,34 @@ async fn a_replayed_activation_activates_once(backend: Backend) {
         )
         .await;
     assert_eq!(activations, 1);
+    // A request that lost the claim to an identical one drops its own answer unsigned and
+    // uncounted: two answers were signed (the refusal and the activation), and no client was
+    // refused with `server_busy`.
+    let computed = metric_sum(
+        &nodes,
+        r#"latch_answer_signatures_total{source="computed"}"#,
+    )
+    .await;
+    assert_eq!(computed, 2.0);
+    let busy = metric_sum(
+        &nodes,
+        r#"latch_license_api_refusals_total{code="server_busy"}"#,
+    )
+    .await;
+    assert_eq!(busy, 0.0);
+}
+
+/// The sum of one metric series over `nodes` (a node without it counts 0).
+async fn metric_sum(nodes: &[support::Server], series: &str) -> f64 {
+    let mut sum = 0.0;
+    for node in nodes {
+        let metrics = node.plain(Method::GET, "/metrics").await.text();
+        sum += metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+    }
+    sum
 }
 
 both_backends!(password_attempts_are_limited_per_user_across_nodes);

@@ -22,7 +22,7 @@ use crate::error::{ApiError, InternalError, Refusal};
 use crate::metrics::SignatureSource;
 use crate::params::read_body;
 use crate::rate_limits::ClientAddr;
-use crate::replays;
+use crate::replays::{self, HandlerClaim};
 use crate::state::AppState;
 
 /// The company a request acts for, resolved from its API key or access token.
@@ -115,7 +115,11 @@ pub async fn authenticate_and_sign(
         let next = next.clone();
         let (state, tenant) = (&state, &tenant);
         async move {
+            let claim = request.extensions().get::<HandlerClaim>().cloned();
             let response = next.run(request).await;
+            if claim.is_some_and(|claim| claim.lost_to_another()) {
+                return response;
+            }
             // A refusal changed nothing the check cache could have cached.
             if !response.status().is_client_error() {
                 state.after_write().await;

@@ -189,6 +189,12 @@ impl HandlerClaim {
     fn outcome(&self) -> Option<ClaimOutcome> {
         self.0.outcome.get().copied()
     }
+
+    /// Whether an identical request took the claim first: this request's own answer is then
+    /// dropped for that one's, so it is neither signed nor counted as a refusal.
+    pub fn lost_to_another(&self) -> bool {
+        self.outcome() == Some(ClaimOutcome::ClaimedByAnother)
+    }
 }
 
 /// Keeps a successful answer for its duplicates. A refusal or failure changed nothing, so it is not
