@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
 use serde_json::json;
 use support::{Backend, Company, Latch, Reply, Server};
 
@@ -66,13 +65,9 @@ impl BackgroundLoad {
 
 /// How many checks this server answered from memory, from its metrics.
 async fn cache_hits(server: &Server) -> u64 {
-    let metrics = server.plain(Method::GET, "/metrics").await.text();
-    metrics
-        .lines()
-        .find(|line| line.starts_with("latch_check_cache_lookups_total{result=\"hit\"}"))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|count| count.parse().ok())
-        .unwrap_or(0)
+    server
+        .metric(r#"latch_check_cache_lookups_total{result="hit"}"#)
+        .await as u64
 }
 
 /// Polls checks until one answers `expected_code` (`None`: success); how long that took after `since`.

@@ -168,11 +168,7 @@ async fn a_replayed_activation_activates_once(backend: Backend) {
 async fn metric_sum(nodes: &[support::Server], series: &str) -> f64 {
     let mut sum = 0.0;
     for node in nodes {
-        let metrics = node.plain(Method::GET, "/metrics").await.text();
-        sum += metrics
-            .lines()
-            .find_map(|line| line.strip_prefix(series)?.trim().parse::<f64>().ok())
-            .unwrap_or(0.0);
+        sum += node.metric(series).await;
     }
     sum
 }
@@ -456,13 +452,10 @@ async fn rate_limits_answer_429_with_retry_after() {
         }
     }
     assert!(limited > 0, "no request was over the key's rate");
-    let metrics = server.plain(reqwest::Method::GET, "/metrics").await.text();
-    assert!(
-        metrics.contains(&format!(
-            "latch_license_api_refusals_total{{code=\"too_many_requests\"}} {limited}"
-        )),
-        "{metrics}"
-    );
+    let refused = server
+        .metric(r#"latch_license_api_refusals_total{code="too_many_requests"}"#)
+        .await;
+    assert_eq!(refused, f64::from(limited));
 }
 
 both_backends!(activations_are_limited_per_license_across_nodes);

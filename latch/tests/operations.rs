@@ -5,7 +5,6 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -135,49 +134,6 @@ async fn json_logs_are_one_object_per_line() {
     );
 }
 
-/// `name{labels} value` samples of a Prometheus text exposition, checked line by line.
-fn parse_metrics(text: &str) -> HashMap<String, f64> {
-    let mut samples = HashMap::new();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(
-        lines.last(),
-        Some(&"# EOF"),
-        "OpenMetrics text ends with # EOF"
-    );
-    for line in lines {
-        if line.starts_with('#') {
-            assert!(
-                line.starts_with("# HELP ")
-                    || line.starts_with("# TYPE ")
-                    || line.starts_with("# UNIT ")
-                    || line == "# EOF",
-                "odd comment line {line:?}"
-            );
-            continue;
-        }
-        let (series, value) = line
-            .rsplit_once(' ')
-            .unwrap_or_else(|| panic!("no value in {line:?}"));
-        let name_end = series.find('{').unwrap_or(series.len());
-        let name = &series[..name_end];
-        assert!(
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
-            "bad metric name in {line:?}"
-        );
-        if name_end < series.len() {
-            assert!(series.ends_with('}'), "unclosed labels in {line:?}");
-        }
-        let value: f64 = value
-            .parse()
-            .unwrap_or_else(|_| panic!("bad value in {line:?}"));
-        samples.insert(series.to_owned(), value);
-    }
-    samples
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_requests_by_route_and_signatures_by_source() {
     let latch = Latch::new(Backend::Sqlite, "metrics").await;
@@ -200,7 +156,7 @@ async fn metrics_count_requests_by_route_and_signatures_by_source() {
 
     let answer = server.plain(Method::GET, "/metrics").await;
     assert_eq!(answer.status, 200, "/metrics needs no License API auth");
-    let samples = parse_metrics(&answer.text());
+    let samples = support::parse_metrics(&answer.text());
     let value = |series: &str| {
         samples
             .get(series)
@@ -239,15 +195,6 @@ async fn metrics_count_requests_by_route_and_signatures_by_source() {
     server.stop();
 }
 
-/// The value of `series` in a server's `/metrics`, zero when it has no sample yet.
-async fn metric(server: &Server, series: &str) -> f64 {
-    let answer = server.plain(Method::GET, "/metrics").await;
-    parse_metrics(&answer.text())
-        .get(series)
-        .copied()
-        .unwrap_or(0.0)
-}
-
 both_backends!(an_activated_device_signs_once_on_its_first_check);
 
 /// The v1 license signature made at activation is stored with the device, so the device's first
@@ -267,11 +214,9 @@ async fn an_activated_device_signs_once_on_its_first_check(backend: Backend) {
         .await
         .ok();
     assert_eq!(
-        metric(
-            &server,
-            r#"latch_license_signatures_total{source="computed"}"#
-        )
-        .await,
+        server
+            .metric(r#"latch_license_signatures_total{source="computed"}"#)
+            .await,
         1.0
     );
     // A graceful stop writes what was queued behind the answers; the next node starts empty.
@@ -287,16 +232,14 @@ async fn an_activated_device_signs_once_on_its_first_check(backend: Backend) {
         .await
         .ok();
     let computed = |kind: &str| format!(r#"latch_{kind}_signatures_total{{source="computed"}}"#);
-    assert_eq!(metric(&server, &computed("license")).await, 0.0);
+    assert_eq!(server.metric(&computed("license")).await, 0.0);
     assert_eq!(
-        metric(
-            &server,
-            r#"latch_license_signatures_total{source="stored"}"#
-        )
-        .await,
+        server
+            .metric(r#"latch_license_signatures_total{source="stored"}"#)
+            .await,
         1.0
     );
-    assert_eq!(metric(&server, &computed("answer")).await, 1.0);
+    assert_eq!(server.metric(&computed("answer")).await, 1.0);
     server.stop();
 }
 
@@ -375,8 +318,8 @@ async fn a_renewed_license_signs_only_its_answers(backend: Backend) {
             ),
             "the stored v1 signature covers the new validity: {body}"
         );
-        assert_eq!(metric(&server, &computed("license")).await, 0.0);
-        assert_eq!(metric(&server, &computed("answer")).await, renewals);
+        assert_eq!(server.metric(&computed("license")).await, 0.0);
+        assert_eq!(server.metric(&computed("answer")).await, renewals);
     }
     server.stop();
 }

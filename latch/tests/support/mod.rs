@@ -9,7 +9,7 @@
 // Each test file uses a different subset of these helpers.
 #![allow(dead_code)]
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
@@ -506,6 +506,15 @@ impl Server {
     pub async fn plain(&self, method: Method, path: &str) -> Reply {
         send(self.http.request(method, self.url(path))).await
     }
+
+    /// The value of `series` in this server's `/metrics`, zero when it has no sample yet.
+    pub async fn metric(&self, series: &str) -> f64 {
+        let answer = self.plain(Method::GET, "/metrics").await;
+        parse_metrics(&answer.text())
+            .get(series)
+            .copied()
+            .unwrap_or(0.0)
+    }
 }
 
 impl Drop for Server {
@@ -913,4 +922,47 @@ async fn record(
         body,
     });
     StatusCode::from_u16(log.script.pop_front().unwrap_or(200)).unwrap()
+}
+
+/// `name{labels} value` samples of a Prometheus text exposition, checked line by line.
+pub fn parse_metrics(text: &str) -> HashMap<String, f64> {
+    let mut samples = HashMap::new();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.last(),
+        Some(&"# EOF"),
+        "OpenMetrics text ends with # EOF"
+    );
+    for line in lines {
+        if line.starts_with('#') {
+            assert!(
+                line.starts_with("# HELP ")
+                    || line.starts_with("# TYPE ")
+                    || line.starts_with("# UNIT ")
+                    || line == "# EOF",
+                "odd comment line {line:?}"
+            );
+            continue;
+        }
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("no value in {line:?}"));
+        let name_end = series.find('{').unwrap_or(series.len());
+        let name = &series[..name_end];
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "bad metric name in {line:?}"
+        );
+        if name_end < series.len() {
+            assert!(series.ends_with('}'), "unclosed labels in {line:?}");
+        }
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value in {line:?}"));
+        samples.insert(series.to_owned(), value);
+    }
+    samples
 }
