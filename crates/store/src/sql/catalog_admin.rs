@@ -226,15 +226,6 @@ struct Change<'a> {
     now: DateTime<Utc>,
 }
 
-/// A new row of a product's own table: `values` in the order `columns` lists them, and the unique
-/// column a duplicate is refused on.
-struct ProductRow<'a> {
-    table: &'static str,
-    columns: &'static str,
-    values: Vec<Param<'a>>,
-    duplicate: &'static str,
-}
-
 impl<'a> Change<'a> {
     fn by(company_id: CompanyId, actor: &'a Actor, now: DateTime<Utc>) -> Self {
         Self {
@@ -243,6 +234,15 @@ impl<'a> Change<'a> {
             now,
         }
     }
+}
+
+/// A new row of a product's own table: `values` in the order `columns` lists them, and the unique
+/// column a duplicate is refused on.
+struct ProductRow<'a> {
+    table: &'static str,
+    columns: &'static str,
+    values: Vec<Param<'a>>,
+    duplicate: &'static str,
 }
 
 impl<DB: Backend> SqlStore<DB> {
